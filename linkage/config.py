@@ -1,0 +1,296 @@
+"""The run configuration: pydantic models for the TOML contract of DESIGN §4.
+
+A config is validated as a whole: every problem is collected and reported at once, each with its
+TOML path (``sources[2].fields.nmae: unknown field; did you mean 'name'?``). Source indices in
+paths count from 0, as in the TOML array. Paths in the config are relative to the config file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from linkage.errors import ConfigError, ConfigProblem
+
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "name",
+    "address",
+    "city",
+    "region",
+    "postcode",
+    "country",
+    "phone",
+    "email",
+    "website",
+    "founded",
+    "representative",
+    "status",
+    "legal_form",
+)
+"""Fields the library knows how to standardise and compare; see DESIGN §3."""
+
+FieldType = Literal[
+    "text",
+    "company_name",
+    "person_name",
+    "address",
+    "postcode",
+    "date",
+    "number",
+    "identifier",
+    "phone",
+    "email",
+    "url",
+    "category",
+]
+SourceFormat = Literal["csv", "parquet", "jsonl"]
+FORMAT_BY_SUFFIX: dict[str, SourceFormat] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
+SCHEME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Strict):
+    """One registry: where it is, how to read it, and which of its columns mean what."""
+
+    name: str = Field(description="Unique source name, used in record uids as `name:record_id`.")
+    path: Path | None = Field(
+        default=None, description="File path, relative to the config file; None for DataFrames."
+    )
+    id: str = Field(description="Column holding the record id, unique within the source.")
+    priority: int | None = Field(
+        default=None, description="Survivorship rank: lower wins ties. Default: config order."
+    )
+    unique: bool = Field(default=False, description="True when the source has no duplicates.")
+    format: SourceFormat | None = Field(default=None, description="Default: from the suffix.")
+    encoding: str = Field(default="utf-8", description="CSV text encoding (BOM is accepted).")
+    delimiter: str = Field(default=",", description="CSV field separator, one character.")
+    fields: dict[str, str] = Field(default_factory=dict, description="field = source column")
+    identifiers: dict[str, str] = Field(default_factory=dict, description="scheme = column")
+    formats: dict[str, str] = Field(default_factory=dict, description="field = strftime format")
+
+    def resolved_format(self) -> SourceFormat:
+        """The declared format, or the one the file suffix implies (CSV when unknown)."""
+        if self.format is not None:
+            return self.format
+        suffix = self.path.suffix.lower() if self.path else ".csv"
+        return FORMAT_BY_SUFFIX.get(suffix, "csv")
+
+
+class CustomField(_Strict):
+    """A field beyond the canonical ones, with the type that decides how it is compared."""
+
+    type: FieldType
+
+
+class MatchingConfig(_Strict):
+    """Settings of the matcher; everything here has an automatic default."""
+
+    threshold: float = Field(default=0.88, ge=0.0, le=1.0, description="Match score cut-off.")
+    max_block_size: int = Field(
+        default=200, ge=2, description="Skip name-token blocks larger than this (reported)."
+    )
+    seed: int = Field(default=0, description="Seed for every random choice of a run.")
+
+
+class Config(_Strict):
+    """A whole run: the sources (required), custom fields, and matching settings."""
+
+    sources: list[SourceConfig] = Field(min_length=1)
+    fields: dict[str, CustomField] = Field(default_factory=dict)
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    def source_path(self, source: SourceConfig) -> Path:
+        """The source's file path, resolved against the config file's folder."""
+        if source.path is None:
+            raise ValueError(f"source {source.name!r} has no path")
+        return source.path if source.path.is_absolute() else self.base_dir / source.path
+
+    def priority(self, source: SourceConfig) -> int:
+        """The source's survivorship rank (its declared priority, else its position + 1)."""
+        if source.priority is not None:
+            return source.priority
+        return self.sources.index(source) + 1
+
+    def digest(self) -> str:
+        """sha256 of the config's canonical JSON form (paths as written, not resolved)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, base_dir: Path | None = None) -> Config:
+        """Validate a config given as a dict; raise ConfigError listing every problem."""
+        problems = _structural_problems(data) + _semantic_problems(data)
+        if problems:
+            raise ConfigError(_dedupe(problems))
+        config = cls.model_validate(data)
+        return config.model_copy(update={"base_dir": base_dir or Path(".")})
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML config file; paths in it are relative to its folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem("", f"config file not found: {path}")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem("", f"cannot read config {path}: {exc}")]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([ConfigProblem("", f"not valid TOML: {exc}")], file=str(path)) from None
+    try:
+        return Config.from_dict(data, base_dir=path.resolve().parent)
+    except ConfigError as exc:
+        raise ConfigError(exc.problems, file=str(path)) from None
+
+
+def toml_path(loc: tuple[int | str, ...]) -> str:
+    """Render a pydantic error location as a TOML path: ``sources[2].fields.nmae``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _structural_problems(data: dict[str, Any]) -> list[ConfigProblem]:
+    try:
+        Config.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if p not in ("function-after", "function-before"))
+            message = err["msg"]
+            if err["type"] == "extra_forbidden":
+                message = _unknown_key_message(loc, data)
+            problems.append(ConfigProblem(toml_path(loc), message))
+        return problems
+    return []
+
+
+def _unknown_key_message(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
+    """'unknown key', plus the closest key the enclosing model accepts."""
+    model: type[BaseModel] | None = Config
+    skip_next = False
+    for part in loc[:-1]:
+        if skip_next or model is None:
+            skip_next = False
+            continue
+        annotation = model.model_fields[str(part)].annotation
+        skip_next = get_origin(annotation) in (list, dict)
+        model = _model_in(annotation)
+    choices = list(model.model_fields) if model is not None else []
+    return "unknown key" + _suggest(str(loc[-1]), choices)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
+    """Checks pydantic's types cannot express: names, field keys, duplicates, formats."""
+    problems: list[ConfigProblem] = []
+    custom = data.get("fields") if isinstance(data.get("fields"), dict) else {}
+    for name in custom:
+        if name in CANONICAL_FIELDS:
+            problems.append(ConfigProblem(f"fields.{name}", "is a canonical field already"))
+    known_fields = list(CANONICAL_FIELDS) + list(custom)
+    sources = data.get("sources") if isinstance(data.get("sources"), list) else []
+    seen: dict[str, int] = {}
+    for i, src in enumerate(sources):
+        if not isinstance(src, dict):
+            continue
+        where = f"sources[{i}]"
+        name = src.get("name")
+        if isinstance(name, str):
+            if not NAME_PATTERN.fullmatch(name):
+                problems.append(
+                    ConfigProblem(f"{where}.name", "use letters, digits, '_' or '-' only")
+                )
+            if name in seen:
+                problems.append(
+                    ConfigProblem(f"{where}.name", f"duplicate of sources[{seen[name]}].name")
+                )
+            seen.setdefault(name, i)
+        fields = src.get("fields") if isinstance(src.get("fields"), dict) else {}
+        for key in fields:
+            if key not in known_fields:
+                problems.append(
+                    ConfigProblem(
+                        f"{where}.fields.{key}",
+                        "unknown field" + _suggest(key, known_fields)
+                        + " (declare custom fields under [fields.NAME] with a type)",
+                    )
+                )
+        identifiers = src.get("identifiers") if isinstance(src.get("identifiers"), dict) else {}
+        for scheme in identifiers:
+            if not SCHEME_PATTERN.fullmatch(str(scheme)):
+                problems.append(
+                    ConfigProblem(
+                        f"{where}.identifiers.{scheme}", "scheme names are lower snake_case"
+                    )
+                )
+        formats = src.get("formats") if isinstance(src.get("formats"), dict) else {}
+        for key in formats:
+            if key not in fields:
+                problems.append(
+                    ConfigProblem(f"{where}.formats.{key}", "format for a field not mapped here")
+                )
+        delimiter = src.get("delimiter", ",")
+        if isinstance(delimiter, str) and len(delimiter) != 1:
+            problems.append(ConfigProblem(f"{where}.delimiter", "must be one character"))
+        encoding = src.get("encoding", "utf-8")
+        if isinstance(encoding, str) and not _known_encoding(encoding):
+            problems.append(ConfigProblem(f"{where}.encoding", f"unknown encoding {encoding!r}"))
+    return problems
+
+
+def _known_encoding(name: str) -> bool:
+    import codecs
+
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _dedupe(problems: list[ConfigProblem]) -> list[ConfigProblem]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        if (p.path, p.message) not in seen:
+            seen.add((p.path, p.message))
+            out.append(p)
+    return out
