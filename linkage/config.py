@@ -244,7 +244,8 @@ def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
                 problems.append(
                     ConfigProblem(
                         f"{where}.fields.{key}",
-                        "unknown field" + _suggest(key, known_fields)
+                        "unknown field"
+                        + _suggest(key, known_fields)
                         + " (declare custom fields under [fields.NAME] with a type)",
                     )
                 )

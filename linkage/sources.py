@@ -85,7 +85,9 @@ def read_file(path: Path, source: SourceConfig) -> SourceTable:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise InputError([InputProblem(label, f"file not found (source {source.name!r})")]) from None
+        raise InputError(
+            [InputProblem(label, f"file not found (source {source.name!r})")]
+        ) from None
     except OSError as exc:
         raise InputError([InputProblem(label, f"cannot read: {exc.strerror}")]) from None
     if not data.strip():
@@ -116,8 +118,10 @@ def read_dataframe(frame: pd.DataFrame, source: SourceConfig) -> SourceTable:
 
 
 def _parse_csv(data: bytes, label: str, source: SourceConfig) -> pd.DataFrame:
-    encoding = "utf-8-sig" if source.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else (
-        source.encoding
+    encoding = (
+        "utf-8-sig"
+        if source.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+        else (source.encoding)
     )
     try:
         text = data.decode(encoding)

@@ -1,0 +1,131 @@
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from linkage.config import Config
+from linkage.errors import InputError
+from linkage.sources import read_dataframe, read_file, read_sources
+
+
+def source(**kw: object) -> Config:
+    base = {"name": "reg", "path": "reg.csv", "id": "id", "fields": {"name": "name"}}
+    return Config.from_dict({"sources": [base | kw]})
+
+
+def problems(file: Path, **kw: object) -> list[str]:
+    config = source(**kw)
+    with pytest.raises(InputError) as caught:
+        read_file(file, config.sources[0])
+    return [str(p) for p in caught.value.problems]
+
+
+def test_csv_maps_columns_keeps_raw_values_and_fingerprints(tmp_path: Path) -> None:
+    path = tmp_path / "reg.csv"
+    path.write_text('id,name,code\n 7 ,"Acme, Ltd ",91-X\n8,,\n', encoding="utf-8")
+    config = source(identifiers={"uscc": "code"})
+    table = read_file(path, config.sources[0])
+    records = table.records
+    assert records["uid"].tolist() == ["reg:7", "reg:8"]
+    assert records["name"].tolist() == ["Acme, Ltd ", None]
+    assert records["id_uscc"].tolist() == ["91-X", None]
+    assert table.fingerprint.rows == 2 and len(table.fingerprint.sha256) == 64
+
+
+def test_utf8_bom_and_gb18030_are_read(tmp_path: Path) -> None:
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes("id,name\n1,华为技术有限公司\n".encode("utf-8-sig"))
+    assert read_file(bom, source().sources[0]).records["name"][0] == "华为技术有限公司"
+    gb = tmp_path / "gb.csv"
+    gb.write_bytes("id,名称\n1,深圳市华信科技有限公司\n".encode("gb18030"))
+    config = source(encoding="gb18030", fields={"name": "名称"})
+    assert read_file(gb, config.sources[0]).records["name"][0] == "深圳市华信科技有限公司"
+
+
+def test_undecodable_bytes_name_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "reg.csv"
+    path.write_bytes("id,name\n1,ok\n2,深圳华信\n".encode("gb18030"))
+    [message] = problems(path)
+    assert "reg.csv, row 3" in message and "gb18030" in message
+
+
+def test_ragged_rows_are_all_reported_with_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "reg.csv"
+    path.write_text("id,name\n1,a\n2,b,extra\n3\n4,d\n", encoding="utf-8")
+    found = problems(path)
+    assert any("row 3" in p and "3 fields" in p for p in found)
+    assert any("row 4" in p and "1 fields" in p for p in found)
+
+
+def test_missing_file_empty_file_and_header_only(tmp_path: Path) -> None:
+    assert "file not found" in problems(tmp_path / "nope.csv")[0]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    assert "file is empty" in problems(empty)[0]
+    header = tmp_path / "header.csv"
+    header.write_text("id,name\n", encoding="utf-8")
+    assert "no records" in problems(header)[0]
+
+
+def test_missing_columns_are_named_with_their_config_key(tmp_path: Path) -> None:
+    path = tmp_path / "reg.csv"
+    path.write_text("id,title\n1,a\n", encoding="utf-8")
+    found = problems(path, identifiers={"lei": "lei_code"})
+    assert any("column 'name'" in p and "fields.name" in p for p in found)
+    assert any("column 'lei_code'" in p and "identifiers.lei" in p for p in found)
+    assert all("columns are: id, title" in p for p in found)
+
+
+def test_duplicate_and_empty_record_ids_are_reported_with_rows(tmp_path: Path) -> None:
+    path = tmp_path / "reg.csv"
+    path.write_text("id,name\n1,a\n2,b\n1,c\n,d\n", encoding="utf-8")
+    found = problems(path)
+    assert any("'1' is not unique (rows 2, 4)" in p and "column 'id'" in p for p in found)
+    assert any("row 5" in p and "record id is empty" in p for p in found)
+
+
+def test_parquet_and_jsonl_values_become_text(tmp_path: Path) -> None:
+    pq_path = tmp_path / "reg.parquet"
+    pd.DataFrame({"id": [1, 2], "name": ["A", None], "n": [1.0, 2.5]}).to_parquet(pq_path)
+    config = source(path="reg.parquet", fields={"name": "name"}, identifiers={"vat": "n"})
+    records = read_file(pq_path, config.sources[0]).records
+    assert records["record_id"].tolist() == ["1", "2"]
+    assert records["id_vat"].tolist() == ["1", "2.5"]
+    assert records["name"].tolist() == ["A", None]
+    jl = tmp_path / "reg.jsonl"
+    jl.write_text(json.dumps({"id": "a", "name": "X"}) + "\n\n{oops\n", encoding="utf-8")
+    [message] = problems(jl, path="reg.jsonl")
+    assert "reg.jsonl, row 3" in message and "not valid JSON" in message
+
+
+def test_dates_parse_with_declared_format_and_bad_ones_are_kept_and_reported(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "reg.csv"
+    path.write_text("id,name,est\n1,a,2001年02月03日\n2,b,someday\n3,c,\n", encoding="utf-8")
+    config = source(fields={"name": "name", "founded": "est"}, formats={"founded": "%Y年%m月%d日"})
+    table = read_file(path, config.sources[0])
+    assert table.records["founded"].tolist() == ["2001年02月03日", "someday", None]
+    assert table.records["founded_date"].tolist() == ["2001-02-03", None, None]
+    [warning] = table.warnings
+    assert warning.row == 3 and warning.column == "est"
+
+
+def test_read_sources_collects_problems_of_all_sources_and_sorts_by_uid(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"id": ["b", "a"], "name": ["B", "A"]})
+    config = Config.from_dict(
+        {
+            "sources": [
+                {"name": "mem", "id": "id", "fields": {"name": "name"}},
+                {"name": "f1", "path": "missing1.csv", "id": "id"},
+                {"name": "f2", "path": "missing2.csv", "id": "id"},
+            ]
+        },
+        base_dir=tmp_path,
+    )
+    with pytest.raises(InputError) as caught:
+        read_sources(config, {"mem": frame})
+    assert len(caught.value.problems) == 2
+    records = read_dataframe(frame, config.sources[0]).records
+    assert records["uid"].tolist() == ["mem:b", "mem:a"]
