@@ -1,0 +1,95 @@
+"""Normalise street addresses and postcodes.
+
+Latin addresses: folded, street-type and unit abbreviations expanded (``St`` -> ``street``,
+``Rm`` -> ``room``, ``5/F`` -> ``floor 5``). Chinese addresses: half-width, simplified, without
+spaces; ``split_chinese_address`` names the parts (省 市 区 路 号 室).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from linkage.standardize.chinese import to_simplified
+from linkage.standardize.text import fold, has_cjk
+
+_ABBREVIATIONS = {
+    "st": "street", "str": "strasse", "rd": "road", "ave": "avenue", "av": "avenue",
+    "blvd": "boulevard", "dr": "drive", "ln": "lane", "ct": "court", "pl": "place",
+    "sq": "square", "hwy": "highway", "pkwy": "parkway", "cres": "crescent", "ter": "terrace",
+    "fl": "floor", "flr": "floor", "fl.": "floor", "rm": "room", "ste": "suite", "apt": "apartment",
+    "bldg": "building", "blk": "block", "no": "", "nr": "", "n": "north", "s": "south",
+    "e": "east", "w": "west", "ne": "northeast", "nw": "northwest", "se": "southeast",
+    "sw": "southwest", "bd": "boulevard", "ch": "chemin",
+}  # fmt: skip
+_FLOOR = re.compile(r"\b(\d+)\s*/\s*f\b|\bf\s*(\d+)\b|\b(\d+)(?:st|nd|rd|th)\s+floor\b")
+_GLUED_STRASSE = re.compile(r"(\w)(?:str|straße|strasse)\b")
+_NON_WORD = re.compile(r"[^\w#]+")
+_CN_ADDRESS = re.compile(
+    r"^(?P<province>.+?(?:省|自治区|特别行政区))?"
+    r"(?P<city>.+?市)?"
+    r"(?P<district>.+?[区县旗])?"
+    r"(?P<street>.+?(?:路|街|道|大道|巷|弄))?"
+    r"(?P<number>[\d\-]+号)?"
+    r"(?P<rest>.*)$"
+)
+_POSTCODES = {
+    "GB": (re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})$"), r"\1 \2"),
+    "US": (re.compile(r"^(\d{5})(\d{4})?$"), r"\1"),
+    "NL": (re.compile(r"^(\d{4})([A-Z]{2})$"), r"\1\2"),
+    "CA": (re.compile(r"^([A-Z]\d[A-Z])(\d[A-Z]\d)$"), r"\1 \2"),
+    "JP": (re.compile(r"^(\d{3})(\d{4})$"), r"\1-\2"),
+    "CN": (re.compile(r"^(\d{6})$"), r"\1"),
+    "DE": (re.compile(r"^(\d{5})$"), r"\1"),
+    "FR": (re.compile(r"^(\d{5})$"), r"\1"),
+    "IT": (re.compile(r"^(\d{5})$"), r"\1"),
+    "ES": (re.compile(r"^(\d{5})$"), r"\1"),
+    "RU": (re.compile(r"^(\d{6})$"), r"\1"),
+    "SE": (re.compile(r"^(\d{5})$"), r"\1"),
+}
+
+
+def _floor(match: re.Match[str]) -> str:
+    return f"floor {next(g for g in match.groups() if g)}"
+
+
+@lru_cache(maxsize=1 << 16)
+def normalize_address(value: str, *, country: str | None = None) -> str | None:
+    """Return a comparison form of a street address, or None when nothing is left.
+
+    Args:
+        value: Raw address (any script).
+        country: ISO alpha-2 code; Chinese addresses are detected by script regardless.
+    """
+    del country  # abbreviations are shared across English-speaking and continental formats
+    if has_cjk(value):
+        text = re.sub(r"\s+", "", to_simplified(fold(value)))
+        return text or None
+    text = _GLUED_STRASSE.sub(r"\1 strasse", fold(value).replace("#", " # "))
+    text = _FLOOR.sub(_floor, text)
+    tokens = _NON_WORD.sub(" ", text).split()
+    words = [_ABBREVIATIONS.get(t, t) for t in tokens if t != "#"]
+    return " ".join(w for w in words if w) or None
+
+
+def split_chinese_address(value: str) -> dict[str, str]:
+    """Split a Chinese address into province, city, district, street, number and the rest."""
+    text = normalize_address(value) or ""
+    match = _CN_ADDRESS.match(text)
+    return {k: v for k, v in (match.groupdict() if match else {}).items() if v}
+
+
+def normalize_postcode(value: str, country: str | None = None) -> str | None:
+    """Return the postcode in its country's standard form, else upper case without spaces.
+
+    Args:
+        value: Raw postcode.
+        country: ISO alpha-2 code; GB, US, NL, CA, JP, CN, DE, FR, IT, ES, RU, SE are formatted.
+    """
+    compact = re.sub(r"[\s\-]+", "", fold(value)).upper()
+    if not compact:
+        return None
+    rule = _POSTCODES.get((country or "").upper())
+    if rule and rule[0].match(compact):
+        return rule[0].sub(rule[1], compact)
+    return compact

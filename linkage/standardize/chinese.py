@@ -1,0 +1,204 @@
+"""Parse Chinese registered names: place + trade name (字号) + industry + organisational form.
+
+``华信科技（深圳）有限公司``, ``深圳华信科技有限公司`` and ``深圳市华信科技有限公司`` all parse to
+place 深圳, trade name 华信, industry 科技 and form ``cn_youxian``. The Latin key is the place's
+romanised name, the trade name in pinyin and the industry terms in English, so the name can meet
+``Shenzhen Huaxin Technology Co., Ltd.``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import opencc
+from pypinyin import lazy_pinyin
+
+from linkage.standardize import legal_forms
+from linkage.standardize.text import fold, latin_key
+
+_PLACE_SUFFIX = "(?:维吾尔自治区|壮族自治区|回族自治区|特别行政区|自治区|省|市|县|区)"
+_BRANCH = re.compile(
+    r"(?:驻华|驻中国)?(分公司|分店|办事处|代表处|分行|支行|分厂|营业部|分部|分所|分社|分院)$"
+)
+_BRACKETS = re.compile(r"\(([^()]*)\)")
+_SPACE_NEAR_CJK = re.compile(r"\s*([\u3000-\u9fff\uf900-\ufaff()])\s*")
+_DROP = re.compile(r"[^\w()\s]+")
+_MIN_TRADE = 2
+
+
+@dataclass(frozen=True)
+class ChineseName:
+    """The parts of a Chinese company name (all in simplified characters)."""
+
+    place: str | None
+    trade: str
+    industry: tuple[str, ...]
+    qualifier: str | None
+    legal_form: str | None
+    is_branch: bool
+    branch_place: str | None
+    latin: str
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        """The name's parts in canonical order, without legal form and branch marker."""
+        parts = (self.place, self.trade, *self.industry, self.qualifier)
+        return tuple(p for p in parts if p)
+
+
+@cache
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    path = resources.files("linkage.standardize") / "data" / name
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@cache
+def places() -> dict[str, str]:
+    """Chinese place names (without 省/市 suffix) mapped to their Latin names."""
+    return {row["name"]: row["latin"] for row in _read("places_cn.csv")}
+
+
+@cache
+def industry_terms() -> dict[str, str]:
+    """Chinese industry terms mapped to English (科技 -> technology)."""
+    return {row["zh"]: row["en"] for row in _read("industry_terms.csv")}
+
+
+@cache
+def _place_regex() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    names = "|".join(sorted(places(), key=len, reverse=True))
+    return (
+        re.compile(f"^({names}){_PLACE_SUFFIX}?"),
+        re.compile(f"({names}){_PLACE_SUFFIX}?$"),
+    )
+
+
+@cache
+def _industry_regex() -> re.Pattern[str]:
+    terms = "|".join(sorted(industry_terms(), key=len, reverse=True))
+    return re.compile(f"(?:{terms})$")
+
+
+def to_simplified(text: str) -> str:
+    """Convert traditional to simplified characters (OpenCC t2s)."""
+    return _converter().convert(text)
+
+
+def canonical_place(text: str) -> str | None:
+    """Return the canonical place of text such as ``深圳市`` or ``(深圳)``, else None."""
+    match = _place_regex()[0].match(text.strip("()"))
+    if match and match.end() == len(text.strip("()")):
+        return match.group(1)
+    return None
+
+
+def romanise(text: str) -> str:
+    """Pinyin without tones or spaces; non-Chinese characters pass through lower-cased."""
+    return "".join(lazy_pinyin(text)).lower()
+
+
+def _split_branch(text: str) -> tuple[str, bool, str | None]:
+    """Remove a branch marker and return (head name, is_branch, branch place)."""
+    match = _BRANCH.search(text)
+    if not match or match.start() == 0:
+        return text, False, None
+    head = text[: match.start()]
+    form = legal_forms.last_glued(head)
+    raw_place = ""
+    if form is not None and form.end() < len(head):
+        head, raw_place = head[: form.end()], head[form.end() :]
+    else:
+        place_match = _place_regex()[1].search(head)
+        if place_match and place_match.start() >= _MIN_TRADE:
+            head, raw_place = head[: place_match.start()], place_match.group()
+    raw_place = raw_place.strip("()")
+    place = canonical_place(raw_place) or (raw_place or None)
+    return head, True, place
+
+
+def _strip_forms(text: str) -> tuple[str, str | None, bool, str | None]:
+    """Strip branch markers and legal forms until none is left (keeps the parse stable)."""
+    code: str | None = None
+    is_branch, branch_place = False, None
+    while True:
+        text, branch, place = _split_branch(text)
+        if branch:
+            is_branch, branch_place = True, branch_place or place
+        text, form = legal_forms.strip_glued(text)
+        code = code or form
+        if not branch and form is None:
+            return text, code, is_branch, branch_place
+
+
+def _leading_places(text: str) -> tuple[str | None, str]:
+    """Take up to two leading places (province, then city); return the most specific."""
+    place = None
+    for _ in range(2):
+        match = _place_regex()[0].match(text)
+        if not match:
+            break
+        end = match.end()
+        if text[end - 1 : end + 1] == "市场":  # 深圳市场… is a market, not 深圳市
+            end -= 1
+        if len(text) - end < _MIN_TRADE:
+            break
+        place, text = match.group(1), text[end:]
+    return place, text
+
+
+def _split_industry(text: str) -> tuple[str, tuple[str, ...]]:
+    """Peel industry terms off the end while at least a two-character trade name remains."""
+    terms: list[str] = []
+    pattern = _industry_regex()
+    while True:
+        match = pattern.search(text)
+        if not match or match.start() < _MIN_TRADE:
+            return text, tuple(reversed(terms))
+        terms.append(match.group())
+        text = text[: match.start()]
+
+
+def parse_chinese(text: str) -> ChineseName:
+    """Split a Chinese (or Japanese kanji) company name into its registered parts."""
+    folded = to_simplified(fold(text))
+    folded = _DROP.sub("", _SPACE_NEAR_CJK.sub(r"\1", folded.replace("[", "(").replace("]", ")")))
+    core, code, is_branch, branch_place = _strip_forms(folded)
+    place = None
+    qualifiers: list[str] = []
+    for inner in _BRACKETS.findall(core):
+        found = canonical_place(inner)
+        if found and place is None:
+            place = found
+        elif inner:
+            qualifiers.append(inner)
+    core = _BRACKETS.sub("", core).replace("(", "").replace(")", "")
+    lead, core = _leading_places(core) if core else (None, core)
+    place = place or lead
+    if not core:  # the name was only a place or only brackets: keep it whole
+        core, place, qualifiers = folded.replace("(", "").replace(")", "") or folded, None, []
+    trade, industry = _split_industry(core)
+    qualifier = "".join(qualifiers) or None
+    words = [places()[place]] if place else []
+    words.append(romanise(trade))
+    words += [industry_terms()[t] for t in industry]
+    if qualifier:
+        words.append(romanise(qualifier))
+    return ChineseName(
+        place=place,
+        trade=trade,
+        industry=industry,
+        qualifier=qualifier,
+        legal_form=code,
+        is_branch=is_branch,
+        branch_place=branch_place,
+        latin=latin_key(" ".join(words).split()),
+    )
