@@ -17,14 +17,14 @@ _ABBREVIATIONS = {
     "st": "street", "str": "strasse", "rd": "road", "ave": "avenue", "av": "avenue",
     "blvd": "boulevard", "dr": "drive", "ln": "lane", "ct": "court", "pl": "place",
     "sq": "square", "hwy": "highway", "pkwy": "parkway", "cres": "crescent", "ter": "terrace",
-    "fl": "floor", "flr": "floor", "fl.": "floor", "rm": "room", "ste": "suite", "apt": "apartment",
+    "fl": "floor", "flr": "floor", "rm": "room", "ste": "suite", "apt": "apartment",
     "bldg": "building", "blk": "block", "no": "", "nr": "", "n": "north", "s": "south",
     "e": "east", "w": "west", "ne": "northeast", "nw": "northwest", "se": "southeast",
     "sw": "southwest", "bd": "boulevard", "ch": "chemin",
 }  # fmt: skip
 _FLOOR = re.compile(r"\b(\d+)\s*/\s*f\b|\bf\s*(\d+)\b|\b(\d+)(?:st|nd|rd|th)\s+floor\b")
 _GLUED_STRASSE = re.compile(r"(\w)(?:str|straße|strasse)\b")
-_NON_WORD = re.compile(r"[^\w#]+")
+_NON_WORD = re.compile(r"[^\w/]+")
 _CN_ADDRESS = re.compile(
     r"^(?P<province>.+?(?:省|自治区|特别行政区))?"
     r"(?P<city>.+?市)?"
@@ -65,10 +65,9 @@ def normalize_address(value: str, *, country: str | None = None) -> str | None:
     if has_cjk(value):
         text = re.sub(r"\s+", "", to_simplified(fold(value)))
         return text or None
-    text = _GLUED_STRASSE.sub(r"\1 strasse", fold(value).replace("#", " # "))
-    text = _FLOOR.sub(_floor, text)
-    tokens = _NON_WORD.sub(" ", text).split()
-    words = [_ABBREVIATIONS.get(t, t) for t in tokens if t != "#"]
+    text = _NON_WORD.sub(" ", _GLUED_STRASSE.sub(r"\1 strasse", fold(value)))
+    tokens = _FLOOR.sub(_floor, text).replace("/", " ").replace("_", " ").split()
+    words = [_ABBREVIATIONS.get(t, t) for t in tokens]
     return " ".join(w for w in words if w) or None
 
 

@@ -37,7 +37,6 @@ class ChineseName:
     place: str | None
     trade: str
     industry: tuple[str, ...]
-    qualifier: str | None
     legal_form: str | None
     is_branch: bool
     branch_place: str | None
@@ -46,8 +45,8 @@ class ChineseName:
     @property
     def tokens(self) -> tuple[str, ...]:
         """The name's parts in canonical order, without legal form and branch marker."""
-        parts = (self.place, self.trade, *self.industry, self.qualifier)
-        return tuple(p for p in parts if p)
+        parts = (self.place, self.trade, *self.industry)
+        return tuple(p.strip() for p in parts if p and p.strip())
 
 
 @cache
@@ -65,6 +64,14 @@ def _read(name: str) -> list[dict[str, str]]:
 def places() -> dict[str, str]:
     """Chinese place names (without 省/市 suffix) mapped to their Latin names."""
     return {row["name"]: row["latin"] for row in _read("places_cn.csv")}
+
+
+@cache
+def _provinces() -> frozenset[str]:
+    """Provinces and autonomous regions: the only places that may precede a city."""
+    return frozenset(
+        r["name"] for r in _read("places_cn.csv") if r["level"] in ("province", "region")
+    )
 
 
 @cache
@@ -106,6 +113,26 @@ def romanise(text: str) -> str:
     return "".join(lazy_pinyin(text)).lower()
 
 
+def _balance(text: str) -> str:
+    """Drop parentheses that do not close a ``(...)`` group, so brackets parse the same twice."""
+    spans = [m.span() for m in _BRACKETS.finditer(text)]
+    keep = {i for start, end in spans for i in (start, end - 1)}
+    return "".join(c for i, c in enumerate(text) if c not in "()" or i in keep)
+
+
+def _bracket_place(text: str) -> tuple[str | None, str]:
+    """Take the first bracketed place out (``华信科技(深圳)``); other brackets keep their text."""
+    place = None
+    parts: list[str] = []
+    end = 0
+    for match in _BRACKETS.finditer(text):
+        found = canonical_place(match.group(1))
+        parts += [text[end : match.start()], "" if found and place is None else match.group(1)]
+        place = place or found
+        end = match.end()
+    return place, "".join([*parts, text[end:]])
+
+
 def _split_branch(text: str) -> tuple[str, bool, str | None]:
     """Remove a branch marker and return (head name, is_branch, branch place)."""
     match = _BRANCH.search(text)
@@ -140,11 +167,11 @@ def _strip_forms(text: str) -> tuple[str, str | None, bool, str | None]:
 
 
 def _leading_places(text: str) -> tuple[str | None, str]:
-    """Take up to two leading places (province, then city); return the most specific."""
+    """Take a leading place, or a province then a place; return the most specific."""
     place = None
     for _ in range(2):
         match = _place_regex()[0].match(text)
-        if not match:
+        if not match or (place is not None and place not in _provinces()):
             break
         end = match.end()
         if text[end - 1 : end + 1] == "市场":  # 深圳市场… is a market, not 深圳市
@@ -170,33 +197,24 @@ def _split_industry(text: str) -> tuple[str, tuple[str, ...]]:
 def parse_chinese(text: str) -> ChineseName:
     """Split a Chinese (or Japanese kanji) company name into its registered parts."""
     folded = to_simplified(fold(text))
-    folded = _DROP.sub("", _SPACE_NEAR_CJK.sub(r"\1", folded.replace("[", "(").replace("]", ")")))
+    folded = _DROP.sub(" ", folded.replace("[", "(").replace("]", ")"))
+    folded = _SPACE_NEAR_CJK.sub(r"\1", " ".join(folded.split()))
+    folded = _balance(folded.strip())
     core, code, is_branch, branch_place = _strip_forms(folded)
-    place = None
-    qualifiers: list[str] = []
-    for inner in _BRACKETS.findall(core):
-        found = canonical_place(inner)
-        if found and place is None:
-            place = found
-        elif inner:
-            qualifiers.append(inner)
-    core = _BRACKETS.sub("", core).replace("(", "").replace(")", "")
-    lead, core = _leading_places(core) if core else (None, core)
-    place = place or lead
-    if not core:  # the name was only a place or only brackets: keep it whole
-        core, place, qualifiers = folded.replace("(", "").replace(")", "") or folded, None, []
+    place, core = _bracket_place(core)
+    core, inner_code, inner_branch, inner_place = _strip_forms(core)
+    code, is_branch = code or inner_code, is_branch or inner_branch
+    branch_place = branch_place or inner_place
+    lead, rest = _leading_places(core)
+    place, core = (place or lead, rest) if rest else (None, place or core)
     trade, industry = _split_industry(core)
-    qualifier = "".join(qualifiers) or None
     words = [places()[place]] if place else []
     words.append(romanise(trade))
     words += [industry_terms()[t] for t in industry]
-    if qualifier:
-        words.append(romanise(qualifier))
     return ChineseName(
         place=place,
         trade=trade,
         industry=industry,
-        qualifier=qualifier,
         legal_form=code,
         is_branch=is_branch,
         branch_place=branch_place,

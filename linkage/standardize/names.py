@@ -135,11 +135,17 @@ def _parse_latin(text: str, country: str | None) -> CompanyName:
             place = found
         else:
             kept.extend(inner_tokens)
-    tokens = _tokens(_BRACKET.sub(" ", folded)) + kept
-    tokens, branch, where = _split_branch(tokens)
-    if branch:
-        is_branch, branch_place = True, branch_place or where
-    tokens, code = legal_forms.strip_tokens(tokens, country)
+    tokens = _tokens(" ".join([_BRACKET.sub(" ", folded), *kept]))
+    code = None
+    while True:  # strip until stable, so the result normalises to itself
+        tokens, branch, where = _split_branch(tokens)
+        if branch:
+            is_branch, branch_place = True, branch_place or where
+        size = len(tokens)
+        tokens, form = legal_forms.strip_tokens(tokens, country)
+        code = code or form
+        if not branch and len(tokens) == size:
+            break
     expand = latin_terms()[0]
     tokens = [expand.get(t, t) for t in tokens]
     if place is not None and tokens:
@@ -168,7 +174,7 @@ def _fallback(text: str) -> CompanyName:
 
 def _parse_cjk(text: str, country: str | None) -> CompanyName:
     parsed = chinese.parse_chinese(text)
-    if not has_cjk(parsed.trade + (parsed.qualifier or "")) and not parsed.industry:
+    if not has_cjk(parsed.trade) and not parsed.industry:
         latin = _parse_latin(parsed.trade, country)  # a Latin name with a Chinese legal form
         return CompanyName(
             text,
@@ -180,6 +186,8 @@ def _parse_cjk(text: str, country: str | None) -> CompanyName:
             latin.tokens,
             latin.latin,
         )
+    if not parsed.tokens:
+        return _fallback(text)
     place = chinese.places()[parsed.place] if parsed.place else None
     branch_place = parsed.branch_place
     if branch_place in chinese.places():

@@ -14,6 +14,7 @@ from importlib import resources
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3200-\u32ff]")
 _NON_WORD = re.compile(r"[\W_]+")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 _SPECIAL = {"æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l", "þ": "th", "ð": "d", "ı": "i"}
 _CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяєіїґ"
@@ -56,12 +57,12 @@ def has_cjk(text: str) -> bool:
 def fold(text: str) -> str:
     """Return NFKC, case-folded text with Latin accents removed and ``&`` spelled ``and``.
 
-    NFKC turns full-width forms into ASCII; the second NFKC after case folding keeps the
-    result stable when it is folded again.
+    NFKC turns full-width forms into ASCII; stray combining marks are dropped and a second
+    NFKC after case folding keeps the result stable when it is folded again.
     """
     folded = unicodedata.normalize("NFKC", text).casefold()
     if not folded.isascii():
-        folded = unicodedata.normalize("NFKC", folded)
+        folded = unicodedata.normalize("NFKC", _COMBINING.sub("", folded))
     return folded.translate(FOLD_TABLE)
 
 
