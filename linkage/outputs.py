@@ -1,0 +1,97 @@
+"""Write a run's outputs (DESIGN §4) so that the same inputs give the same bytes.
+
+Rows are sorted by key, floats rounded, JSON keys sorted, and nothing time-dependent is written
+except the manifest's ``timings_seconds``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from linkage._version import __version__
+from linkage.config import Config
+
+if TYPE_CHECKING:
+    from linkage.blocking import BlockingReport
+    from linkage.pipeline import RunResult
+    from linkage.sources import SourceTable
+
+PAIR_COLUMNS = (
+    "uid_l",
+    "uid_r",
+    "rules",
+    "name_similarity",
+    "latin_similarity",
+    "shared_identifier",
+    "score",
+    "decided_by",
+    "is_match",
+)
+LIBRARIES = ("pandas", "numpy", "pyarrow", "duckdb", "rapidfuzz", "python-stdnum", "pydantic")
+
+
+def write_outputs(result: RunResult, out_dir: Path) -> Path:
+    """Write memberships.csv, entities.csv/.parquet, pairs.parquet and manifest.json."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.memberships.to_csv(out_dir / "memberships.csv", index=False, lineterminator="\n")
+    result.entities.to_csv(out_dir / "entities.csv", index=False, lineterminator="\n")
+    _write_parquet(result.entities, out_dir / "entities.parquet")
+    _write_parquet(result.pairs[list(PAIR_COLUMNS)], out_dir / "pairs.parquet")
+    text = json.dumps(result.manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    (out_dir / "manifest.json").write_text(text + "\n", encoding="utf-8")
+    return out_dir
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+    pq.write_table(table.replace_schema_metadata(None), path, compression="zstd")
+
+
+def build_manifest(
+    config: Config,
+    tables: list[SourceTable],
+    choices: dict[str, Any],
+    blocking: BlockingReport,
+    features: pd.DataFrame,
+    scored: pd.DataFrame,
+    entities: pd.DataFrame,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """The run manifest: versions, config and hash, inputs, choices, counts and timings."""
+    warnings = [str(w) for t in tables for w in t.warnings]
+    multi_source = entities["sources"].str.contains(r" \| ", regex=True)
+    return {
+        "linkage_version": __version__,
+        "python": platform.python_version(),
+        "libraries": {name: version(name) for name in LIBRARIES},
+        "config": config.model_dump(mode="json"),
+        "config_sha256": config.digest(),
+        "inputs": [asdict(t.fingerprint) for t in tables],
+        "choices": choices,
+        "blocking": {
+            "pairs_per_rule": blocking.pairs_per_rule,
+            "skipped_blocks": blocking.skipped_blocks[:50],
+            "skipped_block_count": len(blocking.skipped_blocks),
+            "largest_blocks": blocking.largest_blocks,
+        },
+        "counts": {
+            "records": len(features),
+            "records_per_source": {t.fingerprint.source: t.fingerprint.rows for t in tables},
+            "candidate_pairs": len(scored),
+            "matched_pairs": int(scored["is_match"].sum()),
+            "entities": len(entities),
+            "entities_spanning_sources": int(multi_source.sum()),
+            "input_warnings": len(warnings),
+        },
+        "input_warnings": warnings[:100],
+        "timings_seconds": timings,
+    }

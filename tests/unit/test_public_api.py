@@ -1,0 +1,27 @@
+import linkage
+
+EXPECTED = {
+    "CANONICAL_FIELDS",
+    "Config",
+    "ConfigError",
+    "ConfigProblem",
+    "InputError",
+    "InputProblem",
+    "Linker",
+    "LinkageError",
+    "RunResult",
+    "__version__",
+    "load_config",
+}
+
+
+def test_all_lists_exactly_the_public_api() -> None:
+    assert set(linkage.__all__) == EXPECTED
+    assert len(linkage.__all__) == len(set(linkage.__all__))
+    for name in linkage.__all__:
+        assert getattr(linkage, name) is not None
+
+
+def test_errors_share_one_base_class() -> None:
+    for name in ("ConfigError", "InputError"):
+        assert issubclass(getattr(linkage, name), linkage.LinkageError)
