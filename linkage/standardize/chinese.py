@@ -21,11 +21,12 @@ from linkage.standardize import legal_forms
 from linkage.standardize.text import fold, latin_key
 
 _PLACE_SUFFIX = "(?:维吾尔自治区|壮族自治区|回族自治区|特别行政区|自治区|省|市|县|区)"
+_SUFFIX_START = re.compile(f"^{_PLACE_SUFFIX}+(?!场)")
 _BRANCH = re.compile(
     r"(?:驻华|驻中国)?(分公司|分店|办事处|代表处|分行|支行|分厂|营业部|分部|分所|分社|分院)$"
 )
 _BRACKETS = re.compile(r"\(([^()]*)\)")
-_SPACE_NEAR_CJK = re.compile(r"\s*([\u3000-\u9fff\uf900-\ufaff()])\s*")
+_SPACE_NEAR_CJK = re.compile(r"\s*([\u3000-\u9fff\uf900-\ufaff\U00020000-\U0003ffff()])\s*")
 _DROP = re.compile(r"[^\w()\s]+")
 _MIN_TRADE = 2
 
@@ -96,8 +97,16 @@ def _industry_regex() -> re.Pattern[str]:
 
 
 def to_simplified(text: str) -> str:
-    """Convert traditional to simplified characters (OpenCC t2s)."""
-    return _converter().convert(text)
+    """Convert traditional to simplified characters (OpenCC t2s), repeated until stable.
+
+    A few rare characters convert in two steps; repeating keeps normalisation idempotent.
+    """
+    for _ in range(3):
+        converted = _converter().convert(text)
+        if converted == text:
+            break
+        text = converted
+    return text
 
 
 def canonical_place(text: str) -> str | None:
@@ -207,6 +216,11 @@ def parse_chinese(text: str) -> ChineseName:
     branch_place = branch_place or inner_place
     lead, rest = _leading_places(core)
     place, core = (place or lead, rest) if rest else (None, place or core)
+    if (
+        place is not None
+    ):  # 深圳市市… or (深圳)市…: a stray suffix would re-parse as part of the place
+        core = _SUFFIX_START.sub("", core) or place
+        place = place if core != place else None
     trade, industry = _split_industry(core)
     words = [places()[place]] if place else []
     words.append(romanise(trade))

@@ -15,7 +15,9 @@ from importlib import resources
 from linkage.standardize.text import fold, fold_tokens, has_cjk
 
 # Codes whose variants may stand before the name (``ООО Ромашка``, ``PT Astra``, ``株式会社X``).
-PREFIX_CODES = frozenset({"ooo", "ao", "pao", "pt", "kk", "jp_yk", "jp_gk", "ab"})
+PREFIX_CODES = frozenset({"ooo", "ao", "pao", "pt", "kk", "jp_yk", "jp_gk", "ab", "srl"})
+# Spelled-out forms this long are legal forms wherever they stand (``Limited Liability Company X``).
+_PREFIX_MIN_TOKENS = 3
 # Prefix forms that are also common words; stripped in front only for these countries.
 _PREFIX_COUNTRIES = {"pt": frozenset({"ID"}), "ab": frozenset({"SE", "FI"})}
 
@@ -79,7 +81,9 @@ def strip_tokens(tokens: list[str], country: str | None = None) -> tuple[list[st
         if not found:
             for size in range(min(longest, len(tokens) - 1), 0, -1):
                 hit = index.get(tuple(tokens[:size]))
-                if hit is not None and _prefix_allowed(hit, country):
+                if hit is not None and (
+                    size >= _PREFIX_MIN_TOKENS or _prefix_allowed(hit, country)
+                ):
                     tokens, code, found = tokens[size:], code or hit, True
                     break
         if not found:

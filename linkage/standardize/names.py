@@ -36,6 +36,7 @@ _BRANCH_MARKERS = tuple(
 )
 _PLACE_LINKS = frozenset({"de", "du", "in", "of", "at", "la", "le", "en"})
 _MAX_PLACE_TOKENS = 3
+_STOPWORDS = frozenset({"the"})
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def _parse_latin(text: str, country: str | None) -> CompanyName:
         if not branch and len(tokens) == size:
             break
     expand = latin_terms()[0]
-    tokens = [expand.get(t, t) for t in tokens]
+    tokens = [expand.get(t, t) for t in tokens if t not in _STOPWORDS] or tokens
     if place is not None and tokens:
         tokens = [place, *tokens]
     else:
@@ -174,6 +175,8 @@ def _fallback(text: str) -> CompanyName:
 
 def _parse_cjk(text: str, country: str | None) -> CompanyName:
     parsed = chinese.parse_chinese(text)
+    if not parsed.tokens:
+        return _fallback(text)
     if not has_cjk(parsed.trade) and not parsed.industry:
         latin = _parse_latin(parsed.trade, country)  # a Latin name with a Chinese legal form
         return CompanyName(
@@ -186,8 +189,6 @@ def _parse_cjk(text: str, country: str | None) -> CompanyName:
             latin.tokens,
             latin.latin,
         )
-    if not parsed.tokens:
-        return _fallback(text)
     place = chinese.places()[parsed.place] if parsed.place else None
     branch_place = parsed.branch_place
     if branch_place in chinese.places():
