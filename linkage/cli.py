@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from linkage._version import __version__
-from linkage.errors import LinkageError
+from linkage.errors import InputError, InputProblem, LinkageError, UsageError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -53,6 +53,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = _command(commands, "demo", "generate the bundled demo registries and link them", _demo)
     demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+
+    generate = _command(
+        commands, "generate", "write fragmented registries with known truth", _generate
+    )
+    generate.add_argument("--entities", type=int, required=True, help="true businesses")
+    generate.add_argument("--registries", type=int, default=4, help="registries to spread over")
+    generate.add_argument("--seed", type=int, default=0, help="random seed")
+    generate.add_argument(
+        "--difficulty", choices=("easy", "medium", "hard"), default="medium", help="noise level"
+    )
+    generate.add_argument("--out", type=Path, required=True, help="output folder")
+
+    evaluate = _command(
+        commands, "evaluate", "score predicted memberships against ground truth", _evaluate
+    )
+    evaluate.add_argument("--truth", type=Path, required=True, help="truth CSV (labels or pairs)")
+    evaluate.add_argument("--pred", type=Path, required=True, help="memberships.csv of a run")
+    evaluate.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
@@ -108,6 +126,45 @@ def _demo(args: argparse.Namespace) -> int:
         f"recall {metrics['pairwise']['recall']:.3f}, F1 {metrics['pairwise']['f1']:.3f}"
     )
     print(f"outputs:          {args.out}")
+    return EXIT_OK
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from linkage.datasets import generate
+
+    if args.entities < 1 or args.registries < 1:
+        raise UsageError("--entities and --registries must be at least 1")
+    data = generate(
+        args.out,
+        entities=args.entities,
+        registries=args.registries,
+        seed=args.seed,
+        difficulty=args.difficulty,
+    )
+    print(
+        f"{data.n_records:,} records of {data.n_entities:,} entities in "
+        f"{len(data.source_paths)} registries; config {data.config_path}, truth {data.truth_path}"
+    )
+    return EXIT_OK
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from linkage.evaluation import evaluate_memberships, truth_form
+    from linkage.sources import read_table
+
+    truth = read_table(args.truth)
+    try:
+        truth_form(truth)
+    except ValueError as exc:
+        raise InputError([InputProblem(str(args.truth), str(exc))]) from None
+    predicted = read_table(args.pred, ("source", "record_id", "entity_id"))
+    report = evaluate_memberships(truth, predicted)
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2, sort_keys=True, default=str))
+    else:
+        print(report.to_text())
     return EXIT_OK
 
 

@@ -3,10 +3,11 @@
 ```
 LinkageError                 base class; never raised itself
 ├── ConfigError              the TOML config (or Config object) is invalid; lists every problem
-└── InputError               a source cannot be read as declared; names file, row and column
+├── InputError               a source cannot be read as declared; names file, row and column
+└── UsageError               a command-line argument or API argument is invalid
 ```
 
-The CLI maps both to exit code 2 (bad input or config); anything else is an internal error (1).
+The CLI maps all three to exit code 2 (bad input or config); anything else is an internal error (1).
 """
 
 from __future__ import annotations
@@ -70,3 +71,7 @@ class InputError(LinkageError):
         shown = "\n".join(f"  {p}" for p in problems[:limit])
         more = f"\n  … and {len(problems) - limit} more" if len(problems) > limit else ""
         super().__init__(f"{len(problems)} input problem(s):\n{shown}{more}")
+
+
+class UsageError(LinkageError):
+    """An argument is invalid (a negative count, an unknown choice, a missing run folder)."""

@@ -308,3 +308,30 @@ def _parse_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, list[int]]:
     iso = dates.dt.strftime("%Y-%m-%d").astype(object).where(dates.notna(), None)
     bad = text.index[(text != "") & dates.isna()]
     return iso, [int(i) for i in bad]
+
+
+def read_table(path: str | Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a UTF-8 CSV the library itself writes or reads (truth, memberships) as text.
+
+    Raises:
+        InputError: the file is missing, empty, or lacks a required column.
+    """
+    label = str(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError([InputProblem(label, "file not found")]) from None
+    except pd.errors.EmptyDataError:
+        raise InputError([InputProblem(label, "file is empty")]) from None
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError([InputProblem(label, f"not a readable UTF-8 CSV: {exc}")]) from None
+    missing = [
+        InputProblem(
+            label, f"required column missing; columns are: {', '.join(frame.columns)}", column=name
+        )
+        for name in required
+        if name not in frame.columns
+    ]
+    if missing:
+        raise InputError(missing)
+    return frame
