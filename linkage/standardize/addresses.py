@@ -62,10 +62,10 @@ def normalize_address(value: str, *, country: str | None = None) -> str | None:
         country: ISO alpha-2 code; Chinese addresses are detected by script regardless.
     """
     del country  # abbreviations are shared across English-speaking and continental formats
-    if has_cjk(value):
-        text = re.sub(r"\s+", "", to_simplified(fold(value)))
-        return text or None
-    text = _NON_WORD.sub(" ", _GLUED_STRASSE.sub(r"\1 strasse", fold(value)))
+    folded = fold(value)
+    if has_cjk(folded):
+        return re.sub(r"\s+", "", to_simplified(folded)) or None
+    text = _NON_WORD.sub(" ", _GLUED_STRASSE.sub(r"\1 strasse", folded))
     tokens = _FLOOR.sub(_floor, text).replace("/", " ").replace("_", " ").split()
     words = [_ABBREVIATIONS.get(t, t) for t in tokens]
     return " ".join(w for w in words if w) or None

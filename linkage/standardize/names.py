@@ -220,6 +220,6 @@ def normalize_name(text: str, *, country: str | None = None) -> CompanyName:
     """
     if not text.strip():
         return CompanyName(text, "", None, False, None, None, (), "")
-    if has_cjk(text):
+    if not text.isascii() and has_cjk(fold(text)):
         return _parse_cjk(text, country)
     return _parse_latin(text, country)
