@@ -66,9 +66,9 @@ def _trade_strings(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _word_codes(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Foreign trade names: one word (40%) or two; code = w0 * (NW+1) + (w1+1)."""
+    """Foreign trade names: one word (25%) or two; code = w0 * (NW+1) + (w1+1)."""
     w = rng.integers(0, _NW, (n, 2))
-    return w[:, 0] * (_NW + 1) + np.where(rng.random(n) < 0.4, 0, w[:, 1] + 1)
+    return w[:, 0] * (_NW + 1) + np.where(rng.random(n) < 0.25, 0, w[:, 1] + 1)
 
 
 def _word_strings(codes: np.ndarray) -> np.ndarray:
@@ -108,7 +108,7 @@ def _name_keys(c: dict[str, np.ndarray]) -> np.ndarray:
 def _resolve_name_clashes(rng: np.random.Generator, c: dict[str, np.ndarray]) -> None:
     """Redraw the part that distinguishes an entity until every name key is unique."""
     ncity = len(pools.CN_CITIES)
-    for _ in range(100):
+    for attempt in range(100):
         _, first = np.unique(_name_keys(c), return_index=True)
         keep = np.zeros(len(c["trade"]), dtype=bool)
         keep[first] = True
@@ -116,18 +116,20 @@ def _resolve_name_clashes(rng: np.random.Generator, c: dict[str, np.ndarray]) ->
         if len(bad) == 0:
             return
         role, foreign = c["role"][bad], c["country"][bad] >= 0
+        if attempt >= 30:  # the namesake's name space is full: give it a fresh trade name
+            role = np.zeros_like(role)
         redraw = bad[(role == NORMAL) & ~foreign]
         c["trade"][redraw] = _trade_codes(rng, len(redraw))
         redraw = bad[(role == NORMAL) & foreign]
         c["trade"][redraw] = _word_codes(rng, len(redraw))
         redraw = bad[(role == OTHER_INDUSTRY) | (role == SUBSIDIARY)]
-        c["industry"][redraw] = (c["industry"][redraw] + 1) % np.where(
-            c["country"][redraw] >= 0, len(pools.FOREIGN_INDUSTRIES), len(pools.INDUSTRIES)
-        )
+        nind = np.where(foreign, len(pools.FOREIGN_INDUSTRIES), len(pools.INDUSTRIES))
+        c["industry"][redraw] = (c["industry"][redraw] + 1) % nind[
+            (role == OTHER_INDUSTRY) | (role == SUBSIDIARY)
+        ]
         redraw = bad[(role == BRANCH) | ((role == OTHER_CITY) & ~foreign)]
-        c["city"][redraw] = (
-            c["city"][redraw] + 1 + rng.integers(0, ncity - 1, len(redraw))
-        ) % ncity
+        shift = 1 + rng.integers(0, ncity - 1, len(redraw))
+        c["city"][redraw] = (c["city"][redraw] + shift) % ncity
         c["name_city"][redraw] = np.where(
             c["role"][redraw] == BRANCH, c["name_city"][redraw], c["city"][redraw]
         )
@@ -301,9 +303,8 @@ def _add_people_dates(c, rng, n, foreign) -> None:
     founded = _FIRST_DAY + (span * rng.beta(2.0, 1.3, n)).astype(np.int64)
     kid = np.flatnonzero(c["parent"] >= 0)
     later = c["role"][kid] == BRANCH
-    founded[kid[later]] = np.minimum(
-        founded[c["parent"][kid[later]]] + rng.integers(100, 3000, later.sum()), _LAST_DAY
-    )
+    start = founded[c["parent"][kid[later]]]
+    founded[kid[later]] = start + ((_LAST_DAY - start) * rng.random(later.sum())).astype(np.int64)
     c["founded"] = founded
     c["status"] = np.where(foreign, rng.random(n) < 0.05, choose(rng, n, pools.CN_STATUS_WEIGHTS))
 

@@ -64,7 +64,7 @@ def typos(values: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarr
         if not isinstance(v, str) or len(v) < 3:
             continue
         p = 1 + int(pu * (len(v) - 2))  # keep the first character: it anchors most blocking
-        pool = _HANZI_TYPO if v[p] > "\u2e80" else _LATIN
+        pool = _HANZI_TYPO if v[0] > "\u2e80" else _LATIN
         ch = pool[int(ku * len(pool))]
         if op == 0:
             out[i] = v[:p] + ch + v[p + 1 :]

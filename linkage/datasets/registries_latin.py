@@ -149,6 +149,7 @@ def customs(ents: Entities, rng: np.random.Generator, noise: Noise) -> RegistryT
     e, n = ents.take(rows), len(rows)
     none = np.zeros(n, bool)
     name = r.en_names(e, variants(rng, n, 0, noise.variant, (1, 2, 3, 4)), none, rng)
+    name = typos(name, noise.typo, rng)  # typed first, then the system upper-cases and cuts
     name = r.truncate(r.restyle_latin(name, np.where(draw(rng, n, 0.8), 2, 1)), 30)
     reg = np.where(e["country"] < 0, e["uscc"], e["vat"])
     addr = r.en_addresses(e, none, draw(rng, n, 0.7))
@@ -156,7 +157,7 @@ def customs(ents: Entities, rng: np.random.Generator, noise: Noise) -> RegistryT
     frame = pd.DataFrame(
         {
             "decl_code": record_ids(rng, n, "", 10),
-            "company_name": typos(name, noise.typo, rng),
+            "company_name": name,
             "reg_no": blank(mistype(reg, noise.id_mistype, rng)[0], noise.missing, rng),
             "lei": mistype(lei, noise.id_mistype, rng, _LETTERS)[0],
             "addr": blank(np.array([a.upper() for a in addr], dtype=object), noise.missing, rng),
