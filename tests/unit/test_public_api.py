@@ -12,6 +12,22 @@ EXPECTED = {
     "RunResult",
     "__version__",
     "load_config",
+    "CompanyName",
+    "Identifier",
+    "normalize_address",
+    "normalize_email",
+    "normalize_name",
+    "normalize_phone",
+    "normalize_postcode",
+    "parse_identifier",
+    "registrable_domain",
+    "GeneratedDataset",
+    "generate",
+    "write_demo",
+    "EvaluationReport",
+    "evaluate_memberships",
+    "read_truth",
+    "UsageError",
 }
 
 
