@@ -216,12 +216,13 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
     """Checks pydantic's types cannot express: names, field keys, duplicates, formats."""
     problems: list[ConfigProblem] = []
-    custom = data.get("fields") if isinstance(data.get("fields"), dict) else {}
-    for name in custom:
-        if name in CANONICAL_FIELDS:
-            problems.append(ConfigProblem(f"fields.{name}", "is a canonical field already"))
+    custom = _table(data, "fields")
+    for custom_name in custom:
+        if custom_name in CANONICAL_FIELDS:
+            problems.append(ConfigProblem(f"fields.{custom_name}", "is a canonical field already"))
     known_fields = list(CANONICAL_FIELDS) + list(custom)
-    sources = data.get("sources") if isinstance(data.get("sources"), list) else []
+    sources = data.get("sources")
+    sources = sources if isinstance(sources, list) else []
     seen: dict[str, int] = {}
     for i, src in enumerate(sources):
         if not isinstance(src, dict):
@@ -238,7 +239,7 @@ def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
                     ConfigProblem(f"{where}.name", f"duplicate of sources[{seen[name]}].name")
                 )
             seen.setdefault(name, i)
-        fields = src.get("fields") if isinstance(src.get("fields"), dict) else {}
+        fields = _table(src, "fields")
         for key in fields:
             if key not in known_fields:
                 problems.append(
@@ -249,7 +250,7 @@ def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
                         + " (declare custom fields under [fields.NAME] with a type)",
                     )
                 )
-        identifiers = src.get("identifiers") if isinstance(src.get("identifiers"), dict) else {}
+        identifiers = _table(src, "identifiers")
         for scheme in identifiers:
             if not SCHEME_PATTERN.fullmatch(str(scheme)):
                 problems.append(
@@ -257,7 +258,7 @@ def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
                         f"{where}.identifiers.{scheme}", "scheme names are lower snake_case"
                     )
                 )
-        formats = src.get("formats") if isinstance(src.get("formats"), dict) else {}
+        formats = _table(src, "formats")
         for key in formats:
             if key not in fields:
                 problems.append(
@@ -270,6 +271,12 @@ def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
         if isinstance(encoding, str) and not _known_encoding(encoding):
             problems.append(ConfigProblem(f"{where}.encoding", f"unknown encoding {encoding!r}"))
     return problems
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """``data[key]`` when it is a table, else empty (pydantic reports the wrong type)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _known_encoding(name: str) -> bool:
