@@ -6,7 +6,7 @@ many repeated names, countries or identifiers costs one call per distinct value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,40 +37,95 @@ NAME_COLUMNS = (
 
 def _text(value: Any) -> str | None:
     """Return the value as text, or None when it is missing or blank."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
     text = value if isinstance(value, str) else str(value)
     return text if text.strip() else None
 
 
-def _map_distinct(keys: list[Hashable], func: Callable[[Any], Any]) -> list[Any]:
-    """Apply func once per distinct key (None stays None) and return one result per row."""
-    codes, uniques = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
-    results = np.empty(len(uniques) + 1, dtype=object)
-    results[:-1] = [func(u) for u in uniques]
-    results[-1] = None
-    return list(results[codes])
+class _Distinct:
+    """A column factorised into one integer code per row (-1 = missing) and its distinct texts."""
+
+    def __init__(self, records: pd.DataFrame, column: str) -> None:
+        if column in records.columns:
+            codes, uniques = pd.factorize(records[column], use_na_sentinel=True)
+            texts = [_text(u) for u in uniques]
+        else:
+            codes, texts = np.full(len(records), -1, dtype=np.intp), []
+        self.codes = codes
+        self.texts: list[str | None] = texts
+
+    def rows(self, values: list[Any]) -> np.ndarray:
+        """Spread one value per distinct text back to the rows (missing rows get None)."""
+        return _spread(self.codes, values)
+
+    def map(self, func: Callable[[str], Any]) -> np.ndarray:
+        """Apply func once per distinct non-blank text; one result per row."""
+        return self.rows([None if t is None else func(t) for t in self.texts])
+
+    def pair_codes(
+        self, other: _Distinct, values: list[Any], func: Callable[[str, Any], Any]
+    ) -> tuple[np.ndarray, list[Any]]:
+        """Apply func(text, value of other) once per distinct (text, other) pair.
+
+        Returns:
+            One code per row and one result per code (None for rows missing this text).
+        """
+        width = len(other.texts) + 1
+        combined = np.where(
+            self.codes < 0, -1, self.codes.astype(np.int64) * width + other.codes + 1
+        )
+        codes, uniques = pd.factorize(combined)
+        results = []
+        for key in uniques.tolist():
+            text = None if key < 0 else self.texts[key // width]
+            code = key % width - 1
+            results.append(
+                None if text is None else func(text, values[code] if code >= 0 else None)
+            )
+        return codes, results
+
+    def map_with(
+        self, other: _Distinct, values: list[Any], func: Callable[[str, Any], Any]
+    ) -> np.ndarray:
+        """Like ``pair_codes`` but spread back to one result per row."""
+        return _spread(*self.pair_codes(other, values, func))
 
 
-def _column(records: pd.DataFrame, name: str) -> list[str | None]:
-    if name not in records.columns:
-        return [None] * len(records)
-    return [_text(v) for v in records[name].tolist()]
+def _codes_of(values: np.ndarray, func: Callable[[str], Any]) -> tuple[np.ndarray, list[Any]]:
+    """Factorise already-standardised values and apply func once per distinct one."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    return codes, [func(u) for u in uniques]
 
 
-def _name_features(names: list[str | None], countries: list[str | None]) -> dict[str, list[Any]]:
-    keys = [None if n is None else (n, c) for n, c in zip(names, countries, strict=True)]
-    parsed: list[CompanyName | None] = _map_distinct(
-        keys, lambda key: normalize_name(key[0], country=key[1])
-    )
+def _spread(codes: np.ndarray, values: list[Any]) -> np.ndarray:
+    table = np.empty(len(values) + 1, dtype=object)
+    table[: len(values)] = values
+    table[-1] = None
+    return table[codes]
+
+
+def _name_features(
+    names: _Distinct, countries: _Distinct, country_codes: list[str | None]
+) -> dict[str, np.ndarray]:
+    if any(country_codes):
+        codes, parsed = names.pair_codes(
+            countries, country_codes, lambda n, c: normalize_name(n, country=c)
+        )
+    else:
+        codes, parsed = names.codes, [None if t is None else normalize_name(t) for t in names.texts]
+
+    def attr(get: Callable[[CompanyName], Any]) -> np.ndarray:
+        return _spread(codes, [None if p is None else get(p) for p in parsed])
+
     return {
-        "name_norm": [p.norm if p else None for p in parsed],
-        "name_tokens": [" ".join(p.tokens) if p else None for p in parsed],
-        "name_latin": [p.latin if p else None for p in parsed],
-        "legal_form_code": [p.legal_form if p else None for p in parsed],
-        "is_branch": [bool(p and p.is_branch) for p in parsed],
-        "branch_place": [p.branch_place if p else None for p in parsed],
-        "name_place": [p.place if p else None for p in parsed],
+        "name_norm": attr(lambda p: p.norm),
+        "name_tokens": attr(lambda p: " ".join(p.tokens)),
+        "name_latin": attr(lambda p: p.latin),
+        "legal_form_code": attr(lambda p: p.legal_form),
+        "is_branch": attr(lambda p: p.is_branch).astype(bool),
+        "branch_place": attr(lambda p: p.branch_place),
+        "name_place": attr(lambda p: p.place),
     }
 
 
@@ -87,20 +142,28 @@ def _identifier_columns(records: pd.DataFrame) -> list[str]:
 
 def _identifier_features(
     records: pd.DataFrame, columns: list[str]
-) -> tuple[dict[str, list[Any]], list[str]]:
-    out: dict[str, list[Any]] = {}
-    row_keys: list[list[str]] = [[] for _ in range(len(records))]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    key_columns: list[np.ndarray] = []
     for column in columns:
         scheme = column[3:]
-        parsed = _map_distinct(_column(records, column), lambda v, s=scheme: parse_identifier(v, s))
-        out[f"{column}_norm"] = [p.value if p else None for p in parsed]
-        out[f"{column}_valid"] = [bool(p and p.valid) for p in parsed]
-        out[f"{column}_scheme"] = [p.scheme if p else None for p in parsed]
-        out[f"{column}_problem"] = [("; ".join(p.problems) or None) if p else None for p in parsed]
-        for keys, p in zip(row_keys, parsed, strict=True):
-            if p is not None and p.keys:
-                keys.extend(p.keys)
-    return out, [" ".join(sorted(set(k))) for k in row_keys]
+        values = _Distinct(records, column)
+        parsed = [None if t is None else parse_identifier(t, scheme) for t in values.texts]
+        out[f"{column}_norm"] = values.rows([p.value if p else None for p in parsed])
+        out[f"{column}_valid"] = values.rows([bool(p and p.valid) for p in parsed]).astype(bool)
+        out[f"{column}_scheme"] = values.rows([p.scheme if p else None for p in parsed])
+        out[f"{column}_problem"] = values.rows(
+            [("; ".join(p.problems) or None) if p else None for p in parsed]
+        )
+        key_columns.append(values.rows([" ".join(sorted(p.keys)) if p else "" for p in parsed]))
+    keys = np.full(len(records), "", dtype=object)
+    if len(key_columns) == 1:
+        keys = np.where(pd.isna(key_columns[0]), "", key_columns[0])
+    elif key_columns:
+        for row, parts in enumerate(zip(*key_columns, strict=True)):
+            words = {w for part in parts if part for w in part.split()}
+            keys[row] = " ".join(sorted(words))
+    return out, keys
 
 
 def build_features(records: pd.DataFrame, *, default_region: str | None = None) -> pd.DataFrame:
@@ -119,33 +182,25 @@ def build_features(records: pd.DataFrame, *, default_region: str | None = None) 
         ``_problem``, and ``id_keys`` (sorted, space-joined crosswalk keys; "" when none).
         Missing values stay missing (None); blank strings count as missing.
     """
-    countries = _map_distinct(_column(records, "country"), country_code)
-    new: dict[str, list[Any]] = _name_features(_column(records, "name"), countries)
-    raw_forms = _map_distinct(_column(records, "legal_form"), legal_form_code)
-    new["legal_form_code"] = [
-        r or n for r, n in zip(raw_forms, new["legal_form_code"], strict=True)
-    ]
-    new["address_norm"] = _map_distinct(_column(records, "address"), normalize_address)
-    postcode_keys = [
-        None if p is None else (p, c)
-        for p, c in zip(_column(records, "postcode"), countries, strict=True)
-    ]
-    new["postcode_norm"] = _map_distinct(postcode_keys, lambda k: normalize_postcode(*k))
-    phone_keys = [
-        None if p is None else (p, c or default_region)
-        for p, c in zip(_column(records, "phone"), countries, strict=True)
-    ]
-    new["phone_e164"] = _map_distinct(phone_keys, lambda k: normalize_phone(k[0], region=k[1]))
-    new["email_norm"] = _map_distinct(_column(records, "email"), normalize_email)
-    websites = _map_distinct(_column(records, "website"), registrable_domain)
-    email_domains = _map_distinct(new["email_norm"], registrable_domain)
-    new["domain"] = [w or e for w, e in zip(websites, email_domains, strict=True)]
+    countries = _Distinct(records, "country")
+    country_codes = [None if t is None else country_code(t) for t in countries.texts]
+    new = _name_features(_Distinct(records, "name"), countries, country_codes)
+    raw_forms = _Distinct(records, "legal_form").map(legal_form_code)
+    new["legal_form_code"] = np.where(pd.isna(raw_forms), new["legal_form_code"], raw_forms)
+    new["address_norm"] = _Distinct(records, "address").map(normalize_address)
+    new["postcode_norm"] = _Distinct(records, "postcode").map_with(
+        countries, country_codes, lambda p, c: normalize_postcode(p, c)
+    )
+    regions = [c or default_region for c in country_codes]
+    new["phone_e164"] = _Distinct(records, "phone").map_with(
+        countries, regions, lambda p, r: normalize_phone(p, region=r or default_region)
+    )
+    new["email_norm"] = _Distinct(records, "email").map(normalize_email)
+    websites = _Distinct(records, "website").map(registrable_domain)
+    email_domains = _spread(*_codes_of(new["email_norm"], registrable_domain))
+    new["domain"] = np.where(pd.isna(websites), email_domains, websites)
     id_features, id_keys = _identifier_features(records, _identifier_columns(records))
     new.update(id_features)
     new["id_keys"] = id_keys
     frame = pd.DataFrame(new, index=records.index)
-    frame["is_branch"] = frame["is_branch"].astype(bool)
-    for column in id_features:
-        if column.endswith("_valid"):
-            frame[column] = frame[column].astype(bool)
     return pd.concat([records, frame], axis=1)

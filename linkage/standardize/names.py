@@ -34,6 +34,7 @@ _BRANCH_MARKERS = tuple(
         "filiale",
     )
 )
+_MARKER_HEADS = frozenset(m[0] for m in _BRANCH_MARKERS)
 _PLACE_LINKS = frozenset({"de", "du", "in", "of", "at", "la", "le", "en"})
 _MAX_PLACE_TOKENS = 3
 _STOPWORDS = frozenset({"the"})
@@ -93,6 +94,8 @@ def _leading_place(tokens: list[str]) -> str | None:
 
 def _find_marker(tokens: list[str]) -> tuple[int, int] | None:
     """Return (start, end) of the last branch marker in the tokens."""
+    if _MARKER_HEADS.isdisjoint(tokens):
+        return None
     for start in range(len(tokens) - 1, -1, -1):
         for marker in _BRANCH_MARKERS:
             if tuple(tokens[start : start + len(marker)]) == marker:
