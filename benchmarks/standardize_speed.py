@@ -18,12 +18,54 @@ import pandas as pd
 
 from linkage.standardize import build_features, names
 
-WORDS = (
-    "alpha beta global united pacific northern star river stone bright green blue golden "
-    "royal prime summit delta apex nova orion atlas vertex zenith harbor coastal metro "
-    "capital trust allied general national modern smart digital dynamic quantum"
-).split()
-INDUSTRY = "Technology Trading Holdings Logistics Engineering Foods Consulting Industries".split()
+WORDS = [
+    "alpha",
+    "beta",
+    "global",
+    "united",
+    "pacific",
+    "northern",
+    "star",
+    "river",
+    "stone",
+    "bright",
+    "green",
+    "blue",
+    "golden",
+    "royal",
+    "prime",
+    "summit",
+    "delta",
+    "apex",
+    "nova",
+    "orion",
+    "atlas",
+    "vertex",
+    "zenith",
+    "harbor",
+    "coastal",
+    "metro",
+    "capital",
+    "trust",
+    "allied",
+    "general",
+    "national",
+    "modern",
+    "smart",
+    "digital",
+    "dynamic",
+    "quantum",
+]
+INDUSTRY = [
+    "Technology",
+    "Trading",
+    "Holdings",
+    "Logistics",
+    "Engineering",
+    "Foods",
+    "Consulting",
+    "Industries",
+]
 FORMS = ["Ltd", "Limited", "Co., Ltd.", "Inc.", "GmbH", "S.A.", "B.V.", "LLC", "PLC", "AG", ""]
 CITIES = ["", "", "", "Shenzhen ", "London ", "(Shanghai) "]
 CN_TRADE = "华信宏达恒通金源瑞丰鑫盛天宇新世纪东方明珠长城海纳百川泰和安康永兴"

@@ -175,7 +175,7 @@ def _stdnum_problems(
             if length and length != len(value)
             else ""
         )
-        return [f"{label}: {error.message}{hint}"]
+        return [f"{label}: {error}{hint}"]
     return []
 
 

@@ -68,7 +68,7 @@ class CompanyName:
 @cache
 def _latin_places() -> dict[tuple[str, ...], str]:
     """Latin place names as token tuples mapped to their canonical Latin name."""
-    table = {(latin,): latin for latin in chinese.places().values()}
+    table: dict[tuple[str, ...], str] = {(v,): v for v in chinese.places().values()}
     path = resources.files("linkage.standardize") / "data" / "places_latin.csv"
     with path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
