@@ -1,18 +1,59 @@
-"""Clustering: group records joined by matching pairs into entities.
+"""Constrained clustering: group records into entities, strongest evidence first.
 
-Connected components over the match edges (scipy, far faster than a Python graph library). An
-entity's id derives from its smallest member uid, so it does not depend on input row order. The
-constrained, order-of-evidence union-find of issue 6 replaces this behind the same seam.
+Edges are processed in a fixed order through a union-find whose roots carry the state of their
+component (DESIGN §6):
+
+1. reviewer "same" judgements (must-links from people),
+2. shared crosswalk keys of valid identifiers (``id_keys``; must-links from registries),
+3. scored pairs above the threshold (``is_match``), strongest first: by ``match_weight`` when the
+   scorer provides it, else by ``score``; ties by ``(uid_l, uid_r)``.
+
+A union is refused when the merged component would hold
+
+- ``identifier``: two different valid identifiers under one crosswalk prefix (``uscc:``,
+  ``cn_org:``, ``lei:`` ...). A component keeps, per prefix, the set of its values; two
+  components conflict when they both have a prefix and their sets differ. So every record of an
+  entity that has a key of some prefix has exactly the same keys of that prefix.
+- ``branch``: a branch record and a non-branch record, unless the two components share an
+  identifier key (a branch is another entity than its head office, DESIGN §5).
+- ``unique_source``: two records of a ``unique = true`` source.
+- ``judgement``: two records a reviewer judged "different".
+
+Reviewer "same" judgements override the branch and unique-source rules (a person looked), never an
+identifier conflict or a "different" judgement. Every union tried between two components is
+logged in processing order (the merge tree plus the refusals, with reasons), so an entity can be
+explained edge by edge. The result does not depend on input row order: features are sorted by uid
+and every sort here ends on uids.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+
+REASONS = ("identifier", "branch", "unique_source", "judgement")
+"""Why a union can be refused; ``identifier`` reasons carry the prefix (``identifier:uscc``)."""
+
+JUDGEMENT_COLUMNS = ("uid_a", "uid_b", "verdict")
+MERGE_COLUMNS = (
+    "step",
+    "uid_l",
+    "uid_r",
+    "kind",
+    "evidence",
+    "weight",
+    "confidence",
+    "accepted",
+    "reason",
+    "entity_l",
+    "entity_r",
+)
+
+_BRANCH, _HEAD = 1, 2
 
 
 def entity_id_for(uid: str) -> str:
@@ -20,26 +61,326 @@ def entity_id_for(uid: str) -> str:
     return "E" + hashlib.sha256(uid.encode("utf-8")).hexdigest()[:12]
 
 
-def cluster(features: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
-    """Memberships: ``source, record_id, uid, entity_id, confidence`` for every record.
+@dataclass
+class Clustering:
+    """What clustering produced.
 
-    ``confidence`` is the weakest match score inside the record's entity (1.0 for a singleton).
+    Attributes:
+        memberships: ``source, record_id, uid, entity_id, confidence``, one row per record, by uid.
+        merges: every union tried between two components, in processing order (``MERGE_COLUMNS``):
+            ``kind`` is ``judgement``, ``identifier`` or the pair's ``decided_by``; ``evidence`` the
+            shared key or the rules; ``accepted`` False with ``reason`` for a refusal;
+            ``entity_l``/``entity_r`` the final entities of the two records.
+        stats: counts for the manifest (edges by kind, unions, refusals by reason).
+    """
+
+    memberships: pd.DataFrame
+    merges: pd.DataFrame
+    stats: dict[str, object] = field(default_factory=dict)
+
+
+def normalise_judgements(judgements: pd.DataFrame | None) -> pd.DataFrame:
+    """Judgements as ``uid_a < uid_b, verdict``, the latest per pair (rows are in time order)."""
+    if judgements is None or len(judgements) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in JUDGEMENT_COLUMNS})
+    a, b = judgements["uid_a"].astype(str), judgements["uid_b"].astype(str)
+    out = pd.DataFrame(
+        {
+            "uid_a": np.where(a <= b, a, b),
+            "uid_b": np.where(a <= b, b, a),
+            "verdict": judgements["verdict"].astype(str).to_numpy(),
+        }
+    )
+    out = out[out["uid_a"] != out["uid_b"]]
+    return out.drop_duplicates(["uid_a", "uid_b"], keep="last").reset_index(drop=True)
+
+
+def apply_judgements(scored: pd.DataFrame, judgements: pd.DataFrame | None) -> pd.DataFrame:
+    """Scored pairs with reviewer verdicts applied: "same" matches, "different" does not.
+
+    Judged pairs (except "unsure") get ``decided_by = "judgement"``.
+    """
+    judged = normalise_judgements(judgements)
+    judged = judged[judged["verdict"] != "unsure"]
+    if judged.empty or scored.empty:
+        return scored
+    verdict = pd.MultiIndex.from_frame(judged[["uid_a", "uid_b"]])
+    keys = pd.MultiIndex.from_arrays([scored["uid_l"], scored["uid_r"]])
+    found = judged["verdict"].to_numpy()[verdict.get_indexer(keys)]
+    hit = verdict.get_indexer(keys) >= 0
+    if not hit.any():
+        return scored
+    out = scored.copy()
+    out.loc[hit, "decided_by"] = "judgement"
+    out.loc[hit, "is_match"] = found[hit] == "same"
+    return out
+
+
+def _id_state(id_keys: pd.Series) -> list[dict[str, frozenset[str]] | None]:
+    """Per record: crosswalk prefix -> set of values, or None without a valid identifier."""
+    out: list[dict[str, frozenset[str]] | None] = []
+    for text in id_keys.fillna("").astype(str).tolist():
+        if not text:
+            out.append(None)
+            continue
+        values: dict[str, set[str]] = {}
+        for key in text.split():
+            prefix, _, value = key.partition(":")
+            values.setdefault(prefix, set()).add(value)
+        out.append({p: frozenset(v) for p, v in values.items()})
+    return out
+
+
+def _identifier_edges(features: pd.DataFrame) -> pd.DataFrame:
+    """Must-links: each record to the first record (by uid) sharing one of its keys."""
+    empty = pd.DataFrame({"l": pd.Series(dtype=np.int64), "r": [], "key": []})
+    if "id_keys" not in features:
+        return empty
+    keys = features["id_keys"].fillna("").astype(str).str.split().explode().dropna()
+    keys = keys[keys != ""]
+    if keys.empty:
+        return empty
+    long = pd.DataFrame({"idx": keys.index.to_numpy(dtype=np.int64), "key": keys.to_numpy()})
+    long = long.sort_values(["key", "idx"], kind="stable")
+    first = long.groupby("key", sort=False)["idx"].transform("first")
+    edges = pd.DataFrame({"l": first.to_numpy(), "r": long["idx"].to_numpy(), "key": long["key"]})
+    edges = edges[edges["l"] != edges["r"]]
+    edges = edges.sort_values(["l", "r", "key"], kind="stable").drop_duplicates(["l", "r"])
+    return edges.reset_index(drop=True)
+
+
+class _Components:
+    """Union-find whose roots hold the component state the constraints check."""
+
+    def __init__(self, features: pd.DataFrame, unique_sources: set[str]) -> None:
+        n = len(features)
+        self.parent = list(range(n))
+        self.size = [1] * n
+        self.keys = _id_state(features["id_keys"]) if "id_keys" in features else [None] * n
+        branch = (
+            features["is_branch"].fillna(False).astype(bool).tolist()
+            if "is_branch" in features
+            else [False] * n
+        )
+        self.kind = [_BRANCH if b else _HEAD for b in branch]
+        sources = features["source"].astype(str).tolist()
+        self.unique: list[frozenset[str] | None] = [
+            frozenset((s,)) if s in unique_sources else None for s in sources
+        ]
+        self.cannot: dict[int, set[int]] = {}
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def forbid(self, a: int, b: int) -> None:
+        """A cannot-link between records a and b (a reviewer's "different")."""
+        self.cannot.setdefault(a, set()).add(b)
+        self.cannot.setdefault(b, set()).add(a)
+
+    def union(self, a: int, b: int, *, override: bool = False) -> str | None:
+        """Join the components of a and b; return None on success, else the refusal reason.
+
+        Returns "" when a and b are already in one component (nothing to do).
+        """
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return ""
+        ka, kb = self.keys[ra], self.keys[rb]
+        shared = False
+        if ka is not None and kb is not None:
+            small, large = (ka, kb) if len(ka) <= len(kb) else (kb, ka)
+            for prefix, values in small.items():
+                other = large.get(prefix)
+                if other is not None:
+                    if other != values:
+                        return f"identifier:{prefix}"
+                    shared = True
+        ca, cb = self.cannot.get(ra), self.cannot.get(rb)
+        if ca and cb:
+            small_set, root = (ca, rb) if len(ca) <= len(cb) else (cb, ra)
+            if any(self.find(x) == root for x in small_set):
+                return "judgement"
+        if not override:
+            ta, tb = self.kind[ra], self.kind[rb]
+            if not shared and ((ta & _BRANCH and tb & _HEAD) or (ta & _HEAD and tb & _BRANCH)):
+                return "branch"
+            ua, ub = self.unique[ra], self.unique[rb]
+            if ua is not None and ub is not None and not ua.isdisjoint(ub):
+                return "unique_source"
+        if self.size[ra] < self.size[rb]:
+            ra, rb = rb, ra
+            ka, kb = kb, ka
+        self.parent[rb] = ra
+        self.size[ra] += self.size[rb]
+        if kb is not None:
+            self.keys[ra] = kb if ka is None else {**ka, **kb}
+        self.kind[ra] |= self.kind[rb]
+        ua, ub = self.unique[ra], self.unique[rb]
+        if ub is not None:
+            self.unique[ra] = ub if ua is None else ua | ub
+        moved = self.cannot.pop(rb, None)
+        if moved:
+            self.cannot.setdefault(ra, set()).update(moved)
+        # cannot-link sets hold record indices; records of rb now resolve to ra through find.
+        return None
+
+
+def _edge_confidence(scored: pd.DataFrame) -> np.ndarray:
+    column = "probability" if "probability" in scored else "score"
+    return scored[column].to_numpy(dtype=np.float64)
+
+
+def cluster(
+    features: pd.DataFrame,
+    scored: pd.DataFrame,
+    *,
+    unique_sources: set[str] | frozenset[str] = frozenset(),
+    judgements: pd.DataFrame | None = None,
+) -> Clustering:
+    """Constrained clustering of scored pairs into entities.
+
+    Args:
+        features: the features table, sorted by uid (``uid``, ``source``, ``record_id``, and when
+            present ``id_keys`` and ``is_branch``).
+        scored: scored pairs with ``idx_l``, ``idx_r``, ``uid_l``, ``uid_r``, ``score``,
+            ``is_match``, ``decided_by``, and optionally ``match_weight`` and ``probability``.
+            Judgements should already be applied (``apply_judgements``).
+        unique_sources: names of sources declared ``unique = true``.
+        judgements: reviewer verdicts (``uid_a, uid_b, verdict``; latest row per pair wins).
+
+    Returns:
+        Memberships (``confidence`` is the weakest edge that joined the entity: the edge's
+        ``probability`` when the scorer gives one, else its ``score``; 1.0 for identifier and
+        judgement links and for singletons), the merge log, and counts.
     """
     n = len(features)
-    edges = scored[scored["is_match"]]
-    left, right = edges["idx_l"].to_numpy(), edges["idx_r"].to_numpy()
-    graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (left, right)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    uids = features["uid"].to_numpy(dtype=object)
-    first_uid = pd.Series(uids).groupby(labels).min()
-    weakest = pd.Series(edges["score"].to_numpy(), index=labels[left]).groupby(level=0).min()
+    uids = features["uid"].astype(str).to_numpy(dtype=object)
+    position = pd.Index(uids)
+    comps = _Components(features, set(unique_sources))
+    judged = normalise_judgements(judgements)
+    judged = judged[judged["uid_a"].isin(position) & judged["uid_b"].isin(position)]
+    ja = position.get_indexer(judged["uid_a"])
+    jb = position.get_indexer(judged["uid_b"])
+    verdicts = judged["verdict"].to_numpy()
+    for a, b, v in zip(ja.tolist(), jb.tolist(), verdicts.tolist(), strict=True):
+        if v == "different":
+            comps.forbid(a, b)
+
+    log_l: list[int] = []
+    log_r: list[int] = []
+    log_kind: list[str] = []
+    log_evidence: list[str] = []
+    log_weight: list[float] = []
+    log_conf: list[float] = []
+    log_reason: list[str | None] = []
+    tried: Counter[str] = Counter()
+
+    def attempt(
+        a: int, b: int, kind: str, evidence: str, weight: float, conf: float, override: bool
+    ) -> None:
+        tried[kind] += 1
+        reason = comps.union(a, b, override=override)
+        if reason == "":
+            return
+        log_l.append(a)
+        log_r.append(b)
+        log_kind.append(kind)
+        log_evidence.append(evidence)
+        log_weight.append(weight)
+        log_conf.append(conf)
+        log_reason.append(reason)
+
+    order = np.lexsort((jb, ja))
+    for i in order.tolist():
+        if verdicts[i] == "same":
+            attempt(int(ja[i]), int(jb[i]), "judgement", "same", np.inf, 1.0, True)
+
+    id_edges = _identifier_edges(features)
+    for a, b, key in zip(
+        id_edges["l"].tolist(), id_edges["r"].tolist(), id_edges["key"].tolist(), strict=True
+    ):
+        attempt(a, b, "identifier", key, np.inf, 1.0, False)
+
+    edges = scored[scored["is_match"].astype(bool)] if len(scored) else scored
+    if len(edges):
+        weight_col = "match_weight" if "match_weight" in edges else "score"
+        weights = edges[weight_col].to_numpy(dtype=np.float64)
+        left = edges["idx_l"].to_numpy(dtype=np.int64)
+        right = edges["idx_r"].to_numpy(dtype=np.int64)
+        order = np.lexsort((right, left, -weights))
+        conf = _edge_confidence(edges)
+        kinds = edges["decided_by"].astype(str).to_numpy(dtype=object)
+        rules = (
+            edges["rules"].astype(str).to_numpy(dtype=object)
+            if "rules" in edges
+            else np.full(len(edges), "", dtype=object)
+        )
+        override = kinds == "judgement"
+        for i in order.tolist():
+            attempt(
+                int(left[i]),
+                int(right[i]),
+                kinds[i],
+                rules[i],
+                float(weights[i]),
+                float(conf[i]),
+                bool(override[i]),
+            )
+
+    roots = np.fromiter((comps.find(i) for i in range(n)), dtype=np.int64, count=n)
+    # features are sorted by uid, so the first row of each root is its smallest uid.
+    first = pd.Series(np.arange(n)).groupby(roots).transform("min").to_numpy()
+    entity = np.array([entity_id_for(u) for u in uids[first]], dtype=object) if n else uids
+    log_l_arr = np.asarray(log_l, dtype=np.int64)
+    log_r_arr = np.asarray(log_r, dtype=np.int64)
+    accepted = np.array([r is None for r in log_reason], dtype=bool)
+    merges = pd.DataFrame(
+        {
+            "step": np.arange(len(log_l), dtype=np.int64),
+            "uid_l": uids[log_l_arr] if len(log_l) else np.array([], dtype=object),
+            "uid_r": uids[log_r_arr] if len(log_r) else np.array([], dtype=object),
+            "kind": pd.Series(log_kind, dtype=object),
+            "evidence": pd.Series(log_evidence, dtype=object),
+            "weight": np.asarray(log_weight, dtype=np.float64).round(6),
+            "confidence": np.asarray(log_conf, dtype=np.float64).round(6),
+            "accepted": accepted,
+            "reason": pd.Series(log_reason, dtype=object),
+            "entity_l": entity[log_l_arr] if len(log_l) else np.array([], dtype=object),
+            "entity_r": entity[log_r_arr] if len(log_r) else np.array([], dtype=object),
+        }
+    )
+    joins = merges[accepted]
+    weakest = pd.Series(joins["confidence"].to_numpy(), index=roots[log_l_arr[accepted]])
+    weakest = weakest.groupby(level=0).min()
     members = pd.DataFrame(
         {
             "source": features["source"].to_numpy(),
             "record_id": features["record_id"].to_numpy(),
             "uid": uids,
-            "entity_id": first_uid.map(entity_id_for).reindex(labels).to_numpy(),
-            "confidence": weakest.reindex(labels).fillna(1.0).round(6).to_numpy(),
+            "entity_id": entity,
+            "confidence": weakest.reindex(roots).fillna(1.0).round(6).to_numpy(),
         }
     )
-    return members.sort_values("uid", kind="stable").reset_index(drop=True)
+    refused = merges.loc[~accepted, "reason"].str.split(":").str[0].value_counts()
+    stats: dict[str, object] = {
+        "edges_tried": dict(sorted(tried.items())),
+        "unions": int(accepted.sum()),
+        "refused": {r: int(refused.get(r, 0)) for r in REASONS},
+        "refused_identifier_by_prefix": dict(
+            sorted(
+                merges.loc[
+                    ~accepted & merges["reason"].str.startswith("identifier:", na=False), "reason"
+                ]
+                .str.removeprefix("identifier:")
+                .value_counts()
+                .items()
+            )
+        ),
+        "entities": len(np.unique(roots)),
+    }
+    members = members.sort_values("uid", kind="stable").reset_index(drop=True)
+    return Clustering(members, merges, stats)

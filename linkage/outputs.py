@@ -40,12 +40,14 @@ LIBRARIES = ("pandas", "numpy", "pyarrow", "duckdb", "rapidfuzz", "python-stdnum
 
 
 def write_outputs(result: RunResult, out_dir: Path) -> Path:
-    """Write memberships.csv, entities.csv/.parquet, pairs.parquet and manifest.json."""
+    """Write memberships.csv, entities.csv/.parquet, pairs.parquet, merges.parquet, manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
     result.memberships.to_csv(out_dir / "memberships.csv", index=False, lineterminator="\n")
     result.entities.to_csv(out_dir / "entities.csv", index=False, lineterminator="\n")
     _write_parquet(result.entities, out_dir / "entities.parquet")
     _write_parquet(result.pairs[list(PAIR_COLUMNS)], out_dir / "pairs.parquet")
+    if result.merges is not None:
+        _write_parquet(result.merges, out_dir / "merges.parquet")
     text = json.dumps(result.manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
     (out_dir / "manifest.json").write_text(text + "\n", encoding="utf-8")
     return out_dir

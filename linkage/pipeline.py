@@ -38,6 +38,7 @@ class RunResult:
     entities: pd.DataFrame
     manifest: dict[str, Any]
     sources: list[SourceTable] = field(default_factory=list)
+    merges: pd.DataFrame | None = None
 
     def write(self, out_dir: str | Path) -> Path:
         """Write memberships, entities, pairs and manifest into ``out_dir``."""
@@ -89,7 +90,8 @@ class Linker:
             scored = score_pairs(compared, features, config.matching.threshold)
         self.progress(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
         with self._stage("cluster"):
-            memberships = cluster(features, scored)
+            clustering = cluster(features, scored, unique_sources=unique)
+            memberships = clustering.memberships
         with self._stage("survive"):
             priorities = {s.name: config.priority(s) for s in config.sources}
             entities = build_profiles(features, memberships, priorities)
@@ -103,7 +105,10 @@ class Linker:
         manifest = build_manifest(
             config, tables, choices, blocking, features, scored, entities, self.timings
         )
-        result = RunResult(features, scored, memberships, entities, manifest, tables)
+        manifest["clustering"] = clustering.stats
+        result = RunResult(
+            features, scored, memberships, entities, manifest, tables, clustering.merges
+        )
         if out_dir is not None:
             result.write(out_dir)
         return result

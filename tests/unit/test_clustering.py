@@ -1,0 +1,206 @@
+"""Constrained clustering: must-links first, strongest edges next, refused unions logged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from linkage.clustering import apply_judgements, cluster, entity_id_for
+
+
+def make_features(rows: list[tuple[str, str, bool]], source: str = "s") -> pd.DataFrame:
+    """Features from (record_id, id_keys, is_branch) rows, sorted by uid like the pipeline's."""
+    frame = pd.DataFrame(
+        {
+            "uid": [f"{source}:{r[0]}" for r in rows],
+            "source": source,
+            "record_id": [r[0] for r in rows],
+            "id_keys": [r[1] for r in rows],
+            "is_branch": [r[2] for r in rows],
+        }
+    )
+    return frame.sort_values("uid").reset_index(drop=True)
+
+
+def make_scored(features: pd.DataFrame, edges: list[tuple[int, int, float]]) -> pd.DataFrame:
+    """Scored pairs over row positions; every edge is a match."""
+    rows = []
+    for a, b, score in edges:
+        left, right = min(a, b), max(a, b)
+        if left == right:
+            continue
+        rows.append((left, right, score))
+    frame = pd.DataFrame(rows, columns=["idx_l", "idx_r", "score"]).drop_duplicates(
+        ["idx_l", "idx_r"]
+    )
+    uids = features["uid"].to_numpy()
+    frame["uid_l"] = uids[frame["idx_l"].to_numpy(dtype=int)]
+    frame["uid_r"] = uids[frame["idx_r"].to_numpy(dtype=int)]
+    frame["is_match"] = True
+    frame["decided_by"] = "model"
+    return frame.reset_index(drop=True)
+
+
+def entity_of(result, uid: str) -> str:  # type: ignore[no-untyped-def]
+    members = result.memberships
+    return str(members.loc[members["uid"] == uid, "entity_id"].iloc[0])
+
+
+def test_must_link_on_shared_identifier_key_without_any_scored_pair() -> None:
+    features = make_features([("a", "cn_org:1 uscc:X", False), ("b", "cn_org:1", False)])
+    result = cluster(features, make_scored(features, []))
+    assert entity_of(result, "s:a") == entity_of(result, "s:b") == entity_id_for("s:a")
+    assert result.merges["kind"].tolist() == ["identifier"]
+    assert result.merges["evidence"].tolist() == ["cn_org:1"]
+
+
+def test_conflicting_identifiers_refuse_a_chain_through_a_record_without_one() -> None:
+    # a -- c -- b: c has no identifier; a and b hold different USCCs. The strongest edge wins.
+    features = make_features([("a", "uscc:X", False), ("b", "uscc:Y", False), ("c", "", False)])
+    result = cluster(features, make_scored(features, [(0, 2, 0.95), (1, 2, 0.9)]))
+    assert entity_of(result, "s:a") == entity_of(result, "s:c") != entity_of(result, "s:b")
+    refused = result.merges[~result.merges["accepted"]]
+    assert refused["reason"].tolist() == ["identifier:uscc"]
+    assert result.stats["refused"] == {
+        "identifier": 1,
+        "branch": 0,
+        "unique_source": 0,
+        "judgement": 0,
+    }
+
+
+def test_branch_never_joins_head_office_unless_they_share_a_key() -> None:
+    features = make_features(
+        [("head", "", False), ("branch", "", True), ("b2", "lei:L", True), ("h2", "lei:L", False)]
+    )
+    result = cluster(features, make_scored(features, [(0, 1, 0.99)]))
+    assert entity_of(result, "s:head") != entity_of(result, "s:branch")
+    assert entity_of(result, "s:b2") == entity_of(result, "s:h2")
+    assert "branch" in result.merges["reason"].tolist()
+
+
+def test_unique_source_records_are_never_joined_but_others_are() -> None:
+    features = make_features([("a", "", False), ("b", "", False)], source="reg")
+    scored = make_scored(features, [(0, 1, 0.99)])
+    joined = cluster(features, scored)
+    assert entity_of(joined, "reg:a") == entity_of(joined, "reg:b")
+    result = cluster(features, scored, unique_sources={"reg"})
+    assert entity_of(result, "reg:a") != entity_of(result, "reg:b")
+    assert result.merges["reason"].tolist() == ["unique_source"]
+
+
+def test_judgements_split_and_join_and_latest_wins() -> None:
+    features = make_features([("a", "", False), ("b", "", False), ("c", "", False)])
+    scored = make_scored(features, [(0, 1, 0.99), (1, 2, 0.95)])
+    judgements = pd.DataFrame(
+        {
+            "uid_a": ["s:b", "s:a", "s:c"],
+            "uid_b": ["s:a", "s:b", "s:a"],
+            "verdict": ["same", "different", "unsure"],
+        }
+    )
+    applied = apply_judgements(scored, judgements)
+    assert applied["decided_by"].tolist() == ["judgement", "model"]
+    assert applied["is_match"].tolist() == [False, True]
+    result = cluster(features, applied, judgements=judgements)
+    assert entity_of(result, "s:b") == entity_of(result, "s:c") != entity_of(result, "s:a")
+    # a "same" verdict joins records no blocking rule paired, overriding the branch rule
+    features = make_features([("x", "", True), ("y", "", False)])
+    same = pd.DataFrame({"uid_a": ["s:x"], "uid_b": ["s:y"], "verdict": ["same"]})
+    result = cluster(features, make_scored(features, []), judgements=same)
+    assert entity_of(result, "s:x") == entity_of(result, "s:y")
+
+
+def test_different_judgement_blocks_a_transitive_join() -> None:
+    features = make_features([("a", "", False), ("b", "", False), ("c", "", False)])
+    scored = make_scored(features, [(0, 1, 0.99), (1, 2, 0.95)])
+    different = pd.DataFrame({"uid_a": ["s:a"], "uid_b": ["s:c"], "verdict": ["different"]})
+    result = cluster(features, scored, judgements=different)
+    assert entity_of(result, "s:a") == entity_of(result, "s:b") != entity_of(result, "s:c")
+    assert result.merges["reason"].tolist()[-1] == "judgement"
+
+
+def test_edges_go_strongest_first_by_match_weight_when_present() -> None:
+    features = make_features([("a", "uscc:X", False), ("b", "", False), ("c", "uscc:Y", False)])
+    scored = make_scored(features, [(0, 1, 0.99), (1, 2, 0.90)])
+    scored["match_weight"] = [3.0, 9.0]  # the model ranks b-c first
+    scored["probability"] = [0.8, 0.99]
+    result = cluster(features, scored)
+    assert entity_of(result, "s:b") == entity_of(result, "s:c") != entity_of(result, "s:a")
+    confidence = result.memberships.set_index("uid")["confidence"]
+    assert confidence["s:b"] == 0.99 and confidence["s:a"] == 1.0
+
+
+keys = st.one_of(
+    st.just(""),
+    st.sampled_from(["uscc:A", "uscc:B", "lei:L1", "lei:L2", "uscc:A lei:L1", "uscc:B lei:L2"]),
+)
+record = st.tuples(keys, st.booleans())
+graph = st.integers(2, 14).flatmap(
+    lambda n: st.tuples(
+        st.lists(record, min_size=n, max_size=n),
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.floats(0.5, 1.0)),
+            max_size=40,
+        ),
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3),
+    )
+)
+
+
+def _prefix_sets(id_keys: str) -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for key in id_keys.split():
+        prefix, _, value = key.partition(":")
+        out.setdefault(prefix, set()).add(value)
+    return {p: frozenset(v) for p, v in out.items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(graph)
+def test_no_entity_holds_conflicting_identifiers_or_a_branch_with_its_head(data) -> None:  # type: ignore[no-untyped-def]
+    rows, edges, different = data
+    # branches carry their own codes: give them keys no head office has
+    rows = [
+        (f"r{i:02d}", k.replace(":", ":br") if branch else k, branch)
+        for i, (k, branch) in enumerate(rows)
+    ]
+    features = make_features(rows)
+    judgements = pd.DataFrame(
+        {
+            "uid_a": [f"s:r{a:02d}" for a, _ in different],
+            "uid_b": [f"s:r{b:02d}" for _, b in different],
+            "verdict": "different",
+        }
+    )
+    scored = apply_judgements(make_scored(features, edges), judgements)
+    result = cluster(features, scored, judgements=judgements)
+    members = result.memberships.merge(features, on=["uid", "source", "record_id"])
+    assert len(members) == len(features) and members["uid"].is_unique
+    for _, group in members.groupby("entity_id"):
+        seen: dict[str, frozenset[str]] = {}
+        for text in group["id_keys"]:
+            for prefix, values in _prefix_sets(text).items():
+                assert seen.setdefault(prefix, values) == values
+        assert group["is_branch"].nunique() == 1
+    entity = members.set_index("uid")["entity_id"]
+    for a, b in different:
+        if a != b:
+            assert entity[f"s:r{a:02d}"] != entity[f"s:r{b:02d}"]
+    # edge order in the input table changes nothing
+    shuffled = scored.sample(frac=1.0, random_state=len(edges)).reset_index(drop=True)
+    again = cluster(features, shuffled, judgements=judgements)
+    pd.testing.assert_frame_equal(again.memberships, result.memberships)
+    pd.testing.assert_frame_equal(again.merges, result.merges)
+
+
+def test_empty_inputs() -> None:
+    features = make_features([])
+    result = cluster(features, make_scored(features, []))
+    assert result.memberships.empty and result.merges.empty
+    features = make_features([("a", "", False)])
+    result = cluster(features, make_scored(features, []))
+    assert result.memberships["confidence"].tolist() == [1.0]
+    assert np.array_equal(result.memberships["entity_id"], [entity_id_for("s:a")])
