@@ -1,50 +1,893 @@
-"""Comparisons: per candidate pair, how alike the two records are, field by field.
+"""Comparisons: per candidate pair, one integer level per field comparison.
 
-Similarities are computed column-wise over whole pair lists with ``rapidfuzz.process.cpdist``
-(no per-pair Python loop), as numbers in [0, 1]. A side that is missing gives NaN.
+Each comparison is a small declarative object named like a sentence (``JaroWinklerAtThresholds``)
+holding an ordered, inspectable list of levels: the null level first (``-1``: a side is
+missing), then the levels from most to least alike, ``else`` last (``0``). Levels are computed
+column-wise: a comparison first *prepares* per-record arrays once (cleaned values, derived keys,
+term frequencies), then turns gathered left/right arrays into ``int8`` levels with numpy and
+``rapidfuzz.process.cpdist``. No per-pair Python loop; similarity kernels only run on the pairs
+that are neither missing nor exactly equal.
+
+A comparison can also be used as a ``recordlinkage.Compare`` feature through
+:meth:`Comparison.as_recordlinkage`.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import JaroWinkler, Levenshtein
 
-COMPARISONS: dict[str, tuple[str, object]] = {
-    "name_similarity": ("name_norm", fuzz.token_sort_ratio),
-    "latin_similarity": ("name_latin", fuzz.token_sort_ratio),
+NULL = -1
+Prepared = dict[str, np.ndarray]
+"""Per-record arrays a comparison derives from a features frame (same row order)."""
+
+
+@dataclass(frozen=True)
+class Level:
+    """One comparison level: its integer value (as stored in ``<name>_level``) and label."""
+
+    value: int
+    label: str
+
+    @property
+    def is_null(self) -> bool:
+        """True for the level of pairs where a side is missing."""
+        return self.value == NULL
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def clean_text(value: Any) -> str | None:
+    """NFKC, case-folded, single-spaced text; None when missing or blank.
+
+    Used for custom fields, which the standardiser leaves raw.
+    """
+    if _missing(value):
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).casefold()
+    text = " ".join(text.split())
+    return text or None
+
+
+def map_distinct(values: Sequence[Any] | np.ndarray, func: Callable[[Any], Any]) -> np.ndarray:
+    """Apply ``func`` once per distinct non-missing value; missing values give None."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    results = np.empty(len(uniques) + 1, dtype=object)
+    results[:-1] = [func(u) for u in uniques]
+    results[-1] = None
+    return results[codes]
+
+
+def column_values(frame: pd.DataFrame, column: str, *, clean: bool = False) -> np.ndarray:
+    """A column as an object array with None for missing/blank (all None when absent)."""
+    if column not in frame:
+        return np.full(len(frame), None, dtype=object)
+    values = frame[column].to_numpy(dtype=object)
+    if clean:
+        return map_distinct(values, clean_text)
+    return map_distinct(values, lambda v: v if (not isinstance(v, str) or v.strip()) else None)
+
+
+def present(values: np.ndarray) -> np.ndarray:
+    """Boolean mask of non-missing entries of an object array."""
+    return pd.notna(pd.Series(values, dtype=object)).to_numpy() & (values != "")
+
+
+def frequencies(values: np.ndarray) -> np.ndarray:
+    """Per record, the share of *other* records holding its value (nan when missing).
+
+    ``(count - 1) / (n - 1)``, floored at ``1 / n``: the chance that a random other record
+    agrees on this value.
+    """
+    series = pd.Series(values, dtype=object)
+    counts = series.map(series.value_counts(dropna=True)).to_numpy(dtype=np.float64)
+    n = max(len(values), 2)
+    return np.maximum(counts - 1.0, 1.0) / (n - 1)
+
+
+def similarity(
+    a: np.ndarray, b: np.ndarray, scorer: Callable[..., float], mask: np.ndarray, scale: float
+) -> np.ndarray:
+    """``scorer`` over the masked pairs with ``cpdist`` (others 0), divided by ``scale``."""
+    out = np.zeros(len(a), dtype=np.float32)
+    if mask.any():
+        out[mask] = (
+            process.cpdist(a[mask], b[mask], scorer=scorer, workers=-1, dtype=np.float32) / scale
+        )
+    return out
+
+
+def assign_levels(conditions: list[tuple[int, np.ndarray]], null: np.ndarray) -> np.ndarray:
+    """int8 levels: the first true condition's value (best first), else 0; ``-1`` where null."""
+    n = len(null)
+    out = np.zeros(n, dtype=np.int8)
+    done = null.copy()
+    for value, condition in conditions:
+        take = condition & ~done
+        out[take] = value
+        done |= take
+    out[null] = NULL
+    return out
+
+
+def gather(prepared: Prepared, index: np.ndarray) -> Prepared:
+    """The prepared arrays of the records at ``index`` (row positions)."""
+    return {key: values[index] for key, values in prepared.items()}
+
+
+# --------------------------------------------------------------------------- base class
+
+
+class Comparison:
+    """Base class: a named comparison of one or more features columns into levels.
+
+    Subclasses set ``self.name`` and ``self.columns`` in ``__init__`` (storing their arguments as
+    given, for :meth:`to_dict`), and implement :meth:`prepare`, :meth:`levels` and
+    :meth:`compute`. ``tf_levels`` maps a level value to the prepared key whose term frequency
+    adjusts the weight of pairs at that level that share the key.
+    """
+
+    kind: ClassVar[str] = "comparison"
+    name: str
+    columns: tuple[str, ...]
+    tf_levels: dict[int, str]
+
+    def prepare(self, frame: pd.DataFrame) -> Prepared:
+        """Per-record arrays needed by :meth:`compute` (computed once per run)."""
+        raise NotImplementedError
+
+    def levels(self) -> list[Level]:
+        """The ordered levels: null first, then best to worst, ``else`` last."""
+        raise NotImplementedError
+
+    def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
+        """int8 levels of aligned left/right prepared arrays."""
+        raise NotImplementedError
+
+    def params(self) -> dict[str, Any]:
+        """Constructor arguments, as given (what :meth:`to_dict` saves)."""
+        raise NotImplementedError
+
+    # shared behaviour -------------------------------------------------------------------
+
+    def compare(self, left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
+        """Levels of row-aligned left and right frames (e.g. the two sides of pairs)."""
+        return self.compute(self.prepare(left), self.prepare(right))
+
+    def label_of(self, value: int) -> str:
+        """The label of a level value."""
+        for level in self.levels():
+            if level.value == value:
+                return level.label
+        raise KeyError(f"{self.name}: no level {value}")
+
+    @property
+    def n_levels(self) -> int:
+        """Number of non-null levels (values 0 .. n_levels - 1)."""
+        return len(self.levels()) - 1
+
+    def term_frequencies(self, left: Prepared, right: Prepared, levels: np.ndarray) -> np.ndarray:
+        """Per pair, the frequency of the shared value for TF-adjusted levels (nan otherwise)."""
+        out = np.full(len(levels), np.nan)
+        for value, key in self.tf_levels.items():
+            same = (levels == value) & (left[key] == right[key])
+            out[same] = left[key + "_freq"][same]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The comparison as JSON-ready settings (type + constructor arguments)."""
+        return {"type": type(self).__name__, **self.params()}
+
+    def describe(self) -> dict[str, Any]:
+        """Settings plus the level labels, for manifests and documentation."""
+        return {
+            **self.to_dict(),
+            "levels": {str(level.value): level.label for level in self.levels()},
+        }
+
+    def as_recordlinkage(self, label: str | None = None) -> Any:
+        """This comparison as a ``recordlinkage`` compare feature (``Compare().add(...)``)."""
+        from recordlinkage.base import BaseCompareFeature
+
+        comparison = self
+        columns = list(self.columns)
+
+        class _Feature(BaseCompareFeature):  # type: ignore[misc]
+            def _compute_vectorized(self, *series: pd.Series) -> np.ndarray:
+                half = len(series) // 2
+                left = pd.DataFrame(
+                    {c: s.to_numpy() for c, s in zip(columns, series[:half], strict=False)}
+                )
+                right = pd.DataFrame(
+                    {c: s.to_numpy() for c, s in zip(columns, series[half:], strict=False)}
+                )
+                return comparison.compare(left, right)
+
+        return _Feature(columns, columns, label=label or self.name)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Comparison) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+
+class _SingleColumn(Comparison):
+    """A comparison of one column, cleaned (custom fields) or as standardised."""
+
+    def __init__(
+        self, column: str, *, name: str | None = None, clean: bool = True, tf_adjust: bool = False
+    ) -> None:
+        self.column = column
+        self.name = name or column
+        self.clean = clean
+        self.tf_adjust = tf_adjust
+        self.columns = (column,)
+
+    @property
+    def tf_levels(self) -> dict[int, str]:  # type: ignore[override]
+        return {self.n_levels - 1: "value"} if self.tf_adjust else {}
+
+    def prepare(self, frame: pd.DataFrame) -> Prepared:
+        values = column_values(frame, self.column, clean=self.clean)
+        out = {"value": values}
+        if self.tf_adjust:
+            out["value_freq"] = frequencies(values)
+        return out
+
+    def base_params(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "name": self.name,
+            "clean": self.clean,
+            "tf_adjust": self.tf_adjust,
+        }
+
+
+class ExactMatch(_SingleColumn):
+    """Exact match of one (cleaned) column: null, exact, else."""
+
+    def levels(self) -> list[Level]:
+        return [Level(NULL, "null"), Level(1, "exact match"), Level(0, "else")]
+
+    def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
+        a, b = left["value"], right["value"]
+        null = ~(present(a) & present(b))
+        return assign_levels([(1, a == b)], null)
+
+    def params(self) -> dict[str, Any]:
+        return self.base_params()
+
+
+class JaroWinklerAtThresholds(_SingleColumn):
+    """Exact match, then Jaro–Winkler similarity at or above each threshold, else."""
+
+    def __init__(
+        self,
+        column: str,
+        thresholds: Sequence[float] = (0.92, 0.8),
+        *,
+        name: str | None = None,
+        clean: bool = True,
+        tf_adjust: bool = False,
+    ) -> None:
+        super().__init__(column, name=name, clean=clean, tf_adjust=tf_adjust)
+        self.thresholds = tuple(float(t) for t in thresholds)
+
+    def levels(self) -> list[Level]:
+        top = len(self.thresholds) + 1
+        out = [Level(NULL, "null"), Level(top, "exact match")]
+        out += [Level(top - 1 - i, f"Jaro-Winkler >= {t:g}") for i, t in enumerate(self.thresholds)]
+        return [*out, Level(0, "else")]
+
+    def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
+        a, b = left["value"], right["value"]
+        null = ~(present(a) & present(b))
+        exact = (a == b) & ~null
+        sim = similarity(a, b, JaroWinkler.normalized_similarity, ~null & ~exact, 1.0)
+        top = len(self.thresholds) + 1
+        conditions = [(top, exact)]
+        conditions += [(top - 1 - i, sim >= t) for i, t in enumerate(self.thresholds)]
+        return assign_levels(conditions, null)
+
+    def params(self) -> dict[str, Any]:
+        return {**self.base_params(), "thresholds": list(self.thresholds)}
+
+
+class LevenshteinAtThresholds(_SingleColumn):
+    """Exact match, then Levenshtein distance at or below each threshold, else."""
+
+    def __init__(
+        self,
+        column: str,
+        thresholds: Sequence[int] = (1, 2),
+        *,
+        name: str | None = None,
+        clean: bool = True,
+        tf_adjust: bool = False,
+    ) -> None:
+        super().__init__(column, name=name, clean=clean, tf_adjust=tf_adjust)
+        self.thresholds = tuple(int(t) for t in thresholds)
+
+    def levels(self) -> list[Level]:
+        top = len(self.thresholds) + 1
+        out = [Level(NULL, "null"), Level(top, "exact match")]
+        out += [Level(top - 1 - i, f"Levenshtein <= {t}") for i, t in enumerate(self.thresholds)]
+        return [*out, Level(0, "else")]
+
+    def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
+        a, b = left["value"], right["value"]
+        null = ~(present(a) & present(b))
+        exact = (a == b) & ~null
+        mask = ~null & ~exact
+        dist = np.full(len(a), np.iinfo(np.int32).max, dtype=np.int32)
+        if mask.any():
+            dist[mask] = process.cpdist(
+                a[mask], b[mask], scorer=Levenshtein.distance, workers=-1, dtype=np.int32
+            )
+        top = len(self.thresholds) + 1
+        conditions = [(top, exact)]
+        conditions += [(top - 1 - i, dist <= t) for i, t in enumerate(self.thresholds)]
+        return assign_levels(conditions, null)
+
+    def params(self) -> dict[str, Any]:
+        return {**self.base_params(), "thresholds": list(self.thresholds)}
+
+
+_NON_DIGIT = re.compile(r"\D+")
+
+
+def _date_digits(value: Any) -> str | None:
+    text = clean_text(value)
+    if text is None:
+        return None
+    digits = _NON_DIGIT.sub("", text)
+    return digits or None
+
+
+def _date_days(digits: Any) -> float:
+    if digits is None or len(digits) != 8:
+        return np.nan
+    stamp = pd.to_datetime(digits, format="%Y%m%d", errors="coerce")
+    return np.nan if pd.isna(stamp) else float(stamp.value // 86_400_000_000_000)
+
+
+class DateComparison(_SingleColumn):
+    """Dates (ISO or ``YYYYMMDD``): exact, one typo, within ``max_days``, else."""
+
+    def __init__(
+        self,
+        column: str,
+        *,
+        max_days: int = 365,
+        name: str | None = None,
+        clean: bool = True,
+        tf_adjust: bool = False,
+    ) -> None:
+        super().__init__(column, name=name, clean=clean, tf_adjust=tf_adjust)
+        self.max_days = int(max_days)
+
+    def levels(self) -> list[Level]:
+        return [
+            Level(NULL, "null"),
+            Level(3, "exact date"),
+            Level(2, "one digit differs or transposed (Levenshtein <= 1)"),
+            Level(1, f"within {self.max_days} days"),
+            Level(0, "else"),
+        ]
+
+    def prepare(self, frame: pd.DataFrame) -> Prepared:
+        raw = column_values(frame, self.column, clean=False)
+        digits = map_distinct(raw, _date_digits)
+        days = map_distinct(digits, _date_days)
+        out = {"value": digits, "days": np.asarray(days, dtype=np.float64)}
+        if self.tf_adjust:
+            out["value_freq"] = frequencies(digits)
+        return out
+
+    def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
+        a, b = left["value"], right["value"]
+        null = ~(present(a) & present(b))
+        exact = (a == b) & ~null
+        mask = ~null & ~exact
+        dist = np.full(len(a), 99, dtype=np.int32)
+        if mask.any():
+            dist[mask] = process.cpdist(
+                a[mask], b[mask], scorer=Levenshtein.distance, workers=-1, dtype=np.int32
+            )
+        transposed = _transposition(a, b, mask)
+        with np.errstate(invalid="ignore"):
+            close = np.abs(left["days"] - right["days"]) <= self.max_days
+        return assign_levels([(3, exact), (2, (dist <= 1) | transposed), (1, close)], null)
+
+    def params(self) -> dict[str, Any]:
+        return {**self.base_params(), "max_days": self.max_days}
+
+
+def _transposition(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """True where two equal-length strings differ by one swap of adjacent characters."""
+    out = np.zeros(len(a), dtype=bool)
+    if mask.any():
+        osa = process.cpdist(a[mask], b[mask], scorer=_osa_distance(), workers=-1, dtype=np.int32)
+        out[mask] = osa <= 1
+    return out
+
+
+def _osa_distance() -> Callable[..., int]:
+    from rapidfuzz.distance import OSA
+
+    return OSA.distance
+
+
+class PhoneComparison(_SingleColumn):
+    """Phone numbers (E.164): exact, same last ``digits`` digits, else."""
+
+    def __init__(
+        self,
+        column: str = "phone_e164",
+        *,
+        digits: int = 7,
+        name: str | None = "phone",
+        clean: bool = True,
+        tf_adjust: bool = False,
+    ) -> None:
+        super().__init__(column, name=name, clean=clean, tf_adjust=tf_adjust)
+        self.digits = int(digits)
+
+    def levels(self) -> list[Level]:
+        return [
+            Level(NULL, "null"),
+            Level(2, "exact number"),
+            Level(1, f"same last {self.digits} digits"),
+            Level(0, "else"),
+        ]
+
+    def prepare(self, frame: pd.DataFrame) -> Prepared:
+        out = super().prepare(frame)
+        digits = self.digits
+        out["tail"] = map_distinct(out["value"], lambda v: _NON_DIGIT.sub("", v)[-digits:] or None)
+        return out
+
+    def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
+        a, b = left["value"], right["value"]
+        null = ~(present(a) & present(b))
+        tail = (left["tail"] == right["tail"]) & present(left["tail"])
+        return assign_levels([(2, a == b), (1, tail)], null)
+
+    def params(self) -> dict[str, Any]:
+        return {**self.base_params(), "digits": self.digits}
+
+
+class EmailComparison(Comparison):
+    """E-mail: exact address, same registrable domain, else (null when a side has neither)."""
+
+    def __init__(
+        self, email: str = "email_norm", domain: str = "domain", *, name: str = "email"
+    ) -> None:
+        self.email = email
+        self.domain = domain
+        self.name = name
+        self.columns = (email, domain)
+        self.tf_levels = {1: "domain"}
+
+    def levels(self) -> list[Level]:
+        return [
+            Level(NULL, "null"),
+            Level(2, "exact e-mail"),
+            Level(1, "same web/e-mail domain"),
+            Level(0, "else"),
+        ]
+
+    def prepare(self, frame: pd.DataFrame) -> Prepared:
+        domain = column_values(frame, self.domain, clean=True)
+        return {
+            "email": column_values(frame, self.email, clean=True),
+            "domain": domain,
+            "domain_freq": frequencies(domain),
+        }
+
+    def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
+        email_ok = present(left["email"]) & present(right["email"])
+        domain_ok = present(left["domain"]) & present(right["domain"])
+        null = ~(email_ok | domain_ok)
+        return assign_levels(
+            [
+                (2, email_ok & (left["email"] == right["email"])),
+                (1, domain_ok & (left["domain"] == right["domain"])),
+            ],
+            null,
+        )
+
+    def params(self) -> dict[str, Any]:
+        return {"email": self.email, "domain": self.domain, "name": self.name}
+
+
+class AddressComparison(Comparison):
+    """Addresses: exact, token-sort similarity at thresholds, same postcode, else.
+
+    Null only when neither the address nor the postcode can be compared.
+    """
+
+    def __init__(
+        self,
+        address: str = "address_norm",
+        postcode: str | None = "postcode_norm",
+        thresholds: Sequence[float] = (0.9, 0.75),
+        *,
+        name: str = "address",
+    ) -> None:
+        self.address = address
+        self.postcode = postcode
+        self.thresholds = tuple(float(t) for t in thresholds)
+        self.name = name
+        self.columns = (address,) + ((postcode,) if postcode else ())
+        self.tf_levels = {}
+
+    def _top(self) -> int:
+        return len(self.thresholds) + (2 if self.postcode else 1)
+
+    def levels(self) -> list[Level]:
+        top = self._top()
+        out = [Level(NULL, "null"), Level(top, "exact address")]
+        out += [
+            Level(top - 1 - i, f"token-sort similarity >= {t:g}")
+            for i, t in enumerate(self.thresholds)
+        ]
+        if self.postcode:
+            out.append(Level(1, "same postcode"))
+        return [*out, Level(0, "else")]
+
+    def prepare(self, frame: pd.DataFrame) -> Prepared:
+        out = {"address": column_values(frame, self.address, clean=True)}
+        if self.postcode:
+            out["postcode"] = column_values(frame, self.postcode, clean=True)
+        return out
+
+    def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
+        a, b = left["address"], right["address"]
+        both = present(a) & present(b)
+        exact = both & (a == b)
+        sim = similarity(a, b, fuzz.token_sort_ratio, both & ~exact, 100.0)
+        top = self._top()
+        conditions = [(top, exact)]
+        conditions += [(top - 1 - i, both & (sim >= t)) for i, t in enumerate(self.thresholds)]
+        null = ~both
+        if self.postcode:
+            pa, pb = left["postcode"], right["postcode"]
+            codes = present(pa) & present(pb)
+            conditions.append((1, codes & (pa == pb)))
+            null &= ~codes
+        return assign_levels(conditions, null)
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "postcode": self.postcode,
+            "thresholds": list(self.thresholds),
+            "name": self.name,
+        }
+
+
+def _acronym(tokens: Any) -> str | None:
+    parts = str(tokens).split()
+    if len(parts) < 2 or not all(p[:1].isascii() and p[:1].isalpha() for p in parts):
+        return None
+    return "".join(p[0] for p in parts)
+
+
+class CompanyNameComparison(Comparison):
+    """Company names on standardised features.
+
+    Levels: exact normalised name; equal Latin key (hanzi vs pinyin/English); token-set
+    similarity at or above ``token_threshold``; Jaro–Winkler of the Latin keys at each of
+    ``jw_thresholds``; one name is the acronym of the other; else. Exact names and the rarest
+    shared token get term-frequency adjustments.
+    """
+
+    def __init__(
+        self,
+        norm: str = "name_norm",
+        latin: str = "name_latin",
+        tokens: str = "name_tokens",
+        *,
+        token_threshold: float = 0.9,
+        jw_thresholds: Sequence[float] = (0.92, 0.85),
+        name: str = "name",
+    ) -> None:
+        self.norm = norm
+        self.latin = latin
+        self.tokens = tokens
+        self.token_threshold = float(token_threshold)
+        self.jw_thresholds = tuple(float(t) for t in jw_thresholds)
+        self.name = name
+        self.columns = (norm, latin, tokens)
+
+    def _top(self) -> int:
+        return len(self.jw_thresholds) + 4
+
+    @property
+    def tf_levels(self) -> dict[int, str]:  # type: ignore[override]
+        top = self._top()
+        return {top: "norm", top - 1: "latin", top - 2: "rare"}
+
+    def levels(self) -> list[Level]:
+        top = self._top()
+        out = [
+            Level(NULL, "null"),
+            Level(top, "exact normalised name"),
+            Level(top - 1, "equal Latin key"),
+            Level(top - 2, f"token-set similarity >= {self.token_threshold:g}"),
+        ]
+        out += [
+            Level(top - 3 - i, f"Latin-key Jaro-Winkler >= {t:g}")
+            for i, t in enumerate(self.jw_thresholds)
+        ]
+        return [*out, Level(1, "acronym of the other name"), Level(0, "else")]
+
+    def prepare(self, frame: pd.DataFrame) -> Prepared:
+        norm = column_values(frame, self.norm)
+        latin = column_values(frame, self.latin)
+        latin = np.where(present(latin), latin, norm)
+        tokens = column_values(frame, self.tokens)
+        tokens = np.where(present(tokens), tokens, norm)
+        rare, rare_freq = _rarest_tokens(tokens)
+        compact = map_distinct(tokens, lambda t: str(t).replace(" ", "") or None)
+        return {
+            "norm": norm,
+            "norm_freq": frequencies(norm),
+            "latin": latin,
+            "latin_freq": frequencies(latin),
+            "tokens": tokens,
+            "rare": rare,
+            "rare_freq": rare_freq,
+            "acronym": map_distinct(tokens, _acronym),
+            "compact": compact,
+        }
+
+    def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
+        null = ~(present(left["norm"]) & present(right["norm"]))
+        exact = ~null & (left["norm"] == right["norm"])
+        latin_ok = present(left["latin"]) & present(right["latin"]) & ~null
+        latin_eq = latin_ok & (left["latin"] == right["latin"])
+        rest = ~null & ~exact & ~latin_eq
+        token = similarity(left["tokens"], right["tokens"], fuzz.token_set_ratio, rest, 100.0)
+        jw = similarity(
+            left["latin"], right["latin"], JaroWinkler.normalized_similarity, rest & latin_ok, 1.0
+        )
+        acronym = (present(left["acronym"]) & (left["acronym"] == right["compact"])) | (
+            present(right["acronym"]) & (right["acronym"] == left["compact"])
+        )
+        top = self._top()
+        conditions = [(top, exact), (top - 1, latin_eq), (top - 2, token >= self.token_threshold)]
+        conditions += [(top - 3 - i, jw >= t) for i, t in enumerate(self.jw_thresholds)]
+        conditions.append((1, acronym & ~null))
+        return assign_levels(conditions, null)
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "norm": self.norm,
+            "latin": self.latin,
+            "tokens": self.tokens,
+            "token_threshold": self.token_threshold,
+            "jw_thresholds": list(self.jw_thresholds),
+            "name": self.name,
+        }
+
+
+def _rarest_tokens(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per record its rarest token (ties: smallest) and that token's document frequency."""
+    n = len(tokens)
+    rare = np.full(n, None, dtype=object)
+    freq = np.full(n, np.nan)
+    series = pd.Series(tokens, dtype=object).dropna()
+    if series.empty:
+        return rare, freq
+    long = series.str.split().explode().dropna()
+    long = long[long != ""]
+    if long.empty:
+        return rare, freq
+    frame = pd.DataFrame({"row": long.index.to_numpy(), "token": long.to_numpy(dtype=object)})
+    frame = frame.drop_duplicates()
+    frame["df"] = frame["token"].map(frame["token"].value_counts())
+    best = frame.sort_values(["row", "df", "token"], kind="stable").drop_duplicates("row")
+    rows = best["row"].to_numpy(dtype=np.int64)
+    rare[rows] = best["token"].to_numpy(dtype=object)
+    freq[rows] = best["df"].to_numpy(dtype=np.float64) / max(n, 1)
+    return rare, freq
+
+
+def _key_matrix(keys: np.ndarray) -> np.ndarray:
+    """Space-separated keys per record -> (n, k) int64 hash matrix, 0 = no key."""
+    lists = [str(k).split() if isinstance(k, str) and k else [] for k in keys]
+    width = max((len(x) for x in lists), default=0)
+    out = np.zeros((len(lists), max(width, 1)), dtype=np.int64)
+    flat = [k for x in lists for k in x]
+    if not flat:
+        return out
+    hashes = pd.util.hash_array(np.array(flat, dtype=object)).view(np.int64)
+    hashes = np.where(hashes == 0, 1, hashes)
+    rows = np.repeat(np.arange(len(lists)), [len(x) for x in lists])
+    cols = np.concatenate([np.arange(len(x)) for x in lists if x])
+    out[rows, cols] = hashes
+    return out
+
+
+def _any_shared(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise: do two (n, k) hash matrices share a non-zero entry?"""
+    out = np.zeros(len(a), dtype=bool)
+    for i in range(a.shape[1]):
+        col = a[:, i]
+        live = col != 0
+        for j in range(b.shape[1]):
+            out |= live & (col == b[:, j])
+    return out
+
+
+class IdentifierComparison(Comparison):
+    """Registry identifiers through their crosswalk keys (``scheme:value``).
+
+    Levels: share a crosswalk key; an identifier on a side is invalid (weak evidence); both
+    valid of one scheme and different (strong evidence against). Null when a side has no
+    identifier, or when both sides' valid identifiers are of different schemes.
+    """
+
+    def __init__(self, keys: str = "id_keys", *, name: str = "identifier") -> None:
+        self.keys = keys
+        self.name = name
+        self.columns = (keys,)
+        self.tf_levels = {}
+
+    def levels(self) -> list[Level]:
+        return [
+            Level(NULL, "null"),
+            Level(2, "share a crosswalk key"),
+            Level(1, "an identifier is invalid"),
+            Level(0, "both valid, same scheme, different"),
+        ]
+
+    def prepare(self, frame: pd.DataFrame) -> Prepared:
+        keys = column_values(frame, self.keys)
+        spaces = map_distinct(
+            keys, lambda k: " ".join(sorted({p.split(":", 1)[0] for p in str(k).split()}))
+        )
+        raw_columns = [
+            c
+            for c in frame.columns
+            if isinstance(c, str)
+            and c.startswith("id_")
+            and c != self.keys
+            and not c.endswith(("_norm", "_valid", "_scheme", "_problem"))
+        ]
+        has_raw = np.zeros(len(frame), dtype=bool)
+        for column in raw_columns:
+            has_raw |= present(column_values(frame, column))
+        has_keys = present(keys)
+        return {
+            "keys": _key_matrix(keys),
+            "spaces": _key_matrix(spaces),
+            "valid": has_keys,
+            "invalid": has_raw & ~has_keys,
+        }
+
+    def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
+        shared = _any_shared(left["keys"], right["keys"])
+        same_space = _any_shared(left["spaces"], right["spaces"])
+        invalid = (left["invalid"] & (right["valid"] | right["invalid"])) | (
+            right["invalid"] & left["valid"]
+        )
+        conflict = left["valid"] & right["valid"] & same_space & ~shared
+        null = ~(shared | invalid | conflict)
+        return assign_levels([(2, shared), (1, invalid), (0, conflict)], null)
+
+    def params(self) -> dict[str, Any]:
+        return {"keys": self.keys, "name": self.name}
+
+
+COMPARISON_TYPES: dict[str, type[Comparison]] = {
+    cls.__name__: cls
+    for cls in (
+        ExactMatch,
+        JaroWinklerAtThresholds,
+        LevenshteinAtThresholds,
+        DateComparison,
+        PhoneComparison,
+        EmailComparison,
+        AddressComparison,
+        CompanyNameComparison,
+        IdentifierComparison,
+    )
 }
-"""Output column -> (features column, rapidfuzz scorer)."""
 
 
-def compare_pairs(features: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    """The pairs table plus one similarity column per comparison and ``shared_identifier``.
+def comparison_from_dict(data: Mapping[str, Any]) -> Comparison:
+    """Rebuild a comparison from :meth:`Comparison.to_dict` output."""
+    data = dict(data)
+    kind = data.pop("type")
+    if kind not in COMPARISON_TYPES:
+        raise ValueError(f"unknown comparison type {kind!r}; known: {sorted(COMPARISON_TYPES)}")
+    cls = COMPARISON_TYPES[kind]
+    if "thresholds" in data and data["thresholds"] is not None:
+        data["thresholds"] = tuple(data["thresholds"])
+    positional = {k: data.pop(k) for k in ("column",) if k in data}
+    return cls(*positional.values(), **data)  # type: ignore[call-arg]
+
+
+# --------------------------------------------------------------------------- the stage
+
+
+def prepare_all(comparisons: Sequence[Comparison], features: pd.DataFrame) -> list[Prepared]:
+    """Prepared per-record arrays for every comparison."""
+    return [c.prepare(features) for c in comparisons]
+
+
+def compare_indexed(
+    comparisons: Sequence[Comparison],
+    prepared: Sequence[Prepared],
+    idx_l: np.ndarray,
+    idx_r: np.ndarray,
+    *,
+    chunk_size: int = 1_000_000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Levels (n, k) int8 and shared-value term frequencies (n, k) for index pairs."""
+    n, k = len(idx_l), len(comparisons)
+    levels = np.empty((n, k), dtype=np.int8)
+    tf = np.full((n, k), np.nan)
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        il, ir = idx_l[start:stop], idx_r[start:stop]
+        for j, (comparison, prep) in enumerate(zip(comparisons, prepared, strict=True)):
+            left, right = gather(prep, il), gather(prep, ir)
+            lv = comparison.compute(left, right)
+            levels[start:stop, j] = lv
+            if comparison.tf_levels:
+                tf[start:stop, j] = comparison.term_frequencies(left, right, lv)
+    return levels, tf
+
+
+def compare_pairs(
+    features: pd.DataFrame,
+    pairs: pd.DataFrame,
+    comparisons: Sequence[Comparison],
+    *,
+    chunk_size: int = 1_000_000,
+) -> pd.DataFrame:
+    """The pairs plus ``<name>_level`` (int8) and ``<name>_tf`` (float) per comparison.
 
     Args:
         features: the features table (row positions match ``idx_l`` / ``idx_r``).
         pairs: candidate pairs with ``idx_l`` and ``idx_r``.
+        comparisons: the comparisons to compute.
+        chunk_size: pairs per chunk (bounds the memory of intermediate arrays).
     """
-    out = pairs.copy()
-    left, right = pairs["idx_l"].to_numpy(), pairs["idx_r"].to_numpy()
-    for column, (source, scorer) in COMPARISONS.items():
-        if source not in features:
-            out[column] = np.nan
-            continue
-        values = features[source].fillna("").astype(str).to_numpy(dtype=object)
-        a, b = values[left], values[right]
-        scores = process.cpdist(a, b, scorer=scorer, workers=-1, dtype=np.float32) / 100.0
-        out[column] = np.where((a == "") | (b == ""), np.nan, scores)
-    out["shared_identifier"] = shared_keys(features, left, right)
-    return out
-
-
-def shared_keys(features: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """True where the two records share a crosswalk key of a valid identifier."""
-    if "id_keys" not in features or len(left) == 0:
-        return np.zeros(len(left), dtype=bool)
-    keys = features["id_keys"].fillna("").astype(str).str.split().map(frozenset).to_numpy()
-    return np.fromiter(
-        (bool(keys[i] & keys[j]) for i, j in zip(left, right, strict=True)),
-        dtype=bool,
-        count=len(left),
+    prepared = prepare_all(comparisons, features)
+    levels, tf = compare_indexed(
+        comparisons,
+        prepared,
+        pairs["idx_l"].to_numpy(dtype=np.int64),
+        pairs["idx_r"].to_numpy(dtype=np.int64),
+        chunk_size=chunk_size,
     )
+    out = pairs.copy()
+    for j, comparison in enumerate(comparisons):
+        out[f"{comparison.name}_level"] = levels[:, j]
+    for j, comparison in enumerate(comparisons):
+        if comparison.tf_levels:
+            out[f"{comparison.name}_tf"] = tf[:, j]
+    return out

@@ -104,11 +104,77 @@ class CustomField(_Strict):
 class MatchingConfig(_Strict):
     """Settings of the matcher; everything here has an automatic default."""
 
-    threshold: float = Field(default=0.88, ge=0.0, le=1.0, description="Match score cut-off.")
+    threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Match probability cut-off; default: the one maximising expected F1.",
+    )
+    model: Literal["fellegi_sunter"] = Field(
+        default="fellegi_sunter", description="The match model."
+    )
+    u_sample_size: int = Field(
+        default=300_000, ge=1000, description="Random record pairs drawn to estimate u."
+    )
+    tf_adjust: bool = Field(default=True, description="Term-frequency adjustments.")
     max_block_size: int = Field(
         default=200, ge=2, description="Skip name-token blocks larger than this (reported)."
     )
     seed: int = Field(default=0, description="Seed for every random choice of a run.")
+
+
+class BlockingRuleConfig(_Strict):
+    """One pinned blocking rule (the manifest's ``choices.blocking_rules`` use this form)."""
+
+    name: str
+    columns: list[str] = Field(min_length=1, description="features columns of the key")
+    kind: Literal["exact", "tokens", "sorted_neighbourhood"] = "exact"
+    prefix: int | None = Field(default=None, ge=1, description="first characters of last column")
+    min_length: int = Field(default=1, ge=1, description="ignore shorter keys")
+    max_block_size: int | None = Field(default=None, ge=2, description="skip larger blocks")
+    window: int = Field(default=5, ge=2, description="sorted neighbourhood window")
+
+
+class BlockingConfig(_Strict):
+    """Blocking rules; when ``rules`` is unset they are chosen from the fields present."""
+
+    rules: list[BlockingRuleConfig] | None = None
+
+
+ComparisonType = Literal[
+    "ExactMatch",
+    "JaroWinklerAtThresholds",
+    "LevenshteinAtThresholds",
+    "DateComparison",
+    "PhoneComparison",
+    "EmailComparison",
+    "AddressComparison",
+    "CompanyNameComparison",
+    "IdentifierComparison",
+]
+
+
+class ComparisonConfig(_Strict):
+    """One pinned comparison (the manifest's ``choices.comparisons`` use this form)."""
+
+    type: ComparisonType
+    name: str | None = None
+    column: str | None = None
+    clean: bool | None = None
+    tf_adjust: bool | None = None
+    thresholds: list[float] | None = None
+    max_days: int | None = None
+    digits: int | None = None
+    email: str | None = None
+    domain: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    norm: str | None = None
+    latin: str | None = None
+    tokens: str | None = None
+    token_threshold: float | None = None
+    jw_thresholds: list[float] | None = None
+    keys: str | None = None
 
 
 class Config(_Strict):
@@ -117,6 +183,8 @@ class Config(_Strict):
     sources: list[SourceConfig] = Field(min_length=1)
     fields: dict[str, CustomField] = Field(default_factory=dict)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    blocking: BlockingConfig = Field(default_factory=BlockingConfig)
+    comparisons: list[ComparisonConfig] | None = None
     base_dir: Path = Field(default=Path("."), exclude=True)
 
     def source_path(self, source: SourceConfig) -> Path:

@@ -29,13 +29,23 @@ PAIR_COLUMNS = (
     "uid_l",
     "uid_r",
     "rules",
-    "name_similarity",
-    "latin_similarity",
-    "shared_identifier",
+    "match_weight",
+    "probability",
     "score",
     "decided_by",
     "is_match",
 )
+"""Fixed columns of pairs.parquet; ``<comparison>_level`` and ``_weight`` follow ``rules``."""
+
+
+def pair_columns(pairs: pd.DataFrame) -> list[str]:
+    """The pairs.parquet columns: keys, rules, one level and weight per comparison, scores."""
+    levels = [c for c in pairs.columns if str(c).endswith("_level")]
+    weights = [c[: -len("_level")] + "_weight" for c in levels]
+    dynamic = [c for pair in zip(levels, weights, strict=True) for c in pair if c in pairs]
+    return list(PAIR_COLUMNS[:3]) + dynamic + list(PAIR_COLUMNS[3:])
+
+
 LIBRARIES = ("pandas", "numpy", "pyarrow", "duckdb", "rapidfuzz", "python-stdnum", "pydantic")
 
 
@@ -45,7 +55,11 @@ def write_outputs(result: RunResult, out_dir: Path) -> Path:
     result.memberships.to_csv(out_dir / "memberships.csv", index=False, lineterminator="\n")
     result.entities.to_csv(out_dir / "entities.csv", index=False, lineterminator="\n")
     _write_parquet(result.entities, out_dir / "entities.parquet")
-    _write_parquet(result.pairs[list(PAIR_COLUMNS)], out_dir / "pairs.parquet")
+    _write_parquet(result.pairs[pair_columns(result.pairs)], out_dir / "pairs.parquet")
+    _write_parquet(result.features, out_dir / "features.parquet")
+    if result.model is not None:
+        model_text = json.dumps(result.model, indent=2, sort_keys=True, ensure_ascii=False)
+        (out_dir / "model.json").write_text(model_text + "\n", encoding="utf-8")
     if result.merges is not None:
         _write_parquet(result.merges, out_dir / "merges.parquet")
     text = json.dumps(result.manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)

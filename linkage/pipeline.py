@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from linkage.blocking import candidate_pairs, choose_rules
+from linkage.autoconfig import comparisons_for, fit_model, matching_choices, rules_for
+from linkage.blocking import candidate_pairs
 from linkage.clustering import cluster
-from linkage.comparisons import COMPARISONS, compare_pairs
+from linkage.comparisons import compare_pairs
 from linkage.config import Config, load_config
 from linkage.outputs import build_manifest, write_outputs
 from linkage.profiles import build_profiles
@@ -39,6 +40,7 @@ class RunResult:
     manifest: dict[str, Any]
     sources: list[SourceTable] = field(default_factory=list)
     merges: pd.DataFrame | None = None
+    model: dict[str, Any] | None = None
 
     def write(self, out_dir: str | Path) -> Path:
         """Write memberships, entities, pairs and manifest into ``out_dir``."""
@@ -75,7 +77,7 @@ class Linker:
         with self._stage("standardize"):
             features = build_features(records)
         with self._stage("block"):
-            rules = choose_rules(features)
+            rules = rules_for(config, features)
             unique = {s.name for s in config.sources if s.unique}
             pairs, blocking = candidate_pairs(
                 features,
@@ -85,9 +87,11 @@ class Linker:
             )
         self.progress(f"blocking found {len(pairs):,} candidate pairs")
         with self._stage("compare"):
-            compared = compare_pairs(features, pairs)
+            comparisons = comparisons_for(config, features)
+            compared = compare_pairs(features, pairs, comparisons)
         with self._stage("score"):
-            scored = score_pairs(compared, features, config.matching.threshold)
+            model = fit_model(config, features, compared, comparisons, unique)
+            scored = score_pairs(compared, model)
         self.progress(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
         with self._stage("cluster"):
             clustering = cluster(features, scored, unique_sources=unique)
@@ -96,12 +100,8 @@ class Linker:
             priorities = {s.name: config.priority(s) for s in config.sources}
             entities = build_profiles(features, memberships, priorities)
         self.progress(f"{len(records):,} records -> {len(entities):,} entities")
-        choices = {
-            "blocking_rules": [r.__dict__ for r in rules],
-            "comparisons": {name: col for name, (col, _) in COMPARISONS.items()},
-            "threshold": config.matching.threshold,
-            "max_block_size": config.matching.max_block_size,
-        }
+        choices = matching_choices(rules, comparisons, model)
+        choices["max_block_size"] = config.matching.max_block_size
         manifest = build_manifest(
             config, tables, choices, blocking, features, scored, entities, self.timings
         )
@@ -109,6 +109,7 @@ class Linker:
         result = RunResult(
             features, scored, memberships, entities, manifest, tables, clustering.merges
         )
+        result.model = model.to_dict()
         if out_dir is not None:
             result.write(out_dir)
         return result

@@ -1,38 +1,616 @@
-"""Scoring: turn a pair's comparisons into one match score and a decision.
+"""Scoring: a Fellegi–Sunter model over comparison levels, with explainable weights.
 
-This first scorer is a transparent threshold rule: a shared valid identifier decides a match;
-otherwise the score is the best name similarity (native script or Latin key), and a branch never
-matches a record that is not a branch. The probabilistic model of issue 5 replaces it behind the
-same seam: a table in, the same table plus ``score``, ``decided_by`` and ``is_match`` out.
+Every pair's score decomposes as ``match_weight = prior_weight + sum(partial weights)`` in bits
+(log2 Bayes factors). For a comparison at level ``l`` the partial weight is ``log2(m_l / u_l)``
+(0 at the null level), where
+
+- ``u_l`` = P(level l | two random records) is counted on seeded random record pairs,
+- ``m_l`` = P(level l | same entity) is learned by EM on the candidate pairs (aggregated into
+  distinct level patterns, so it is fast and independent of row order),
+- the prior is P(match) for two random records: the EM match share of the candidates times
+  candidates / possible pairs.
+
+Levels marked for term-frequency adjustment (an exact name, the rarest shared token) replace
+``u_l`` by the frequency of the shared value, so a rare name weighs more than a common one.
+
+:class:`SupervisedModel` is the labelled alternative: a logistic regression on the same one-hot
+levels, giving the same decomposition (coefficients in bits). Both models follow scikit-learn
+habits (parameters as given in ``__init__``, ``fit`` returns self, learned attributes end in
+``_``) and save to JSON as settings plus parameters.
 """
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from linkage.comparisons import (
+    NULL,
+    Comparison,
+    compare_indexed,
+    comparison_from_dict,
+    prepare_all,
+)
 
-def score_pairs(compared: pd.DataFrame, features: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Add ``score`` (0-1), ``decided_by`` and ``is_match`` to compared pairs."""
-    out = compared.copy()
-    names = out[["name_similarity", "latin_similarity"]].to_numpy(dtype=np.float64)
-    best = np.nan_to_num(np.nanmax(np.where(np.isnan(names), -1.0, names), axis=1), nan=0.0)
-    best = np.clip(best, 0.0, 1.0)
-    shared = out["shared_identifier"].to_numpy(dtype=bool)
-    score = np.where(shared, 1.0, best)
-    branch = (
-        features["is_branch"].fillna(False).to_numpy(dtype=bool)
-        if "is_branch" in features
-        else None
-    )
-    branch_mismatch = (
-        branch[out["idx_l"].to_numpy()] != branch[out["idx_r"].to_numpy()]
-        if branch is not None
-        else np.zeros(len(out), dtype=bool)
-    )
-    out["score"] = np.round(score, 6)
-    out["decided_by"] = np.where(
-        shared, "identifier", np.where(branch_mismatch, "branch_rule", "model")
-    )
-    out["is_match"] = (score >= threshold) & ~(branch_mismatch & ~shared)
+LN2 = math.log(2.0)
+MODEL_FORMAT = 1
+
+
+def level_matrix(compared: pd.DataFrame, comparisons: Sequence[Comparison]) -> np.ndarray:
+    """The (n, k) int8 matrix of ``<name>_level`` columns."""
+    if not comparisons:
+        return np.zeros((len(compared), 0), dtype=np.int8)
+    return np.column_stack(
+        [compared[f"{c.name}_level"].to_numpy(dtype=np.int8) for c in comparisons]
+    ).astype(np.int8)
+
+
+def tf_matrix(compared: pd.DataFrame, comparisons: Sequence[Comparison]) -> np.ndarray:
+    """The (n, k) matrix of shared-value frequencies (nan where no TF adjustment applies)."""
+    out = np.full((len(compared), len(comparisons)), np.nan)
+    for j, c in enumerate(comparisons):
+        column = f"{c.name}_tf"
+        if column in compared:
+            out[:, j] = compared[column].to_numpy(dtype=np.float64)
     return out
+
+
+def probability_from_weight(weight: np.ndarray) -> np.ndarray:
+    """P(match) from a log2 Bayes factor, without overflow."""
+    return 1.0 / (1.0 + np.exp2(-np.clip(weight, -1000, 1000)))
+
+
+def patterns(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct level rows (sorted) and how often each occurs."""
+    if len(levels) == 0:
+        return levels.reshape(0, levels.shape[1]), np.zeros(0, dtype=np.int64)
+    unique, counts = np.unique(levels, axis=0, return_counts=True)
+    return unique, counts.astype(np.int64)
+
+
+def em_fit(
+    levels: np.ndarray,
+    n_levels: Sequence[int],
+    *,
+    m_init: Sequence[np.ndarray] | None = None,
+    u_init: Sequence[np.ndarray] | None = None,
+    lambda_init: float = 0.1,
+    max_iter: int = 100,
+    tol: float = 1e-6,
+    pseudo_count: float = 0.5,
+) -> tuple[list[np.ndarray], list[np.ndarray], float, int]:
+    """Classic two-class EM of m, u and the match share on level vectors (-1 = ignored).
+
+    Returns ``(m, u, lambda, iterations)``; ``m[k][l]`` = P(level l of comparison k | match).
+    """
+    pats, counts = patterns(levels)
+    k = len(n_levels)
+    m = [np.asarray(x, dtype=np.float64) for x in (m_init or _default_m(n_levels))]
+    u = [np.asarray(x, dtype=np.float64) for x in (u_init or _uniform(n_levels))]
+    lam = float(lambda_init)
+    weights = counts.astype(np.float64)
+    one_hot = [[pats[:, j] == lv for lv in range(n_levels[j])] for j in range(k)]
+    iteration = 0
+    for step in range(1, max_iter + 1):
+        iteration = step
+        log_m = np.full(len(pats), math.log(lam))
+        log_u = np.full(len(pats), math.log(1.0 - lam))
+        for j in range(k):
+            valid = pats[:, j] >= 0
+            idx = np.where(valid, pats[:, j], 0)
+            log_m += np.where(valid, np.log(m[j][idx]), 0.0)
+            log_u += np.where(valid, np.log(u[j][idx]), 0.0)
+        g = 1.0 / (1.0 + np.exp(np.clip(log_u - log_m, -700, 700)))
+        gm, gu = weights * g, weights * (1.0 - g)
+        new_lam = float(gm.sum() / weights.sum())
+        new_lam = min(max(new_lam, 1e-9), 1 - 1e-9)
+        change = abs(new_lam - lam)
+        new_m, new_u = [], []
+        for j in range(k):
+            cm = np.array([gm[mask].sum() for mask in one_hot[j]]) + pseudo_count * 1e-3
+            cu = np.array([gu[mask].sum() for mask in one_hot[j]]) + pseudo_count * 1e-3
+            new_m.append(cm / cm.sum())
+            new_u.append(cu / cu.sum())
+            change = max(change, float(np.abs(new_m[j] - m[j]).max()))
+        m, u, lam = new_m, new_u, new_lam
+        if change < tol:
+            break
+    return m, u, lam, iteration
+
+
+def _default_m(n_levels: Sequence[int]) -> list[np.ndarray]:
+    out = []
+    for n in n_levels:
+        raw = 4.0 ** np.arange(n)
+        out.append(raw / raw.sum())
+    return out
+
+
+def _uniform(n_levels: Sequence[int]) -> list[np.ndarray]:
+    return [np.full(n, 1.0 / n) for n in n_levels]
+
+
+def sample_random_pairs(
+    sources: np.ndarray, unique_sources: set[str], size: int, random_state: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random record pairs (row positions, ``i < j``) that blocking could produce."""
+    n = len(sources)
+    if n < 2 or size <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if n * (n - 1) // 2 <= size:
+        a, b = np.triu_indices(n, 1)
+        a, b = a.astype(np.int64), b.astype(np.int64)
+        if unique_sources:
+            restricted = np.isin(sources, sorted(unique_sources))
+            keep = ~((sources[a] == sources[b]) & restricted[a])
+            a, b = a[keep], b[keep]
+        return a, b
+    rng = np.random.default_rng(random_state)
+    a = rng.integers(0, n, size=size * 2, dtype=np.int64)
+    b = rng.integers(0, n, size=size * 2, dtype=np.int64)
+    keep = a != b
+    if unique_sources:
+        restricted = np.isin(sources, sorted(unique_sources))
+        keep &= ~((sources[a] == sources[b]) & restricted[a])
+    a, b = a[keep][:size], b[keep][:size]
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def possible_pairs(sources: np.ndarray, unique_sources: set[str]) -> int:
+    """How many record pairs blocking could produce (no pairs inside a unique source)."""
+    n = len(sources)
+    total = n * (n - 1) // 2
+    if unique_sources:
+        counts = pd.Series(sources).value_counts()
+        for source, c in counts.items():
+            if source in unique_sources:
+                total -= int(c) * (int(c) - 1) // 2
+    return max(total, 1)
+
+
+class _LevelModel:
+    """What both models share: per-level weight tables, scoring, explanation, JSON."""
+
+    comparisons: list[Comparison]
+    weights_: list[np.ndarray]
+    prior_weight_: float
+    threshold_: float
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "weights_"):
+            raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
+
+    def partial_weights(self, levels: np.ndarray, tf: np.ndarray | None = None) -> np.ndarray:
+        """(n, k) partial weights in bits for a level matrix (0 at null levels)."""
+        self._check_fitted()
+        out = np.zeros(levels.shape, dtype=np.float64)
+        for j, table in enumerate(self.weights_):
+            lv = levels[:, j]
+            valid = lv >= 0
+            out[:, j] = np.where(valid, table[np.where(valid, lv, 0)], 0.0)
+        adjust = self._tf_adjustment(levels, tf)
+        return out + adjust
+
+    def _tf_adjustment(self, levels: np.ndarray, tf: np.ndarray | None) -> np.ndarray:
+        return np.zeros(levels.shape, dtype=np.float64)
+
+    def score_frame(self, compared: pd.DataFrame) -> pd.DataFrame:
+        """Compared pairs plus ``<name>_weight``, ``match_weight`` and ``probability``."""
+        levels = level_matrix(compared, self.comparisons)
+        weights = self.partial_weights(levels, tf_matrix(compared, self.comparisons))
+        total = self.prior_weight_ + weights.sum(axis=1)
+        out = compared.drop(columns=[c for c in compared if c.endswith("_tf")])
+        for j, c in enumerate(self.comparisons):
+            out[f"{c.name}_weight"] = np.round(weights[:, j], 6)
+        out["match_weight"] = np.round(total, 6)
+        out["probability"] = np.round(probability_from_weight(total), 6)
+        return out
+
+    def level_table(self) -> pd.DataFrame:
+        """One row per comparison level: label, m, u (where known) and weight."""
+        rows = []
+        for j, c in enumerate(self.comparisons):
+            for level in c.levels():
+                row: dict[str, Any] = {
+                    "comparison": c.name,
+                    "level": level.value,
+                    "label": level.label,
+                }
+                if level.is_null:
+                    row.update(m=None, u=None, weight=0.0)
+                else:
+                    row.update(
+                        m=self._m(j, level.value),
+                        u=self._u(j, level.value),
+                        weight=float(self.weights_[j][level.value]),
+                    )
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def _m(self, j: int, level: int) -> float | None:
+        return None
+
+    def _u(self, j: int, level: int) -> float | None:
+        return None
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model (settings + parameters) as JSON."""
+        path = Path(path)
+        text = json.dumps(self.to_dict(), indent=2, sort_keys=True)
+        path.write_text(text + "\n", encoding="utf-8")
+        return path
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class FellegiSunter(_LevelModel):
+    """Unsupervised Fellegi–Sunter model: u from random pairs, m by EM, prior from the data.
+
+    Args:
+        comparisons: the comparisons whose levels the model weighs.
+        u_sample_size: random record pairs drawn to estimate u.
+        max_iter: EM iterations at most.
+        tol: EM stops when no parameter moves more than this.
+        tf_adjust: apply term-frequency adjustments to the levels comparisons mark.
+        tf_min_records: no adjustment when fitted on fewer records (their frequencies are noise).
+        threshold: match probability cut-off; None chooses the one maximising the expected F1
+            of the candidate pairs under the model (no labels needed).
+        random_state: seed of the random pair sample.
+    """
+
+    def __init__(
+        self,
+        comparisons: Sequence[Comparison],
+        *,
+        u_sample_size: int = 300_000,
+        max_iter: int = 100,
+        tol: float = 1e-6,
+        tf_adjust: bool = True,
+        tf_min_records: int = 1000,
+        threshold: float | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.comparisons = list(comparisons)
+        self.tf_min_records = tf_min_records
+        self.u_sample_size = u_sample_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.tf_adjust = tf_adjust
+        self.threshold = threshold
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------------ fitting
+
+    def fit(
+        self,
+        features: pd.DataFrame,
+        compared: pd.DataFrame,
+        *,
+        unique_sources: set[str] | None = None,
+    ) -> FellegiSunter:
+        """Estimate u on random pairs of ``features`` and m, prior on ``compared`` pairs."""
+        if not self.comparisons:
+            raise ValueError("FellegiSunter needs at least one comparison")
+        unique = set(unique_sources or ())
+        sources = (
+            features["source"].to_numpy(dtype=object)
+            if "source" in features
+            else np.full(len(features), "", dtype=object)
+        )
+        il, ir = sample_random_pairs(sources, unique, self.u_sample_size, self.random_state)
+        prepared = prepare_all(self.comparisons, features)
+        random_levels, _ = compare_indexed(self.comparisons, prepared, il, ir)
+        return self.fit_levels(
+            level_matrix(compared, self.comparisons),
+            random_levels,
+            n_possible_pairs=possible_pairs(sources, unique),
+            n_records=len(features),
+        )
+
+    def fit_levels(
+        self,
+        candidate_levels: np.ndarray,
+        random_levels: np.ndarray,
+        *,
+        n_possible_pairs: int | None = None,
+        n_records: int = 0,
+    ) -> FellegiSunter:
+        """Fit from level matrices: candidate pairs (EM for m) and random pairs (u)."""
+        self.n_records_ = int(n_records)
+        n_levels = [c.n_levels for c in self.comparisons]
+        self.u_ = [np.full(n, 1.0 / n) for n in n_levels]
+        if len(candidate_levels):
+            m, u_cand, lam, iterations = em_fit(
+                candidate_levels,
+                n_levels,
+                u_init=[_frequency(candidate_levels[:, j], n) for j, n in enumerate(n_levels)],
+                max_iter=self.max_iter,
+                tol=self.tol,
+            )
+        else:
+            m, u_cand, lam, iterations = _default_m(n_levels), list(self.u_), 0.0, 0
+        self.m_ = m
+        self.u_candidates_ = u_cand
+        self.lambda_ = lam
+        self.n_iter_ = iterations
+        self.n_candidates_ = len(candidate_levels)
+        possible = n_possible_pairs or max(self.n_candidates_, 1)
+        expected = lam * self.n_candidates_
+        prior = min(max(expected / possible, 1e-12), 0.5)
+        self.prior_ = prior
+        self.prior_weight_ = math.log2(prior / (1.0 - prior))
+        self.u_ = [
+            _nonmatch_share(random_levels[:, j], self.m_[j], prior) for j in range(len(n_levels))
+        ]
+        self.weights_ = [np.log2(mj / uj) for mj, uj in zip(self.m_, self.u_, strict=True)]
+        self.threshold_ = (
+            self.threshold
+            if self.threshold is not None
+            else self._expected_f1_threshold(candidate_levels)
+        )
+        return self
+
+    def _expected_f1_threshold(self, levels: np.ndarray) -> float:
+        """The probability cut-off maximising the expected F1 over the candidate pairs."""
+        if len(levels) == 0:
+            return 0.5
+        pats, counts = patterns(levels)
+        p = probability_from_weight(self.prior_weight_ + self.partial_weights(pats).sum(axis=1))
+        order = np.argsort(-p, kind="stable")
+        p, counts = p[order], counts[order].astype(np.float64)
+        tp = np.cumsum(p * counts)
+        predicted = np.cumsum(counts)
+        actual = float((p * counts).sum())
+        f1 = 2 * tp / (predicted + actual)
+        best = int(np.argmax(f1))
+        return float(min(max(round(float(p[best]), 6), 0.05), 0.999))
+
+    def _tf_adjustment(self, levels: np.ndarray, tf: np.ndarray | None) -> np.ndarray:
+        out = np.zeros(levels.shape, dtype=np.float64)
+        if tf is None or not self.tf_adjust or self.n_records_ < self.tf_min_records:
+            return out
+        floor = 1e-9
+        for j in range(levels.shape[1]):
+            freq = tf[:, j]
+            applies = ~np.isnan(freq) & (levels[:, j] >= 0)
+            if not applies.any():
+                continue
+            u = self.u_[j][np.where(applies, levels[:, j], 0)]
+            out[applies, j] = np.log2(u[applies] / np.maximum(freq[applies], floor))
+        return out
+
+    def _m(self, j: int, level: int) -> float | None:
+        return float(self.m_[j][level])
+
+    def _u(self, j: int, level: int) -> float | None:
+        return float(self.u_[j][level])
+
+    # ------------------------------------------------------------------------ JSON
+
+    def to_dict(self) -> dict[str, Any]:
+        """Settings and (when fitted) parameters, JSON-ready."""
+        data: dict[str, Any] = {
+            "format": MODEL_FORMAT,
+            "model": "fellegi_sunter",
+            "settings": {
+                "comparisons": [c.to_dict() for c in self.comparisons],
+                "u_sample_size": self.u_sample_size,
+                "max_iter": self.max_iter,
+                "tol": self.tol,
+                "tf_adjust": self.tf_adjust,
+                "tf_min_records": self.tf_min_records,
+                "threshold": self.threshold,
+                "random_state": self.random_state,
+            },
+        }
+        if hasattr(self, "weights_"):
+            data["parameters"] = {
+                "m": {c.name: _r(self.m_[j]) for j, c in enumerate(self.comparisons)},
+                "u": {c.name: _r(self.u_[j]) for j, c in enumerate(self.comparisons)},
+                "u_candidates": {
+                    c.name: _r(self.u_candidates_[j]) for j, c in enumerate(self.comparisons)
+                },
+                "lambda": round(self.lambda_, 12),
+                "prior": self.prior_,
+                "prior_weight": round(self.prior_weight_, 9),
+                "threshold": self.threshold_,
+                "n_iter": self.n_iter_,
+                "n_candidates": self.n_candidates_,
+                "n_records": self.n_records_,
+            }
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FellegiSunter:
+        """Rebuild a (fitted) model from :meth:`to_dict` output."""
+        settings = dict(data["settings"])
+        comparisons = [comparison_from_dict(c) for c in settings.pop("comparisons")]
+        model = cls(comparisons, **settings)
+        params = data.get("parameters")
+        if params:
+            names = [c.name for c in comparisons]
+            model.m_ = [np.asarray(params["m"][n], dtype=np.float64) for n in names]
+            model.u_ = [np.asarray(params["u"][n], dtype=np.float64) for n in names]
+            model.u_candidates_ = [
+                np.asarray(params["u_candidates"][n], dtype=np.float64) for n in names
+            ]
+            model.lambda_ = float(params["lambda"])
+            model.prior_ = float(params["prior"])
+            model.prior_weight_ = math.log2(model.prior_ / (1.0 - model.prior_))
+            model.threshold_ = float(params["threshold"])
+            model.n_iter_ = int(params["n_iter"])
+            model.n_candidates_ = int(params["n_candidates"])
+            model.n_records_ = int(params.get("n_records", 0))
+            model.weights_ = [np.log2(m / u) for m, u in zip(model.m_, model.u_, strict=True)]
+        return model
+
+
+class SupervisedModel(_LevelModel):
+    """Logistic regression on one-hot comparison levels (null = all zero), in bits.
+
+    Args:
+        comparisons: the comparisons whose levels the model weighs.
+        C: inverse regularisation strength (scikit-learn's ``C``).
+        threshold: probability cut-off (default 0.5).
+        random_state: passed to the solver.
+    """
+
+    def __init__(
+        self,
+        comparisons: Sequence[Comparison],
+        *,
+        C: float = 1.0,
+        threshold: float = 0.5,
+        random_state: int = 0,
+    ) -> None:
+        self.comparisons = list(comparisons)
+        self.C = C
+        self.threshold = threshold
+        self.random_state = random_state
+
+    def _one_hot(self, levels: np.ndarray) -> np.ndarray:
+        blocks = []
+        for j, c in enumerate(self.comparisons):
+            blocks.append(
+                (levels[:, j][:, None] == np.arange(c.n_levels)[None, :]).astype(np.float64)
+            )
+        return np.hstack(blocks) if blocks else np.zeros((len(levels), 0))
+
+    def fit(self, compared: pd.DataFrame, y: Sequence[bool] | np.ndarray) -> SupervisedModel:
+        """Fit on compared pairs (``<name>_level`` columns) and their match labels."""
+        return self.fit_levels(level_matrix(compared, self.comparisons), np.asarray(y))
+
+    def fit_levels(self, levels: np.ndarray, y: np.ndarray) -> SupervisedModel:
+        """Fit on a level matrix and labels."""
+        from sklearn.linear_model import LogisticRegression
+
+        y = np.asarray(y).astype(bool)
+        if len(np.unique(y)) < 2:
+            raise ValueError("SupervisedModel needs both matching and non-matching pairs")
+        model = LogisticRegression(C=self.C, max_iter=2000, random_state=self.random_state)
+        model.fit(self._one_hot(levels), y)
+        coef = model.coef_[0] / LN2
+        self.weights_ = []
+        start = 0
+        for c in self.comparisons:
+            self.weights_.append(coef[start : start + c.n_levels].astype(np.float64))
+            start += c.n_levels
+        self.prior_weight_ = float(model.intercept_[0] / LN2)
+        self.threshold_ = float(self.threshold)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "format": MODEL_FORMAT,
+            "model": "supervised",
+            "settings": {
+                "comparisons": [c.to_dict() for c in self.comparisons],
+                "C": self.C,
+                "threshold": self.threshold,
+                "random_state": self.random_state,
+            },
+        }
+        if hasattr(self, "weights_"):
+            data["parameters"] = {
+                "weights": {c.name: _r(self.weights_[j]) for j, c in enumerate(self.comparisons)},
+                "prior_weight": self.prior_weight_,
+                "threshold": self.threshold_,
+            }
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SupervisedModel:
+        settings = dict(data["settings"])
+        comparisons = [comparison_from_dict(c) for c in settings.pop("comparisons")]
+        model = cls(comparisons, **settings)
+        params = data.get("parameters")
+        if params:
+            model.weights_ = [
+                np.asarray(params["weights"][c.name], dtype=np.float64) for c in comparisons
+            ]
+            model.prior_weight_ = float(params["prior_weight"])
+            model.threshold_ = float(params["threshold"])
+        return model
+
+
+def _nonmatch_share(column: np.ndarray, m: np.ndarray, prior: float) -> np.ndarray:
+    """u from random pairs, less the share of true matches they contain, floored.
+
+    Random pairs hold about ``prior`` matches; in small data sets those dominate the rare
+    levels (an exact name), so ``u = (P_random - prior * m) / (1 - prior)``, floored at half a
+    pair of the sample.
+    """
+    n = len(m)
+    valid = column[column >= 0].astype(np.int64)
+    if len(valid) == 0:
+        return np.full(n, 1.0 / n)
+    observed = np.bincount(valid, minlength=n)[:n].astype(np.float64) / len(valid)
+    u = np.maximum(observed - prior * m, 0.0) / (1.0 - prior)
+    u = np.maximum(u, 0.5 / len(valid))
+    return u / u.sum()
+
+
+def _frequency(column: np.ndarray, n: int, pseudo_count: float = 1.0) -> np.ndarray:
+    valid = column[column >= 0]
+    counts = np.bincount(valid.astype(np.int64), minlength=n)[:n].astype(np.float64)
+    counts += pseudo_count
+    return counts / counts.sum()
+
+
+def _r(values: np.ndarray) -> list[float]:
+    return [float(f"{v:.12g}") for v in values]
+
+
+def load_model(path: str | Path) -> FellegiSunter | SupervisedModel:
+    """Load a model saved with ``save`` (either kind)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return model_from_dict(data)
+
+
+def model_from_dict(data: dict[str, Any]) -> FellegiSunter | SupervisedModel:
+    """Rebuild either kind of model from its JSON form."""
+    if data.get("model") == "supervised":
+        return SupervisedModel.from_dict(data)
+    return FellegiSunter.from_dict(data)
+
+
+def score_pairs(
+    compared: pd.DataFrame,
+    model: FellegiSunter | SupervisedModel,
+    *,
+    identifier: str | None = "identifier",
+) -> pd.DataFrame:
+    """The scored pairs table of DESIGN §3.
+
+    Adds ``<name>_weight``, ``match_weight``, ``probability``, ``score`` (= probability),
+    ``decided_by`` (``identifier`` where the pair shares a crosswalk key of a valid identifier,
+    else ``model``) and ``is_match`` (probability >= the model's threshold, or decided by
+    identifier).
+    """
+    out = model.score_frame(compared)
+    out["score"] = out["probability"]
+    shared = np.zeros(len(out), dtype=bool)
+    level_column = f"{identifier}_level" if identifier else None
+    if level_column and level_column in out:
+        shared = out[level_column].to_numpy() == 2
+    out["decided_by"] = np.where(shared, "identifier", "model").astype(object)
+    out["is_match"] = (out["probability"].to_numpy() >= model.threshold_) | shared
+    return out
+
+
+__all__ = [
+    "NULL",
+    "FellegiSunter",
+    "SupervisedModel",
+    "em_fit",
+    "load_model",
+    "model_from_dict",
+    "score_pairs",
+]

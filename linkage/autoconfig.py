@@ -1,0 +1,154 @@
+"""Automatic configuration: comparisons (and, through blocking, rules) from the fields present.
+
+Every choice made here is written to the run manifest (``choices``) in the same form the
+config accepts, so a user can copy it and pin it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from linkage.blocking import BlockingRule, choose_rules
+from linkage.comparisons import (
+    AddressComparison,
+    CompanyNameComparison,
+    Comparison,
+    DateComparison,
+    EmailComparison,
+    ExactMatch,
+    IdentifierComparison,
+    JaroWinklerAtThresholds,
+    LevenshteinAtThresholds,
+    PhoneComparison,
+    comparison_from_dict,
+)
+from linkage.scoring import FellegiSunter
+
+
+def _present(features: pd.DataFrame, column: str) -> bool:
+    return column in features and bool(
+        (features[column].fillna("").astype(str).str.strip() != "").any()
+    )
+
+
+def comparison_for_field(column: str, field_type: str) -> Comparison:
+    """The default comparison of a custom field, by its declared type."""
+    if field_type in ("person_name", "text", "company_name", "address"):
+        return JaroWinklerAtThresholds(column, (0.92, 0.8))
+    if field_type == "date":
+        return DateComparison(column)
+    if field_type in ("identifier", "postcode", "number"):
+        return LevenshteinAtThresholds(column, (1, 2) if field_type == "identifier" else (1,))
+    if field_type == "phone":
+        return PhoneComparison(column, name=column)
+    return ExactMatch(column)
+
+
+def choose_comparisons(
+    features: pd.DataFrame, custom_fields: Mapping[str, str] | None = None
+) -> list[Comparison]:
+    """Comparisons for the standardised and custom fields that hold any value."""
+    out: list[Comparison] = []
+    if _present(features, "name_norm"):
+        out.append(CompanyNameComparison())
+    if _present(features, "id_keys") or any(
+        c.endswith("_norm") and c.startswith("id_") and _present(features, c) for c in features
+    ):
+        out.append(IdentifierComparison())
+    if _present(features, "address_norm"):
+        postcode = "postcode_norm" if _present(features, "postcode_norm") else None
+        out.append(AddressComparison(postcode=postcode))
+    elif _present(features, "postcode_norm"):
+        out.append(LevenshteinAtThresholds("postcode_norm", (1,), name="postcode"))
+    if _present(features, "phone_e164"):
+        out.append(PhoneComparison())
+    if _present(features, "email_norm") or _present(features, "domain"):
+        out.append(EmailComparison())
+    for column, field_type in (("representative", "person_name"), ("city", "text")):
+        if _present(features, column):
+            out.append(comparison_for_field(column, field_type))
+    for column in ("founded_date", "founded"):
+        if _present(features, column):
+            out.append(DateComparison(column, name="founded"))
+            break
+    for column, field_type in (custom_fields or {}).items():
+        if _present(features, column):
+            out.append(comparison_for_field(column, field_type))
+    return out
+
+
+def comparisons_from_config(items: list[Mapping[str, Any]]) -> list[Comparison]:
+    """Comparisons pinned in the config (``[[comparisons]]`` tables of ``to_dict`` form)."""
+    return [comparison_from_dict(item) for item in items]
+
+
+def custom_field_types(config: Any) -> dict[str, str]:
+    """Custom field name -> declared type, from a Config."""
+    return {name: f.type for name, f in config.fields.items()}
+
+
+def rules_for(config: Any, features: pd.DataFrame) -> list[BlockingRule]:
+    """The pinned ``[blocking]`` rules of the config, else the automatic ones."""
+    if config.blocking.rules is not None:
+        return [
+            BlockingRule(
+                name=r.name,
+                columns=tuple(r.columns),
+                kind=r.kind,
+                prefix=r.prefix,
+                min_length=r.min_length,
+                max_block_size=r.max_block_size,
+                window=r.window,
+            )
+            for r in config.blocking.rules
+        ]
+    return choose_rules(
+        features,
+        max_block_size=config.matching.max_block_size,
+        custom_fields=custom_field_types(config),
+    )
+
+
+def comparisons_for(config: Any, features: pd.DataFrame) -> list[Comparison]:
+    """The pinned ``[[comparisons]]`` of the config, else the automatic ones."""
+    if config.comparisons is not None:
+        return comparisons_from_config(
+            [c.model_dump(exclude_none=True) for c in config.comparisons]
+        )
+    return choose_comparisons(features, custom_field_types(config))
+
+
+def fit_model(
+    config: Any,
+    features: pd.DataFrame,
+    compared: pd.DataFrame,
+    comparisons: list[Comparison],
+    unique_sources: set[str],
+) -> FellegiSunter:
+    """A Fellegi–Sunter model with the config's settings, fitted on this run's data."""
+    matching = config.matching
+    model = FellegiSunter(
+        comparisons,
+        u_sample_size=matching.u_sample_size,
+        tf_adjust=matching.tf_adjust,
+        threshold=matching.threshold,
+        random_state=matching.seed,
+    )
+    return model.fit(features, compared, unique_sources=unique_sources)
+
+
+def matching_choices(
+    rules: list[BlockingRule], comparisons: list[Comparison], model: FellegiSunter
+) -> dict[str, Any]:
+    """Every automatic (or pinned) matching choice, in the form the config accepts."""
+    return {
+        "blocking_rules": [r.to_dict() for r in rules],
+        "comparisons": [c.to_dict() for c in comparisons],
+        "comparison_levels": {c.name: c.describe()["levels"] for c in comparisons},
+        "threshold": model.threshold_,
+        "threshold_source": "config" if model.threshold is not None else "expected_f1",
+        "model": model.to_dict().get("parameters", {}),
+    }

@@ -1,0 +1,90 @@
+"""Blocking rules: union of rules, first rule owns a pair, generic keys skipped and reported."""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+
+from linkage.blocking import BlockingRule, candidate_pairs, choose_rules, pair_completeness
+
+
+def features() -> pd.DataFrame:
+    rows = [
+        ("a:1", "a", "acme trading", "acmetrading", "+1555", "k1"),
+        ("a:2", "a", "acme trading", "acmetrading", None, None),
+        ("b:1", "b", "acme trade", "acmetrade", "+1555", None),
+        ("b:2", "b", "blue sky trading", "blueskytrading", None, "k1"),
+        ("b:3", "b", "sky blue", "skyblue", None, None),
+        ("c:1", "c", "zeta trading", "zetatrading", None, None),
+    ]
+    return pd.DataFrame(
+        rows, columns=["uid", "source", "name_norm", "name_latin", "phone_e164", "id_keys"]
+    )
+
+
+RULES = [
+    BlockingRule("identifier", ("id_keys",), "tokens"),
+    BlockingRule("name_exact", ("name_norm",)),
+    BlockingRule("phone", ("phone_e164",)),
+    BlockingRule("token", ("name_norm",), "tokens", min_length=2, max_block_size=3),
+]
+
+
+def brute_force(frame: pd.DataFrame, unique: set[str]) -> set[tuple[str, str]]:
+    out = set()
+    for (_, lt), (_, r) in itertools.combinations(frame.iterrows(), 2):
+        l = lt  # noqa: E741
+        if l["source"] == r["source"] and l["source"] in unique:
+            continue
+        tokens = lambda s: {t for t in (s or "").split() if len(t) >= 2}  # noqa: E731
+        generic = {"trading"}
+        if (
+            (set((l["id_keys"] or "").split()) & set((r["id_keys"] or "").split()))
+            or l["name_norm"] == r["name_norm"]
+            or (l["phone_e164"] and l["phone_e164"] == r["phone_e164"])
+            or ((tokens(l["name_norm"]) & tokens(r["name_norm"])) - generic)
+        ):
+            out.add((l["uid"], r["uid"]))
+    return out
+
+
+def test_union_of_rules_each_pair_once_with_first_rule() -> None:
+    frame = features()
+    pairs, report = candidate_pairs(frame, RULES, unique_sources=set())
+    found = set(zip(pairs["uid_l"], pairs["uid_r"], strict=True))
+    assert len(found) == len(pairs)
+    assert found == brute_force(frame, set())
+    rule = dict(zip(zip(pairs["uid_l"], pairs["uid_r"], strict=True), pairs["rules"], strict=True))
+    assert rule[("a:1", "b:2")] == "identifier"
+    assert rule[("a:1", "a:2")] == "name_exact"
+    assert rule[("a:1", "b:1")] == "phone"  # also shares "acme", but phone came first
+    assert rule[("b:2", "b:3")] == "token"
+    assert sum(report.pairs_per_rule.values()) == len(pairs)
+    assert {"rule": "token", "key": "trading", "size": 4} in report.skipped_blocks
+    assert (pairs["uid_l"] < pairs["uid_r"]).all()
+
+
+def test_unique_sources_give_no_pairs_inside() -> None:
+    frame = features()
+    pairs, _ = candidate_pairs(frame, RULES, unique_sources={"a", "b"})
+    assert set(zip(pairs["uid_l"], pairs["uid_r"], strict=True)) == brute_force(frame, {"a", "b"})
+    sources = pairs["uid_l"].str[0] + pairs["uid_r"].str[0]
+    assert not sources.isin(["aa", "bb"]).any()
+
+
+def test_sorted_neighbourhood_and_completeness() -> None:
+    frame = features()
+    rules = [BlockingRule("sn", ("name_latin",), "sorted_neighbourhood", window=2)]
+    pairs, _ = candidate_pairs(frame, rules, unique_sources=set())
+    ordered = frame.sort_values("name_latin")["uid"].tolist()
+    expected = {tuple(sorted(p)) for p in itertools.pairwise(ordered)}
+    assert set(zip(pairs["uid_l"], pairs["uid_r"], strict=True)) == expected
+    report = pair_completeness(pairs, ["a:1", "b:2"], ["a:2", "c:1"])
+    assert report["true_pairs"] == 2 and 0 <= report["pair_completeness"] <= 1
+
+
+def test_automatic_rules_follow_the_fields_present() -> None:
+    names = [r.name for r in choose_rules(features())]
+    assert names[:2] == ["identifier", "name_exact"]
+    assert "phone" in names and "domain" not in names
