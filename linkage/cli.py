@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = _command(commands, "run", "link the sources of a TOML config into entities", _run)
     run.add_argument("config", type=Path, help="the run's TOML config file")
     run.add_argument("--out", type=Path, default=Path("linkage-output"), help="output folder")
+    run.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="store file (stable entity ids, judgements, run history); default OUT/linkage.duckdb",
+    )
 
     demo = _command(commands, "demo", "generate the bundled demo registries and link them", _demo)
     demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
@@ -71,6 +77,27 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--truth", type=Path, required=True, help="truth CSV (labels or pairs)")
     evaluate.add_argument("--pred", type=Path, required=True, help="memberships.csv of a run")
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
+
+    explain = _command(
+        commands, "explain", "why two records match or not: levels, m, u, weights", _explain
+    )
+    explain.add_argument("--run", type=Path, required=True, help="output folder of a run")
+    explain.add_argument("uid_a", metavar="A", help="a record uid (source:record_id)")
+    explain.add_argument("uid_b", metavar="B", help="another record uid")
+    explain.add_argument("--chart", type=Path, default=None, help="waterfall chart (.png/.svg)")
+    judge = _command(
+        commands, "judge", "record a reviewer's verdict on two records in the store", _judge
+    )
+    judge.add_argument("--store", type=Path, required=True, help="the store file of the runs")
+    judge.add_argument("uid_a", metavar="A", help="a record uid (source:record_id)")
+    judge.add_argument("uid_b", metavar="B", help="another record uid")
+    verdict = judge.add_mutually_exclusive_group(required=True)
+    for name in ("same", "different", "unsure"):
+        verdict.add_argument(
+            f"--{name}", dest="verdict", action="store_const", const=name, help=f"verdict: {name}"
+        )
+    judge.add_argument("--note", default="", help="why (kept with the judgement)")
+    judge.add_argument("--by", default=None, help="who judged (default: the OS user)")
     return parser
 
 
@@ -96,7 +123,8 @@ def _progress(args: argparse.Namespace) -> Callable[[str], None]:
 def _run(args: argparse.Namespace) -> int:
     from linkage.pipeline import Linker
 
-    result = Linker(args.config, progress=_progress(args)).run(args.out)
+    store = args.store if args.store is not None else args.out / "linkage.duckdb"
+    result = Linker(args.config, progress=_progress(args), store=store).run(args.out)
     counts = result.manifest["counts"]
     print(
         f"{counts['records']:,} records -> {counts['entities']:,} entities "
@@ -126,6 +154,28 @@ def _demo(args: argparse.Namespace) -> int:
         f"recall {metrics['pairwise']['recall']:.3f}, F1 {metrics['pairwise']['f1']:.3f}"
     )
     print(f"outputs:          {args.out}")
+    return EXIT_OK
+
+
+def _judge(args: argparse.Namespace) -> int:
+    from linkage.store import Store
+
+    if args.uid_a == args.uid_b:
+        raise UsageError("a judgement needs two different records")
+    if not args.store.exists():
+        raise UsageError(f"store not found: {args.store} (run `linkage run --store` first)")
+    with Store(args.store) as store:
+        if store.last_run_id() > 0:
+            known = set(store.current_memberships()["uid"])
+            unknown = [u for u in (args.uid_a, args.uid_b) if u not in known]
+            if unknown:
+                raise UsageError(
+                    f"not a record of the store's latest run: {', '.join(unknown)} "
+                    "(uids are source:record_id, as in memberships.csv)"
+                )
+        store.judge(args.uid_a, args.uid_b, args.verdict, note=args.note, by=args.by)
+        by = store.judgements().iloc[-1]["judged_by"]
+    print(f"recorded: {args.uid_a} and {args.uid_b} are {args.verdict} (by {by})")
     return EXIT_OK
 
 
@@ -165,6 +215,16 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2, sort_keys=True, default=str))
     else:
         print(report.to_text())
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from linkage.explain import explain_run
+
+    explanation = explain_run(args.run, args.uid_a, args.uid_b)
+    print(explanation.to_text())
+    if args.chart is not None:
+        print(f"chart: {explanation.waterfall(args.chart)}")
     return EXIT_OK
 
 

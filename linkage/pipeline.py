@@ -17,7 +17,7 @@ import pandas as pd
 
 from linkage.autoconfig import comparisons_for, fit_model, matching_choices, rules_for
 from linkage.blocking import candidate_pairs
-from linkage.clustering import cluster
+from linkage.clustering import Clustering, apply_judgements, cluster
 from linkage.comparisons import compare_pairs
 from linkage.config import Config, load_config
 from linkage.outputs import build_manifest, write_outputs
@@ -25,6 +25,7 @@ from linkage.profiles import build_profiles
 from linkage.scoring import score_pairs
 from linkage.sources import SourceTable, read_sources
 from linkage.standardize.features import build_features
+from linkage.store import Store
 
 Progress = Callable[[str], None]
 
@@ -54,6 +55,8 @@ class Linker:
         config: a validated Config, or the path of a TOML config file.
         frames: in-memory DataFrames for sources declared without a path, by source name.
         progress: called with one line per stage (the CLI prints them on stderr).
+        store: a store file (DuckDB): its judgements are respected, entity ids stay those of its
+            previous run where clusters overlap, and the run is recorded in it.
     """
 
     def __init__(
@@ -62,11 +65,13 @@ class Linker:
         *,
         frames: dict[str, pd.DataFrame] | None = None,
         progress: Progress | None = None,
+        store: str | Path | None = None,
     ) -> None:
         self.config = config if isinstance(config, Config) else load_config(config)
         self.frames = frames or {}
         self.progress = progress or (lambda _message: None)
         self.timings: dict[str, float] = {}
+        self.store_path = Path(store) if store is not None else None
 
     def run(self, out_dir: str | Path | None = None) -> RunResult:
         """Run every stage; write the outputs when ``out_dir`` is given."""
@@ -94,8 +99,10 @@ class Linker:
             scored = score_pairs(compared, model)
         self.progress(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
         with self._stage("cluster"):
-            clustering = cluster(features, scored, unique_sources=unique)
-            memberships = clustering.memberships
+            judgements = self._judgements()
+            scored = apply_judgements(scored, judgements)
+            clustering = cluster(features, scored, unique_sources=unique, judgements=judgements)
+            memberships, lineage = self._stable_ids(clustering)
         with self._stage("survive"):
             priorities = {s.name: config.priority(s) for s in config.sources}
             entities = build_profiles(features, memberships, priorities)
@@ -106,13 +113,44 @@ class Linker:
             config, tables, choices, blocking, features, scored, entities, self.timings
         )
         manifest["clustering"] = clustering.stats
+        if lineage is not None:
+            manifest["lineage"] = lineage["event"].value_counts().sort_index().to_dict()
         result = RunResult(
             features, scored, memberships, entities, manifest, tables, clustering.merges
         )
         result.model = model.to_dict()
         if out_dir is not None:
             result.write(out_dir)
+        self._record(result, lineage)
         return result
+
+    def _judgements(self) -> pd.DataFrame | None:
+        if self.store_path is None:
+            return None
+        with Store(self.store_path) as store:
+            return store.judgements(latest=True)[["uid_a", "uid_b", "verdict"]]
+
+    def _stable_ids(self, clustering: Clustering) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Replace derived entity ids by the store's stable ones (no store: keep them)."""
+        if self.store_path is None:
+            return clustering.memberships, None
+        with Store(self.store_path) as store:
+            assignment = store.assign_ids(clustering.memberships)
+        mapping = assignment.mapping
+        members = clustering.memberships
+        clustering.memberships = members.assign(entity_id=members["entity_id"].map(mapping))
+        merges = clustering.merges
+        clustering.merges = merges.assign(
+            entity_l=merges["entity_l"].map(mapping), entity_r=merges["entity_r"].map(mapping)
+        )
+        return clustering.memberships, assignment.lineage
+
+    def _record(self, result: RunResult, lineage: pd.DataFrame | None) -> None:
+        if self.store_path is None or lineage is None:
+            return
+        with Store(self.store_path) as store:
+            run_id = store.record_run(result.memberships, result.entities, lineage, result.manifest)
+        self.progress(f"recorded run {run_id} in {self.store_path}")
 
     @contextmanager
     def _stage(self, name: str) -> Iterator[None]:

@@ -1,0 +1,382 @@
+"""The store: a DuckDB file holding what must outlive a run (DESIGN §2, §6).
+
+Tables:
+
+- ``runs``: one row per run (``run_id``, time, config hash, counts and manifest as JSON).
+- ``entities``: every entity id ever issued, with ``first_run``, ``last_run``, ``retired_run``,
+  member count and name. Ids are never reused.
+- ``memberships``: record uid -> entity id with history (``valid_from_run``, ``valid_to_run``;
+  the current row has ``valid_to_run`` NULL). Nothing is deleted.
+- ``judgements``: reviewer verdicts (``same``, ``different``, ``unsure``) on record pairs, with
+  who, when and a note; the latest per pair wins; nothing is deleted.
+- ``lineage``: per run, ``new``, ``merge`` (an entity absorbed another's members), ``split``
+  (a new entity took members of an existing one) and ``retired`` events.
+- ``cache_*``: what an incremental run reuses (see ``linkage.incremental``).
+
+Every write of a run happens in one transaction: a failure leaves the previous state intact.
+
+Stable ids (``assign_stable_ids``): each new cluster takes the id of the previous entity it shares
+most members with (ties by previous id, then cluster); each previous id goes to one cluster at most;
+clusters left over get an id derived from their smallest member uid (salted if that id was ever
+issued before), so ids never depend on input row order.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from linkage.clustering import entity_id_for
+
+VERDICTS = ("same", "different", "unsure")
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS runs (
+        run_id INTEGER, created_at TIMESTAMP, config_sha256 VARCHAR, incremental BOOLEAN,
+        counts VARCHAR, manifest VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS entities (
+        entity_id VARCHAR, first_run INTEGER, last_run INTEGER, retired_run INTEGER,
+        member_count INTEGER, name VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS memberships (
+        uid VARCHAR, entity_id VARCHAR, valid_from_run INTEGER, valid_to_run INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS judgements (
+        seq INTEGER, uid_a VARCHAR, uid_b VARCHAR, verdict VARCHAR, note VARCHAR,
+        judged_by VARCHAR, judged_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS lineage (
+        run_id INTEGER, event VARCHAR, entity_id VARCHAR, related_entity_id VARCHAR,
+        members INTEGER)""",
+)
+
+
+@dataclass
+class IdAssignment:
+    """Stable ids for a run's clusters.
+
+    Attributes:
+        mapping: cluster key (the derived ``entity_id`` clustering gave) -> stable entity id.
+        lineage: ``event, entity_id, related_entity_id, members`` rows for this run.
+    """
+
+    mapping: dict[str, str]
+    lineage: pd.DataFrame
+
+
+def assign_stable_ids(
+    memberships: pd.DataFrame, previous: pd.DataFrame, issued: set[str]
+) -> IdAssignment:
+    """Map each cluster to the previous entity with the largest member overlap.
+
+    Args:
+        memberships: this run's ``uid, entity_id`` (entity_id = the cluster's derived key).
+        previous: the store's current ``uid, entity_id``.
+        issued: every entity id ever issued (new ids must avoid them).
+    """
+    current = memberships[["uid", "entity_id"]].rename(columns={"entity_id": "cluster"})
+    sizes = current.groupby("cluster").size()
+    first_uid = current.groupby("cluster")["uid"].min()
+    overlap = (
+        current.merge(previous[["uid", "entity_id"]], on="uid")
+        .groupby(["cluster", "entity_id"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["n", "entity_id", "cluster"], ascending=[False, True, True], kind="stable")
+    )
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for cluster_key, previous_id in zip(
+        overlap["cluster"].tolist(), overlap["entity_id"].tolist(), strict=True
+    ):
+        if cluster_key not in mapping and previous_id not in taken:
+            mapping[cluster_key] = previous_id
+            taken.add(previous_id)
+    inherited = set(mapping)
+    used = set(issued) | taken
+    for cluster_key in sorted(set(sizes.index) - inherited):
+        uid = str(first_uid[cluster_key])
+        candidate, salt = entity_id_for(uid), 0
+        while candidate in used:
+            salt += 1
+            candidate = entity_id_for(f"{uid}#{salt}")
+        mapping[cluster_key] = candidate
+        used.add(candidate)
+    events = []
+    overlap["final"] = overlap["cluster"].map(mapping)
+    moved = overlap[overlap["final"] != overlap["entity_id"]]
+    inherits = moved["cluster"].isin(inherited)
+    events.append(
+        pd.DataFrame(
+            {
+                "event": np.where(inherits, "merge", "split"),
+                "entity_id": moved["final"],
+                "related_entity_id": moved["entity_id"],
+                "members": moved["n"],
+            }
+        )
+    )
+    fresh = sorted(set(sizes.index) - set(overlap["cluster"]))
+    events.append(
+        pd.DataFrame(
+            {
+                "event": "new",
+                "entity_id": [mapping[c] for c in fresh],
+                "related_entity_id": pd.Series([None] * len(fresh), dtype=object),
+                "members": sizes.reindex(fresh).to_numpy(dtype=np.int64),
+            }
+        )
+    )
+    gone = sorted(set(previous["entity_id"]) - taken)
+    events.append(
+        pd.DataFrame(
+            {
+                "event": "retired",
+                "entity_id": gone,
+                "related_entity_id": pd.Series([None] * len(gone), dtype=object),
+                "members": 0,
+            }
+        )
+    )
+    empty = pd.DataFrame(
+        {c: pd.Series(dtype=object) for c in ("event", "entity_id", "related_entity_id")}
+    ).assign(members=pd.Series(dtype=np.int64))
+    lineage = pd.concat([empty, *(e for e in events if len(e))], ignore_index=True)
+    lineage["members"] = lineage["members"].astype(np.int64)
+    lineage = lineage.sort_values(
+        ["event", "entity_id", "related_entity_id"], kind="stable", na_position="first"
+    ).reset_index(drop=True)
+    return IdAssignment(mapping, lineage)
+
+
+class Store:
+    """A linkage store in one DuckDB file (created on first use).
+
+    Use as a context manager, or call ``close()``.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(self.path))
+        for statement in _SCHEMA:
+            self.con.execute(statement)
+
+    def close(self) -> None:
+        """Close the database file."""
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """BEGIN ... COMMIT; ROLLBACK and re-raise on any error."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def last_run_id(self) -> int:
+        """The id of the latest run, 0 when none."""
+        row = self.con.execute("SELECT coalesce(max(run_id), 0) FROM runs").fetchone()
+        return int(row[0]) if row else 0
+
+    def current_memberships(self) -> pd.DataFrame:
+        """``uid, entity_id`` of the latest run (rows still valid)."""
+        return self.con.execute(
+            "SELECT uid, entity_id FROM memberships WHERE valid_to_run IS NULL ORDER BY uid"
+        ).df()
+
+    def membership_history(self, uid: str | None = None) -> pd.DataFrame:
+        """Every membership row (of one uid when given), oldest first."""
+        where, params = ("WHERE uid = ?", [uid]) if uid is not None else ("", [])
+        return self.con.execute(
+            f"SELECT * FROM memberships {where} ORDER BY uid, valid_from_run", params
+        ).df()
+
+    def issued_ids(self) -> set[str]:
+        """Every entity id ever issued by this store."""
+        rows = self.con.execute("SELECT entity_id FROM entities").fetchall()
+        return {r[0] for r in rows}
+
+    def entities(self, *, include_retired: bool = False) -> pd.DataFrame:
+        """The entities table (live ones unless ``include_retired``)."""
+        where = "" if include_retired else "WHERE retired_run IS NULL"
+        return self.con.execute(f"SELECT * FROM entities {where} ORDER BY entity_id").df()
+
+    def lineage(self, run_id: int | None = None) -> pd.DataFrame:
+        """Lineage events (of one run when given)."""
+        where, params = ("WHERE run_id = ?", [run_id]) if run_id is not None else ("", [])
+        return self.con.execute(
+            f"SELECT * FROM lineage {where} ORDER BY run_id, event, entity_id", params
+        ).df()
+
+    def runs(self) -> pd.DataFrame:
+        """One row per run."""
+        return self.con.execute("SELECT * FROM runs ORDER BY run_id").df()
+
+    def judgements(self, *, latest: bool = False) -> pd.DataFrame:
+        """Judgements in the order they were made (only the latest per pair if ``latest``)."""
+        frame = self.con.execute(
+            "SELECT seq, uid_a, uid_b, verdict, note, judged_by, judged_at FROM judgements "
+            "ORDER BY seq"
+        ).df()
+        if latest:
+            frame = frame.drop_duplicates(["uid_a", "uid_b"], keep="last").reset_index(drop=True)
+        return frame
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def judge(
+        self,
+        uid_a: str,
+        uid_b: str,
+        verdict: str,
+        *,
+        note: str = "",
+        by: str | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Record a reviewer's verdict on a record pair (latest wins; nothing is deleted)."""
+        if verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+        if uid_a == uid_b:
+            raise ValueError(f"a judgement needs two different records, got {uid_a!r} twice")
+        a, b = sorted((str(uid_a), str(uid_b)))
+        by = by or _os_user()
+        at = at or datetime.now(UTC).replace(tzinfo=None)
+        with self.transaction() as con:
+            row = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM judgements").fetchone()
+            seq = int(row[0]) if row else 1
+            con.execute(
+                "INSERT INTO judgements VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [seq, a, b, verdict, note, by, at],
+            )
+
+    def assign_ids(self, memberships: pd.DataFrame) -> IdAssignment:
+        """Stable ids for this run's clusters against the store's current state (read only)."""
+        return assign_stable_ids(memberships, self.current_memberships(), self.issued_ids())
+
+    def record_run(
+        self,
+        memberships: pd.DataFrame,
+        entities: pd.DataFrame,
+        lineage: pd.DataFrame,
+        manifest: dict[str, Any],
+        *,
+        incremental: bool = False,
+        extra: dict[str, pd.DataFrame] | None = None,
+    ) -> int:
+        """Write a run in one transaction; return its run id.
+
+        Args:
+            memberships: final ``uid, entity_id`` (stable ids).
+            entities: final entities (``entity_id``, ``member_count``, ``name`` when present).
+            lineage: ``assign_ids(...).lineage``.
+            manifest: the run manifest (its ``counts`` are kept in a column of their own).
+            incremental: whether the run was incremental.
+            extra: tables to replace wholesale (``name -> frame``), e.g. the incremental caches.
+        """
+        run_id = self.last_run_id() + 1
+        names = entities["name"] if "name" in entities else pd.Series([None] * len(entities))
+        current = pd.DataFrame(
+            {"uid": memberships["uid"].astype(str), "entity_id": memberships["entity_id"]}
+        )
+        live = pd.DataFrame(
+            {
+                "entity_id": entities["entity_id"].astype(str).to_numpy(),
+                "member_count": entities["member_count"].to_numpy(dtype=np.int64)
+                if "member_count" in entities
+                else np.ones(len(entities), dtype=np.int64),
+                "name": names.astype(object).where(names.notna(), None).to_numpy(),
+            }
+        )
+        events = lineage.assign(run_id=run_id)[
+            ["run_id", "event", "entity_id", "related_entity_id", "members"]
+        ]
+        with self.transaction() as con:
+            con.register("new_members", current)
+            con.register("live_entities", live)
+            con.register("new_lineage", events)
+            con.execute(
+                "UPDATE memberships SET valid_to_run = ? WHERE valid_to_run IS NULL AND NOT EXISTS "
+                "(SELECT 1 FROM new_members m WHERE m.uid = memberships.uid "
+                "AND m.entity_id = memberships.entity_id)",
+                [run_id],
+            )
+            con.execute(
+                "INSERT INTO memberships SELECT m.uid, m.entity_id, ?, NULL FROM new_members m "
+                "WHERE NOT EXISTS (SELECT 1 FROM memberships o WHERE o.valid_to_run IS NULL "
+                "AND o.uid = m.uid AND o.entity_id = m.entity_id)",
+                [run_id],
+            )
+            con.execute(
+                "UPDATE entities SET retired_run = ? WHERE retired_run IS NULL AND entity_id "
+                "NOT IN (SELECT entity_id FROM live_entities)",
+                [run_id],
+            )
+            con.execute(
+                "UPDATE entities SET last_run = ?, member_count = l.member_count, name = l.name "
+                "FROM live_entities l WHERE entities.entity_id = l.entity_id",
+                [run_id],
+            )
+            con.execute(
+                "INSERT INTO entities SELECT l.entity_id, ?, ?, NULL, l.member_count, l.name "
+                "FROM live_entities l WHERE l.entity_id NOT IN (SELECT entity_id FROM entities)",
+                [run_id, run_id],
+            )
+            self._write_lineage(con)
+            for name, frame in (extra or {}).items():
+                con.register("extra_frame", frame)
+                con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM extra_frame')
+                con.unregister("extra_frame")
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    datetime.now(UTC).replace(tzinfo=None),
+                    manifest.get("config_sha256"),
+                    incremental,
+                    json.dumps(manifest.get("counts", {}), sort_keys=True, default=str),
+                    json.dumps(manifest, sort_keys=True, ensure_ascii=False, default=str),
+                ],
+            )
+            for view in ("new_members", "live_entities", "new_lineage"):
+                con.unregister(view)
+        return run_id
+
+    def _write_lineage(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("INSERT INTO lineage SELECT * FROM new_lineage")
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A whole table by name, or None when it does not exist."""
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()
+        if not exists or not exists[0]:
+            return None
+        return self.con.execute(f'SELECT * FROM "{name}"').df()
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "unknown"
