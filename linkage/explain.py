@@ -1,0 +1,185 @@
+"""Explain why two records match or not: per comparison level, m, u and partial weight.
+
+Reads a run directory (``model.json``, ``features.parquet``, ``pairs.parquet``). A pair that
+blocking never proposed is still explained: its levels are computed on the fly from the
+features, exactly as the compare stage would have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from linkage.comparisons import compare_indexed, prepare_all
+from linkage.errors import UsageError
+from linkage.scoring import FellegiSunter, SupervisedModel, load_model, probability_from_weight
+
+
+@dataclass
+class Explanation:
+    """The decomposition of one pair's score.
+
+    Attributes:
+        uid_l, uid_r: the two records (``uid_l < uid_r``).
+        rows: one dict per comparison: ``comparison, level, label, m, u, weight`` (+ values).
+        prior_weight: the model's prior in bits.
+        match_weight: prior + sum of partial weights.
+        probability: P(match).
+        threshold: the model's probability cut-off.
+        candidate: whether blocking proposed this pair (else levels were computed now).
+    """
+
+    uid_l: str
+    uid_r: str
+    rows: list[dict[str, Any]]
+    prior_weight: float
+    match_weight: float
+    probability: float
+    threshold: float
+    candidate: bool
+
+    def table(self) -> pd.DataFrame:
+        """The rows as a DataFrame (prior first, then one row per comparison)."""
+        prior = {"comparison": "prior", "level": None, "label": "", "weight": self.prior_weight}
+        return pd.DataFrame([prior, *self.rows])
+
+    def to_text(self) -> str:
+        """A plain-text table, as ``linkage explain`` prints it."""
+        lines = [
+            f"{self.uid_l}  vs  {self.uid_r}"
+            + ("" if self.candidate else "  (not a candidate pair; levels computed now)"),
+            "",
+            f"{'comparison':<16} {'lvl':>3}  {'label':<44} {'m':>9} {'u':>10} {'weight':>8}",
+            f"{'prior':<16} {'':>3}  {'':<44} {'':>9} {'':>10} {self.prior_weight:>8.3f}",
+        ]
+        for row in self.rows:
+            m = "" if row["m"] is None else f"{row['m']:.4g}"
+            u = "" if row["u"] is None else f"{row['u']:.4g}"
+            lines.append(
+                f"{row['comparison']:<16} {row['level']:>3}  {row['label'][:44]:<44} "
+                f"{m:>9} {u:>10} {row['weight']:>8.3f}"
+            )
+        decision = "match" if self.probability >= self.threshold else "no match"
+        lines += [
+            "",
+            f"match weight {self.match_weight:.3f} bits = prior + partial weights; "
+            f"probability {self.probability:.6f} (threshold {self.threshold:.6g}: {decision})",
+        ]
+        for row in self.rows:
+            if row.get("values"):
+                lines.append(f"  {row['comparison']}: {row['values']}")
+        return "\n".join(lines)
+
+    def waterfall(self, path: str | Path) -> Path:
+        """Save a waterfall chart (PNG or SVG by suffix); needs the ``plot`` extra."""
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise UsageError(
+                "the waterfall chart needs matplotlib: pip install 'registry-linkage[plot]'"
+            ) from exc
+        labels = ["prior"] + [r["comparison"] for r in self.rows] + ["total"]
+        steps = [self.prior_weight] + [r["weight"] for r in self.rows]
+        starts = np.concatenate([[0.0], np.cumsum(steps)[:-1]])
+        fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 2, 4))
+        colours = ["#2a9d8f" if s >= 0 else "#e76f51" for s in steps]
+        ax.bar(labels[:-1], steps, bottom=starts, color=colours)
+        ax.bar(labels[-1], self.match_weight, color="#264653")
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_ylabel("match weight (bits)")
+        ax.set_title(f"{self.uid_l} vs {self.uid_r}: probability {self.probability:.4f}")
+        ax.tick_params(axis="x", rotation=30)
+        fig.tight_layout()
+        path = Path(path)
+        fig.savefig(path)
+        plt.close(fig)
+        return path
+
+
+def explain_pair(
+    model: FellegiSunter | SupervisedModel,
+    features: pd.DataFrame,
+    uid_a: str,
+    uid_b: str,
+    pairs: pd.DataFrame | None = None,
+) -> Explanation:
+    """Explain one pair of records (given by uid, in either order)."""
+    uid_l, uid_r = sorted((uid_a, uid_b))
+    uids = features["uid"].astype(str)
+    where = {u: np.flatnonzero(uids.to_numpy() == u) for u in (uid_l, uid_r)}
+    missing = [u for u, found in where.items() if len(found) == 0]
+    if missing:
+        raise UsageError(f"no record with uid {', '.join(map(repr, missing))} in this run")
+    if uid_l == uid_r:
+        raise UsageError("give two different records")
+    il, ir = where[uid_l][:1], where[uid_r][:1]
+    comparisons = model.comparisons
+    prepared = prepare_all(comparisons, features)
+    levels, tf = compare_indexed(comparisons, prepared, il, ir)
+    weights = model.partial_weights(levels, tf)[0]
+    candidate = False
+    if pairs is not None and len(pairs):
+        hit = (pairs["uid_l"] == uid_l) & (pairs["uid_r"] == uid_r)
+        candidate = bool(hit.any())
+    rows = []
+    for j, c in enumerate(comparisons):
+        level = int(levels[0, j])
+        null = level < 0
+        m = None if null else model._m(j, level)
+        u = None if null else model._u(j, level)
+        values = {
+            col: [_show(features[col].iloc[il[0]]), _show(features[col].iloc[ir[0]])]
+            for col in c.columns
+            if col in features
+        }
+        rows.append(
+            {
+                "comparison": c.name,
+                "level": level,
+                "label": c.label_of(level),
+                "m": m,
+                "u": u,
+                "weight": float(weights[j]),
+                "values": "; ".join(f"{k}: {a!r} | {b!r}" for k, (a, b) in values.items()),
+            }
+        )
+    total = float(model.prior_weight_ + weights.sum())
+    return Explanation(
+        uid_l,
+        uid_r,
+        rows,
+        float(model.prior_weight_),
+        total,
+        float(probability_from_weight(np.array([total]))[0]),
+        float(model.threshold_),
+        candidate,
+    )
+
+
+def _show(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value
+
+
+def explain_run(run_dir: str | Path, uid_a: str, uid_b: str) -> Explanation:
+    """Explain a pair from a run directory written by ``linkage run``."""
+    run_dir = Path(run_dir)
+    needed = [run_dir / n for n in ("model.json", "features.parquet")]
+    absent = [str(p) for p in needed if not p.exists()]
+    if absent:
+        raise UsageError(
+            f"{', '.join(absent)} not found: --run must be the output folder of `linkage run`"
+        )
+    model = load_model(run_dir / "model.json")
+    features = pd.read_parquet(run_dir / "features.parquet")
+    pairs_path = run_dir / "pairs.parquet"
+    pairs = pd.read_parquet(pairs_path, columns=["uid_l", "uid_r"]) if pairs_path.exists() else None
+    return explain_pair(model, features, uid_a, uid_b, pairs)
