@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from linkage.errors import ConfigError, ConfigProblem
 
@@ -177,6 +177,56 @@ class ComparisonConfig(_Strict):
     keys: str | None = None
 
 
+SurvivorshipRule = Literal["source_priority", "most_recent", "most_frequent", "longest"]
+"""How a field's surviving value is chosen among an entity's members; see docs/config.md."""
+
+
+class FieldSurvivorship(_Strict):
+    """The survivorship rule of one field, with the date that orders records for most_recent."""
+
+    rule: SurvivorshipRule
+    date: str | None = Field(
+        default=None, description="field whose date orders records (most_recent)"
+    )
+
+
+class SurvivorshipConfig(_Strict):
+    """How entity profiles pick one value per field; ties always go to source priority, uid."""
+
+    default: SurvivorshipRule = Field(
+        default="source_priority", description="rule of fields not listed in `fields`"
+    )
+    date: str | None = Field(
+        default=None, description="default date field for most_recent (e.g. `updated`)"
+    )
+    fields: dict[str, SurvivorshipRule | FieldSurvivorship] = Field(default_factory=dict)
+    identifiers: Literal["valid_first", "source_priority"] = Field(
+        default="valid_first", description="primary identifier per scheme: valid ones first"
+    )
+
+    @model_validator(mode="after")
+    def _dates_for_most_recent(self) -> SurvivorshipConfig:
+        needing = [
+            name
+            for name in ["*default*", *self.fields]
+            if self.rule_for(name)[0] == "most_recent" and self.rule_for(name)[1] is None
+        ]
+        if needing:
+            raise ValueError(
+                f"most_recent needs a date field: set survivorship.date (used by {needing})"
+            )
+        return self
+
+    def rule_for(self, field: str) -> tuple[SurvivorshipRule, str | None]:
+        """(rule, date field) of a field."""
+        own = self.fields.get(field)
+        if own is None:
+            return self.default, self.date
+        if isinstance(own, FieldSurvivorship):
+            return own.rule, own.date or self.date
+        return own, self.date
+
+
 class Config(_Strict):
     """A whole run: the sources (required), custom fields, and matching settings."""
 
@@ -185,6 +235,7 @@ class Config(_Strict):
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     blocking: BlockingConfig = Field(default_factory=BlockingConfig)
     comparisons: list[ComparisonConfig] | None = None
+    survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
     base_dir: Path = Field(default=Path("."), exclude=True)
 
     def source_path(self, source: SourceConfig) -> Path:

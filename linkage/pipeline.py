@@ -105,7 +105,9 @@ class Linker:
             memberships, lineage = self._stable_ids(clustering)
         with self._stage("survive"):
             priorities = {s.name: config.priority(s) for s in config.sources}
-            entities = build_profiles(features, memberships, priorities)
+            entities = build_profiles(
+                features, memberships, priorities, config.survivorship, list(config.fields)
+            )
         self.progress(f"{len(records):,} records -> {len(entities):,} entities")
         choices = matching_choices(rules, comparisons, model)
         choices["max_block_size"] = config.matching.max_block_size
