@@ -79,11 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
 
     explain = _command(
-        commands, "explain", "why two records match or not: levels, m, u, weights", _explain
+        commands,
+        "explain",
+        "why two records match or not (A B), or why an entity holds its members (--entity)",
+        _explain,
     )
     explain.add_argument("--run", type=Path, required=True, help="output folder of a run")
-    explain.add_argument("uid_a", metavar="A", help="a record uid (source:record_id)")
-    explain.add_argument("uid_b", metavar="B", help="another record uid")
+    explain.add_argument("uid_a", metavar="A", nargs="?", help="a record uid (source:record_id)")
+    explain.add_argument("uid_b", metavar="B", nargs="?", help="another record uid")
+    explain.add_argument(
+        "--entity", default=None, help="an entity id: its members, merge tree and refusals"
+    )
     explain.add_argument("--chart", type=Path, default=None, help="waterfall chart (.png/.svg)")
     judge = _command(
         commands, "judge", "record a reviewer's verdict on two records in the store", _judge
@@ -221,6 +227,15 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     from linkage.explain import explain_run
 
+    if args.entity is not None:
+        from linkage.explain_entity import explain_entity
+
+        if args.uid_a is not None:
+            raise UsageError("give either --entity ID or two record uids A B, not both")
+        print(explain_entity(args.run, args.entity).to_text())
+        return EXIT_OK
+    if args.uid_a is None or args.uid_b is None:
+        raise UsageError("explain needs two record uids A B, or --entity ID")
     explanation = explain_run(args.run, args.uid_a, args.uid_b)
     print(explanation.to_text())
     if args.chart is not None:

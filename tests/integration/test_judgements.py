@@ -53,10 +53,19 @@ def test_different_splits_a_merged_pair_and_same_joins_on_the_next_run(
     judged = pairs[(pairs["uid_l"] == "a:1") & (pairs["uid_r"] == "b:1")]
     assert judged["decided_by"].tolist() == ["judgement"]
     assert judged["is_match"].tolist() == [False]
+    capsys.readouterr()
+    assert main(["explain", "--run", str(out), "--entity", entity(out, "a:1")]) == 0
+    text = capsys.readouterr().out
+    assert "a:1 x b:1: different: kept apart" in text
 
     assert main(["judge", "--store", str(store), "a:2", "b:2", "--same"]) == 0
     assert main(["run", str(config), "--out", str(out), "--quiet"]) == 0
     assert entity(out, "a:2") == entity(out, "b:2")
+    capsys.readouterr()
+    assert main(["explain", "--run", str(out), "--entity", entity(out, "a:2")]) == 0
+    assert "a:2 + b:2: a reviewer judged them 'same'" in capsys.readouterr().out
+    assert main(["explain", "--run", str(out), "--entity", "Enope"]) == 2
+    assert main(["explain", "--run", str(out), "a:1"]) == 2
     with Store(store) as s:
         assert len(s.judgements()) == 2
         assert s.judgements()["judged_by"].tolist()[0] == "ana"

@@ -1,0 +1,159 @@
+"""Why an entity holds its members: the unions that built it and the ones it refused.
+
+Reads a run folder: ``memberships.csv``, ``merges.parquet`` (every union clustering tried, in
+processing order), ``entities.parquet`` and, for the evidence of scored edges, ``pairs.parquet``.
+The accepted unions inside an entity form its merge tree (a spanning tree: each joined two
+components); refusals involving a member say which rule stopped a larger entity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from linkage.errors import UsageError
+
+REASON_TEXT = {
+    "identifier": "the two sides hold different valid identifiers under '{detail}'",
+    "branch": "one side holds a branch and the other a non-branch record, with no shared "
+    "identifier (a branch is another entity than its head office)",
+    "unique_source": "both sides hold records of one source declared unique = true",
+    "judgement": "a reviewer judged records of the two sides 'different'",
+}
+KIND_TEXT = {
+    "judgement": "a reviewer judged them 'same'",
+    "identifier": "they share the valid identifier key {evidence}",
+}
+
+
+@dataclass
+class EntityExplanation:
+    """An entity's members, the unions that joined them, and the unions refused around it."""
+
+    entity_id: str
+    profile: dict[str, Any]
+    members: pd.DataFrame
+    joins: pd.DataFrame
+    refusals: pd.DataFrame
+    judged: pd.DataFrame | None = None
+
+    def to_text(self) -> str:
+        """A readable account, one line per member and per union."""
+        size = len(self.members)
+        confidence = self.profile.get("confidence")
+        lines = [f"entity {self.entity_id}: {size} member(s)"]
+        if confidence is not None and pd.notna(confidence):
+            lines[0] += f", confidence {float(confidence):.3f} (its weakest link)"
+        if self.profile.get("name"):
+            lines.append(f"name: {self.profile['name']}")
+        lines.append("members:")
+        for row in self.members.itertuples(index=False):
+            name = getattr(row, "name", None)
+            lines.append(f"  {row.uid}" + (f"  {name}" if isinstance(name, str) else ""))
+        if size > 1:
+            lines.append("joined by (strongest evidence first, as clustering processed it):")
+        for row in self.joins.itertuples(index=False):
+            lines.append(f"  step {row.step}: {row.uid_l} + {row.uid_r}: {_why_joined(row)}")
+        if len(self.refusals):
+            lines.append("refused unions (would have joined another entity):")
+        for row in self.refusals.itertuples(index=False):
+            other = row.entity_r if row.entity_l == self.entity_id else row.entity_l
+            lines.append(
+                f"  step {row.step}: {row.uid_l} x {row.uid_r} ({_why_joined(row)}) with "
+                f"{other} refused: {_why_refused(str(row.reason))}"
+            )
+        judged = self.judged if self.judged is not None else pd.DataFrame()
+        if len(judged):
+            lines.append("pairs a reviewer's judgement decided (instead of the model):")
+        for row in judged.itertuples(index=False):
+            verdict = "same: joined" if row.is_match else "different: kept apart"
+            lines.append(f"  {row.uid_l} x {row.uid_r}: {verdict}")
+        return "\n".join(lines)
+
+
+def _why_joined(row: Any) -> str:
+    kind = str(row.kind)
+    if kind in KIND_TEXT:
+        return KIND_TEXT[kind].format(evidence=row.evidence)
+    text = f"{kind}, weight {row.weight:.3f}"
+    probability = getattr(row, "probability", None)
+    if probability is not None and pd.notna(probability):
+        text += f", probability {float(probability):.4f}"
+    if isinstance(row.evidence, str) and row.evidence:
+        text += f", blocked by {row.evidence}"
+    partial = getattr(row, "partial", None)
+    if isinstance(partial, str) and partial:
+        text += f"; partial weights: {partial}"
+    return text
+
+
+def _why_refused(reason: str) -> str:
+    head, _, detail = reason.partition(":")
+    return REASON_TEXT.get(head, reason).format(detail=detail)
+
+
+def explain_entity(run_dir: str | Path, entity_id: str) -> EntityExplanation:
+    """Explain one entity of a run folder written by ``linkage run``."""
+    run_dir = Path(run_dir)
+    needed = [run_dir / n for n in ("memberships.csv", "merges.parquet")]
+    absent = [str(p) for p in needed if not p.exists()]
+    if absent:
+        raise UsageError(
+            f"{', '.join(absent)} not found: --run must be the output folder of `linkage run`"
+        )
+    members = pd.read_csv(run_dir / "memberships.csv", dtype=str, keep_default_na=False)
+    members = members[members["entity_id"] == entity_id]
+    if members.empty:
+        raise UsageError(f"entity {entity_id!r} is not in {run_dir / 'memberships.csv'}")
+    profile: dict[str, Any] = {}
+    entities_path = run_dir / "entities.parquet"
+    if entities_path.exists():
+        entities = pd.read_parquet(entities_path)
+        row = entities[entities["entity_id"] == entity_id]
+        if len(row):
+            profile = row.iloc[0].to_dict()
+    features_path = run_dir / "features.parquet"
+    if features_path.exists():
+        names = pd.read_parquet(features_path, columns=["uid", "name"])
+        members = members.merge(names, on="uid", how="left")
+    merges = pd.read_parquet(run_dir / "merges.parquet")
+    inside = (merges["entity_l"] == entity_id) | (merges["entity_r"] == entity_id)
+    merges = _with_evidence(merges[inside], run_dir / "pairs.parquet")
+    joins = merges[merges["accepted"]].sort_values("step")
+    judged = None
+    pairs_path = run_dir / "pairs.parquet"
+    if pairs_path.exists():
+        pairs = pd.read_parquet(pairs_path, columns=["uid_l", "uid_r", "decided_by", "is_match"])
+        mine = pairs["uid_l"].isin(members["uid"]) | pairs["uid_r"].isin(members["uid"])
+        judged = pairs[mine & (pairs["decided_by"] == "judgement")].reset_index(drop=True)
+    refusals = merges[~merges["accepted"]].sort_values("step")
+    return EntityExplanation(
+        entity_id,
+        profile,
+        members.sort_values("uid").reset_index(drop=True),
+        joins.reset_index(drop=True),
+        refusals.reset_index(drop=True),
+        judged,
+    )
+
+
+def _with_evidence(merges: pd.DataFrame, pairs_path: Path) -> pd.DataFrame:
+    """Add the scored pair's probability and partial weights to scored edges."""
+    if merges.empty or not pairs_path.exists():
+        return merges
+    pairs = pd.read_parquet(pairs_path)
+    keys = merges[["uid_l", "uid_r"]]
+    pairs = pairs.merge(keys, on=["uid_l", "uid_r"])
+    weights = [c for c in pairs.columns if str(c).endswith("_weight") and c != "match_weight"]
+    if weights:
+        partial = pairs[weights].round(2).astype(str)
+        labels = [c.removesuffix("_weight") for c in weights]
+        pairs["partial"] = [
+            ", ".join(f"{label} {value}" for label, value in zip(labels, row, strict=True))
+            for row in partial.itertuples(index=False)
+        ]
+    keep = ["uid_l", "uid_r"] + [c for c in ("probability", "partial") if c in pairs]
+    return merges.merge(pairs[keep], on=["uid_l", "uid_r"], how="left")
