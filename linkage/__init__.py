@@ -4,7 +4,8 @@ The public API is what ``__all__`` lists; everything else is internal and may ch
 """
 
 from linkage._version import __version__
-from linkage.config import CANONICAL_FIELDS, Config, load_config
+from linkage.clustering import Clustering, cluster
+from linkage.config import CANONICAL_FIELDS, Config, SurvivorshipConfig, load_config
 from linkage.datasets import GeneratedDataset, generate, write_demo
 from linkage.errors import (
     ConfigError,
@@ -15,7 +16,9 @@ from linkage.errors import (
     UsageError,
 )
 from linkage.evaluation import EvaluationReport, evaluate_memberships, read_truth
+from linkage.explain_entity import EntityExplanation, explain_entity
 from linkage.pipeline import Linker, RunResult
+from linkage.profiles import build_profiles
 from linkage.standardize import (
     CompanyName,
     Identifier,
@@ -27,13 +30,16 @@ from linkage.standardize import (
     parse_identifier,
     registrable_domain,
 )
+from linkage.store import Store
 
 __all__ = [
     "CANONICAL_FIELDS",
+    "Clustering",
     "CompanyName",
     "Config",
     "ConfigError",
     "ConfigProblem",
+    "EntityExplanation",
     "EvaluationReport",
     "GeneratedDataset",
     "Identifier",
@@ -42,9 +48,14 @@ __all__ = [
     "LinkageError",
     "Linker",
     "RunResult",
+    "Store",
+    "SurvivorshipConfig",
     "UsageError",
     "__version__",
+    "build_profiles",
+    "cluster",
     "evaluate_memberships",
+    "explain_entity",
     "generate",
     "load_config",
     "normalize_address",

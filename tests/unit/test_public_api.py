@@ -28,6 +28,13 @@ EXPECTED = {
     "evaluate_memberships",
     "read_truth",
     "UsageError",
+    "Clustering",
+    "cluster",
+    "SurvivorshipConfig",
+    "build_profiles",
+    "Store",
+    "EntityExplanation",
+    "explain_entity",
 }
 
 
