@@ -156,7 +156,9 @@ class _Components:
         n = len(features)
         self.parent = list(range(n))
         self.size = [1] * n
-        self.keys = _id_state(features["id_keys"]) if "id_keys" in features else [None] * n
+        self.keys: list[dict[str, frozenset[str]] | None] = (
+            _id_state(features["id_keys"]) if "id_keys" in features else [None] * n
+        )
         branch = (
             features["is_branch"].fillna(False).astype(bool).tolist()
             if "is_branch" in features

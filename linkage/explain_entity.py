@@ -63,7 +63,7 @@ class EntityExplanation:
             other = row.entity_r if row.entity_l == self.entity_id else row.entity_l
             lines.append(
                 f"  step {row.step}: {row.uid_l} x {row.uid_r} ({_why_joined(row)}) with "
-                f"{other} refused: {_why_refused(str(row.reason))}"
+                f"{other!s} refused: {_why_refused(str(row.reason))}"
             )
         judged = self.judged if self.judged is not None else pd.DataFrame()
         if len(judged):
@@ -114,7 +114,7 @@ def explain_entity(run_dir: str | Path, entity_id: str) -> EntityExplanation:
         entities = pd.read_parquet(entities_path)
         row = entities[entities["entity_id"] == entity_id]
         if len(row):
-            profile = row.iloc[0].to_dict()
+            profile = {str(k): v for k, v in row.iloc[0].to_dict().items()}
     features_path = run_dir / "features.parquet"
     if features_path.exists():
         names = pd.read_parquet(features_path, columns=["uid", "name"])

@@ -76,7 +76,8 @@ def build_profiles(
         provenance[field] = uids
     if "name" in table:
         entities["name_variants"] = _joined(table, "name", n)
-    for column in sorted(c for c in table if c.startswith("id_") and c.endswith("_norm")):
+    columns = [str(c) for c in table.columns]
+    for column in sorted(c for c in columns if c.startswith("id_") and c.endswith("_norm")):
         scheme_column = column.removesuffix("_norm")
         entities[scheme_column] = _joined(table, column, n)
         valid = f"{scheme_column}_valid"
