@@ -73,5 +73,5 @@ class InputError(LinkageError):
         super().__init__(f"{len(problems)} input problem(s):\n{shown}{more}")
 
 
-class UsageError(LinkageError):
+class UsageError(LinkageError, ValueError):
     """An argument is invalid (a negative count, an unknown choice, a missing run folder)."""

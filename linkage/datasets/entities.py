@@ -229,7 +229,7 @@ def _add_places(c, rng, n, noise, foreign, agent) -> None:
     agent[sub] = agent[c["parent"][sub]]
     cn_post = np.array([x[5] for x in pools.CN_CITIES], dtype=object)
     tail = rng.integers(0, 1000, n)
-    post = cn_post[np.clip(c["city"], 0, None)] + np.char.zfill(tail.astype(str), 3).astype(object)
+    post = cn_post[np.clip(c["city"], 0, None)] + ids.zero_pad(tail, 3)
     letters = np.array(list("ABDEFGHJLNPQRSTUWXYZ"), dtype=object)
     l1, l2 = letters[rng.integers(0, 20, n)], letters[rng.integers(0, 20, n)]
     for k, spec in enumerate(pools.COUNTRIES):
@@ -239,12 +239,12 @@ def _add_places(c, rng, n, noise, foreign, agent) -> None:
         if spec["code"] == "GB":
             post[sel] = prefix + " " + (t % 10).astype(str).astype(object) + l1[sel] + l2[sel]
         elif spec["code"] == "NL":
-            two = np.char.zfill((t % 100).astype(str), 2).astype(object)
+            two = ids.zero_pad(t % 100, 2)
             post[sel] = prefix + two + " " + l1[sel] + l2[sel]
         elif spec["code"] == "DE":
-            post[sel] = prefix + np.char.zfill(t.astype(str), 3).astype(object)
+            post[sel] = prefix + ids.zero_pad(t, 3)
         else:
-            post[sel] = prefix + np.char.zfill((t % 100).astype(str), 2).astype(object)
+            post[sel] = prefix + ids.zero_pad(t % 100, 2)
     c["postcode"] = post
     c["phone_mobile"] = ~foreign & (rng.random(n) < 0.3)
     sub_no = rng.integers(20_000_000, 90_000_000, n)

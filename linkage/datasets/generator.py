@@ -21,6 +21,7 @@ from linkage.datasets import registries_zh as zh
 from linkage.datasets.entities import Entities, make_entities
 from linkage.datasets.noise import NOISE, Difficulty, Noise
 from linkage.datasets.registry import RegistrySpec, RegistryTable
+from linkage.errors import UsageError
 
 Profile = Callable[[Entities, np.random.Generator, Noise], RegistryTable]
 
@@ -73,25 +74,30 @@ def generate(
     Args:
         out_dir: folder to write into (created if missing; existing files are overwritten).
         entities: number of true businesses drawn; firms no registry covers do not appear.
-        registries: number of registries, 3 to 8; each has its own profile.
+        registries: number of registries, 3 to 8; each has its own profile. A registry that
+            covers none of the entities (possible only for a handful) is not written.
         seed: seed of the numpy Generator; same arguments give byte-identical files.
         difficulty: ``easy``, ``medium`` or ``hard``; scales every noise rate.
 
     Returns:
         The paths written and the record and entity counts.
+
+    Raises:
+        UsageError: an argument is out of range.
     """
     if not MIN_REGISTRIES <= registries <= MAX_REGISTRIES:
-        raise ValueError(f"registries must be {MIN_REGISTRIES}..{MAX_REGISTRIES}, got {registries}")
+        raise UsageError(f"registries must be {MIN_REGISTRIES}..{MAX_REGISTRIES}, got {registries}")
     if entities < 1:
-        raise ValueError(f"entities must be positive, got {entities}")
+        raise UsageError(f"entities must be positive, got {entities}")
     if difficulty not in NOISE:
-        raise ValueError(f"difficulty must be one of {sorted(NOISE)}, got {difficulty!r}")
+        raise UsageError(f"difficulty must be one of {sorted(NOISE)}, got {difficulty!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     noise = NOISE[difficulty]
     ents = make_entities(entities, rng, noise)
-    tables = [profile(ents, rng, noise) for profile in PROFILES[:registries]]
+    drawn = [profile(ents, rng, noise) for profile in PROFILES[:registries]]
+    tables = [t for t in drawn if len(t.frame)]  # tiny data sets can leave a registry empty
 
     paths = {t.spec.name: _write(t, out) for t in tables}
     truth = pd.concat(

@@ -10,6 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
+
+def zero_pad(numbers: np.ndarray, width: int) -> np.ndarray:
+    """Numbers as zero-padded text (object array); empty in, empty out.
+
+    ``np.char.zfill`` fails on an empty array, which small data sets produce.
+    """
+    text = np.asarray(numbers).astype(str)
+    if text.size == 0:
+        return text.astype(object)
+    return np.char.zfill(text, width).astype(object)
+
+
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
 _ORG_WEIGHTS = np.array([3, 7, 9, 10, 5, 8, 4, 2])
@@ -139,7 +151,7 @@ def vat_numbers(rng: np.random.Generator, country: np.ndarray) -> np.ndarray:
         s = dd[:, ::2].sum(axis=1) + (dbl // 10 + dbl % 10).sum(axis=1)
         siren = serial[sel] * 10 + (10 - s % 10) % 10
         key = (siren * 100 + 12) % 97
-        out[sel] = "FR" + np.char.zfill(key.astype(str), 2).astype(object) + siren.astype(str)
+        out[sel] = "FR" + zero_pad(key, 2) + siren.astype(str)
     sel = np.flatnonzero(country == "NL")
     base = serial[sel]
     while True:  # eleven test: sum(weights 9..2) == last digit mod 11; redraw when that is 10
@@ -164,7 +176,7 @@ def mistype(
         The new values and a boolean mask of the rows that were changed.
     """
     values = values.copy()
-    hit = (rng.random(len(values)) < rate) & np.array([v is not None for v in values])
+    hit = (rng.random(len(values)) < rate) & np.array([v is not None for v in values], dtype=bool)
     idx = np.flatnonzero(hit)
     pos_u, pick_u = rng.random(len(idx)), rng.random(len(idx))
     digits = "0123456789"

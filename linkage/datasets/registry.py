@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.datasets.entities import BRANCH, Entities
+from linkage.datasets.identifiers import zero_pad
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def record_ids(rng: np.random.Generator, n: int, prefix: str, width: int) -> np.
     """``n`` distinct record ids ``<prefix><zero-padded number>`` in random order."""
     stride = max(1, (10**width // 2) // max(n, 1))  # one random number per bucket: distinct
     numbers = 10**width // 2 + rng.permutation(n) * stride + rng.integers(0, stride, n)
-    return (prefix + np.char.zfill(numbers.astype(str), width).astype(object)).astype(object)
+    return (prefix + zero_pad(numbers, width)).astype(object)
 
 
 def draw(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:

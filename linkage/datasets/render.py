@@ -15,6 +15,7 @@ import pandas as pd
 
 from linkage.datasets import pools
 from linkage.datasets.entities import BRANCH
+from linkage.datasets.identifiers import zero_pad
 
 _O = object
 
@@ -283,7 +284,7 @@ def _groups(values: np.ndarray, *sizes: int, sep: str = " ") -> np.ndarray:
     out, rest = None, values
     for k, size in enumerate(sizes):
         tail = sum(sizes[k + 1 :])
-        part = np.char.zfill((rest // 10**tail).astype(str), size).astype(_O)
+        part = zero_pad(rest // 10**tail, size)
         rest = rest % 10**tail
         out = part if out is None else out + sep + part
     return out

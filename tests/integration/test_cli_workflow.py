@@ -42,7 +42,7 @@ def test_generate_rejects_nonsense_counts(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert main(["generate", "--entities", "0", "--out", str(tmp_path)]) == 2
-    assert "at least 1" in capsys.readouterr().err
+    assert "entities must be positive" in capsys.readouterr().err
 
 
 def test_demo_links_the_bundled_registries(

@@ -14,6 +14,7 @@ from stdnum.cn import uscc
 
 from linkage.datasets import generate, write_demo
 from linkage.datasets.noise import NOISE
+from linkage.pipeline import Linker
 
 
 def _read(config_dir: Path, source: dict) -> pd.DataFrame:
@@ -187,3 +188,13 @@ def test_demo_is_small_mixed_script_with_known_truth(tmp_path):
     assert any("\u4e00" <= ch <= "\u9fff" for ch in text) and any(ch.isascii() for ch in text)
     truth = pd.read_csv(demo.truth_path, dtype=str)
     assert len(truth) == demo.n_records and truth["entity_id"].nunique() == demo.n_entities
+
+
+@pytest.mark.parametrize(("entities", "registries"), [(1, 3), (2, 8), (10, 3), (30, 5)])
+def test_tiny_data_sets_generate_and_link(tmp_path, entities, registries):
+    data = generate(tmp_path, entities=entities, registries=registries, seed=3)
+    truth = pd.read_csv(data.truth_path, dtype=str)
+    assert len(truth) == data.n_records >= 1
+    assert set(truth["source"]) == set(data.source_paths)
+    members = Linker(data.config_path).run().memberships
+    assert sorted(members["uid"]) == sorted(truth["source"] + ":" + truth["record_id"])
