@@ -188,8 +188,6 @@ def _judge(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from linkage.datasets import generate
 
-    if args.entities < 1 or args.registries < 1:
-        raise UsageError("--entities and --registries must be at least 1")
     data = generate(
         args.out,
         entities=args.entities,
