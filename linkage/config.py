@@ -62,6 +62,7 @@ FORMAT_BY_SUFFIX: dict[str, SourceFormat] = {
 }
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
 SCHEME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
 
 
 class _Strict(BaseModel):
@@ -86,6 +87,10 @@ class SourceConfig(_Strict):
     fields: dict[str, str] = Field(default_factory=dict, description="field = source column")
     identifiers: dict[str, str] = Field(default_factory=dict, description="scheme = column")
     formats: dict[str, str] = Field(default_factory=dict, description="field = strftime format")
+    country: str | None = Field(
+        default=None,
+        description="ISO 3166 alpha-2 country of records that name none (phones, postcodes).",
+    )
 
     def resolved_format(self) -> SourceFormat:
         """The declared format, or the one the file suffix implies (CSV when unknown)."""
@@ -383,6 +388,11 @@ def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
                 problems.append(
                     ConfigProblem(f"{where}.formats.{key}", "format for a field not mapped here")
                 )
+        country = src.get("country")
+        if isinstance(country, str) and not COUNTRY_PATTERN.fullmatch(country):
+            problems.append(
+                ConfigProblem(f"{where}.country", "use a two-letter ISO 3166 code such as 'US'")
+            )
         delimiter = src.get("delimiter", ",")
         if isinstance(delimiter, str) and len(delimiter) != 1:
             problems.append(ConfigProblem(f"{where}.delimiter", "must be one character"))

@@ -284,6 +284,9 @@ def _map_columns(
         records[field] = raw[column]
     for scheme, column in source.identifiers.items():
         records[f"id_{scheme}"] = raw[column]
+    if source.country is not None:
+        known = records["country"] if "country" in records else pd.Series(None, index=records.index)
+        records["country"] = known.where(known.notna(), source.country)
     warnings = []
     for field, fmt in source.formats.items():
         parsed, bad = _parse_dates(records[field], fmt)

@@ -26,7 +26,7 @@ def test_every_problem_is_reported_at_once_with_its_toml_path() -> None:
                 {"name": "a", "path": "a.csv", "id": "id"},
                 {"name": "b", "path": "b.csv", "id": "id"},
                 {"name": "c", "path": "c.csv", "id": "id", "fields": {"nmae": "x"}},
-                {"name": "a", "path": "d.csv", "id": 5, "colour": "red"},
+                {"name": "a", "path": "d.csv", "id": 5, "bogus_key": "red"},
             ],
             "matching": {"treshold": 0.5},
         }
@@ -36,7 +36,7 @@ def test_every_problem_is_reported_at_once_with_its_toml_path() -> None:
     )
     assert "sources[3].name: duplicate of sources[0].name" in found
     assert any(p.startswith("sources[3].id:") for p in found)
-    assert "sources[3].colour: unknown key" in found
+    assert "sources[3].bogus_key: unknown key" in found
     assert "matching.treshold: unknown key; did you mean 'threshold'?" in found
 
 

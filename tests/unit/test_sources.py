@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from linkage.config import Config
-from linkage.errors import InputError
+from linkage.errors import ConfigError, InputError
 from linkage.sources import read_dataframe, read_file, read_sources
 
 
@@ -129,3 +129,14 @@ def test_read_sources_collects_problems_of_all_sources_and_sorts_by_uid(tmp_path
     assert len(caught.value.problems) == 2
     records = read_dataframe(frame, config.sources[0]).records
     assert records["uid"].tolist() == ["mem:b", "mem:a"]
+
+
+def test_source_country_fills_only_records_without_one(tmp_path: Path) -> None:
+    path = tmp_path / "reg.csv"
+    path.write_text("id,name,land\n1,a,DE\n2,b,\n", encoding="utf-8")
+    config = source(fields={"name": "name", "country": "land"}, country="US")
+    assert read_file(path, config.sources[0]).records["country"].tolist() == ["DE", "US"]
+    config = source(country="US")
+    assert read_file(path, config.sources[0]).records["country"].tolist() == ["US", "US"]
+    with pytest.raises(ConfigError, match=r"sources\[0\].country"):
+        source(country="usa")
