@@ -78,7 +78,8 @@ def _prepare(job: Job, tmp: Path):
     loader = getattr(loaders, job.loader)
     bench = loader(int(job.argument)) if job.loader == "load_febrl" else loader(job.argument)
     two = len(bench.sources) == 2
-    sources = [SourceConfig(name=name, id="record_id", fields=bench.fields[name], unique=two)
+    sources = [SourceConfig(name=name, id="record_id", fields=bench.fields[name], unique=two,
+                            country=bench.country)
                for name in bench.sources]  # fmt: skip
     return Config(sources=sources), dict(bench.sources), bench.truth
 

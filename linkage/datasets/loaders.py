@@ -27,12 +27,15 @@ class BenchmarkData:
         fields: source name -> {canonical field: column} for the columns a matcher should use.
         truth: ``source, record_id, entity_id`` or ``source_l, record_id_l, source_r,
             record_id_r``.
+        country: the ISO country of the records when the set is from one country (what a
+            user would declare as the sources' ``country``), else None.
     """
 
     name: str
     sources: dict[str, pd.DataFrame]
     fields: dict[str, dict[str, str]]
     truth: pd.DataFrame
+    country: str | None = None
 
     @property
     def n_records(self) -> int:
@@ -92,7 +95,7 @@ def load_chicago(folder: str | Path) -> BenchmarkData:
     fields = {"name": "Site name", "address": "Address", "postcode": "Zip", "phone": "Phone",
               "website": "Website", "email": "Email Address",
               "representative": "Director"}  # fmt: skip
-    return BenchmarkData("chicago", {"chicago": records}, {"chicago": fields}, truth)
+    return BenchmarkData("chicago", {"chicago": records}, {"chicago": fields}, truth, "US")
 
 
 def load_patstat(folder: str | Path) -> BenchmarkData:
@@ -145,7 +148,8 @@ def load_leipzig(folder: str | Path) -> BenchmarkData:
     left, right = list(sources)
     truth = pd.DataFrame({"source_l": left, "record_id_l": gt["D1"],
                           "source_r": right, "record_id_r": gt["D2"]})  # fmt: skip
-    return BenchmarkData(folder.name, sources, fields, truth)
+    country = "US" if "restaurants" in folder.name else None  # the OAEI restaurants are American
+    return BenchmarkData(folder.name, sources, fields, truth, country)
 
 
 def load_name_pairs(folder: str | Path) -> pd.DataFrame:
