@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="store file (stable entity ids, judgements, run history); default OUT/linkage.duckdb",
     )
+    run.add_argument(
+        "--incremental",
+        action="store_true",
+        help="link only new or changed records against the store's previous run, scoring with "
+        "its model (a full run, with a note, when the store has no previous run to build on)",
+    )
 
     demo = _command(commands, "demo", "generate the bundled demo registries and link them", _demo)
     demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
@@ -130,7 +136,16 @@ def _run(args: argparse.Namespace) -> int:
     from linkage.pipeline import Linker
 
     store = args.store if args.store is not None else args.out / "linkage.duckdb"
-    result = Linker(args.config, progress=_progress(args), store=store).run(args.out)
+    linker = Linker(
+        args.config, progress=_progress(args), store=store, incremental=args.incremental
+    )
+    result = linker.run(args.out)
+    incremental = result.manifest.get("incremental", {})
+    if incremental.get("mode") == "full":
+        print(
+            f"linkage: note: ran in full, not incrementally: {incremental['fallback']}",
+            file=sys.stderr,
+        )
     counts = result.manifest["counts"]
     print(
         f"{counts['records']:,} records -> {counts['entities']:,} entities "

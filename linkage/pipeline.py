@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -22,7 +22,7 @@ from linkage.comparisons import compare_pairs
 from linkage.config import Config, load_config
 from linkage.outputs import build_manifest, write_outputs
 from linkage.profiles import build_profiles
-from linkage.scoring import score_pairs
+from linkage.scoring import FellegiSunter, SupervisedModel, load_model, model_from_dict, score_pairs
 from linkage.sources import SourceTable, read_sources
 from linkage.standardize.features import build_features
 from linkage.store import Store
@@ -57,6 +57,11 @@ class Linker:
         progress: called with one line per stage (the CLI prints them on stderr).
         store: a store file (DuckDB): its judgements are respected, entity ids stay those of its
             previous run where clusters overlap, and the run is recorded in it.
+        model: a fitted model (or its JSON file or dict) to score with instead of fitting one;
+            its comparisons replace the automatic ones.
+        incremental: with a store, link only new and changed records against the store's
+            previous run, scoring with that run's model (see :mod:`linkage.incremental`); with
+            nothing to build on, run in full and say why in ``manifest["incremental"]``.
     """
 
     def __init__(
@@ -66,12 +71,22 @@ class Linker:
         frames: dict[str, pd.DataFrame] | None = None,
         progress: Progress | None = None,
         store: str | Path | None = None,
+        model: FellegiSunter | SupervisedModel | dict[str, Any] | str | Path | None = None,
+        incremental: bool = False,
     ) -> None:
         self.config = config if isinstance(config, Config) else load_config(config)
         self.frames = frames or {}
         self.progress = progress or (lambda _message: None)
         self.timings: dict[str, float] = {}
         self.store_path = Path(store) if store is not None else None
+        if isinstance(model, str | Path):
+            model = load_model(model)
+        elif isinstance(model, dict):
+            model = model_from_dict(model)
+        self.model = model
+        if incremental and self.store_path is None:
+            raise ValueError("an incremental run needs a store")
+        self.incremental = incremental
 
     def run(self, out_dir: str | Path | None = None) -> RunResult:
         """Run every stage; write the outputs when ``out_dir`` is given."""
@@ -79,8 +94,10 @@ class Linker:
         with self._stage("read"):
             records, tables = read_sources(config, self.frames)
         self.progress(f"read {len(records):,} records from {len(tables)} sources")
+        cache = self._cache_state(records)
+        plan, pinned = cache.plan, cache.model or self.model
         with self._stage("standardize"):
-            features = build_features(records)
+            features = plan.features() if plan else build_features(records)
         with self._stage("block"):
             rules = rules_for(config, features)
             unique = {s.name for s in config.sources if s.unique}
@@ -92,10 +109,19 @@ class Linker:
             )
         self.progress(f"blocking found {len(pairs):,} candidate pairs")
         with self._stage("compare"):
-            comparisons = comparisons_for(config, features)
-            compared = compare_pairs(features, pairs, comparisons)
+            if pinned is not None:
+                comparisons = list(pinned.comparisons)
+            else:
+                comparisons = comparisons_for(config, features)
+            if plan is not None:
+                compared = plan.compare(features, pairs, comparisons)
+            else:
+                compared = compare_pairs(features, pairs, comparisons)
         with self._stage("score"):
-            model = fit_model(config, features, compared, comparisons, unique)
+            if pinned is not None:
+                model = pinned
+            else:
+                model = fit_model(config, features, compared, comparisons, unique)
             scored = score_pairs(compared, model)
         self.progress(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
         with self._stage("cluster"):
@@ -109,7 +135,8 @@ class Linker:
                 features, memberships, priorities, config.survivorship, list(config.fields)
             )
         self.progress(f"{len(records):,} records -> {len(entities):,} entities")
-        choices = matching_choices(rules, comparisons, model)
+        # both kinds of model have what matching_choices reads (threshold, to_dict)
+        choices = matching_choices(rules, comparisons, cast(FellegiSunter, model))
         choices["max_block_size"] = config.matching.max_block_size
         manifest = build_manifest(
             config, tables, choices, blocking, features, scored, entities, self.timings
@@ -117,14 +144,44 @@ class Linker:
         manifest["clustering"] = clustering.stats
         if lineage is not None:
             manifest["lineage"] = lineage["event"].value_counts().sort_index().to_dict()
+        if self.incremental:
+            manifest["incremental"] = cache.summary()
         result = RunResult(
             features, scored, memberships, entities, manifest, tables, clustering.merges
         )
         result.model = model.to_dict()
         if out_dir is not None:
             result.write(out_dir)
-        self._record(result, lineage)
+        self._record(result, lineage, cache)
+        cache.save(self, records, features, compared, comparisons, model)
         return result
+
+    def _cache_state(self, records: pd.DataFrame) -> _CacheState:
+        """The incremental plan (incremental runs with a usable cache), else a full run."""
+        from linkage.incremental import plan_for, record_hashes
+
+        state = _CacheState()
+        if self.store_path is None:
+            return state
+        with self._stage("hash"):
+            state.hashes = record_hashes(records)
+        if not self.incremental:
+            return state
+        with Store(self.store_path) as store:
+            run_id = store.last_run_id()
+        state.plan, state.fallback = plan_for(
+            self.store_path, run_id, self.config, records, state.hashes
+        )
+        if state.plan is None:
+            self.progress(f"note: incremental run not possible ({state.fallback}); running in full")
+        else:
+            state.model = state.plan.cache.model
+            stats = state.plan.stats
+            self.progress(
+                f"incremental: {stats['new']:,} new, {stats['changed']:,} changed, "
+                f"{stats['removed']:,} removed, {stats['unchanged']:,} unchanged records"
+            )
+        return state
 
     def _judgements(self) -> pd.DataFrame | None:
         if self.store_path is None:
@@ -147,11 +204,21 @@ class Linker:
         )
         return clustering.memberships, assignment.lineage
 
-    def _record(self, result: RunResult, lineage: pd.DataFrame | None) -> None:
+    def _record(
+        self, result: RunResult, lineage: pd.DataFrame | None, cache: _CacheState | None = None
+    ) -> None:
         if self.store_path is None or lineage is None:
             return
         with Store(self.store_path) as store:
-            run_id = store.record_run(result.memberships, result.entities, lineage, result.manifest)
+            run_id = store.record_run(
+                result.memberships,
+                result.entities,
+                lineage,
+                result.manifest,
+                incremental=cache is not None and cache.plan is not None,
+            )
+        if cache is not None:
+            cache.run_id = run_id
         self.progress(f"recorded run {run_id} in {self.store_path}")
 
     @contextmanager
@@ -160,3 +227,47 @@ class Linker:
         self.progress(f"{name}…")
         yield
         self.timings[name] = round(time.perf_counter() - started, 3)
+
+
+@dataclass
+class _CacheState:
+    """A run's incremental state: the plan (None = full run), why not, and what to save."""
+
+    plan: Any = None
+    model: FellegiSunter | SupervisedModel | None = None
+    fallback: str = ""
+    hashes: Any = None
+    run_id: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        """What the manifest records under ``incremental``."""
+        if self.plan is None:
+            return {"mode": "full", "fallback": self.fallback}
+        return {"mode": "incremental", **self.plan.stats}
+
+    def save(
+        self,
+        linker: Linker,
+        records: pd.DataFrame,
+        features: pd.DataFrame,
+        compared: pd.DataFrame,
+        comparisons: list[Any],
+        model: FellegiSunter | SupervisedModel,
+    ) -> None:
+        """Leave what the next incremental run reuses beside the store (runs with a store)."""
+        if linker.store_path is None or self.run_id <= 0:
+            return
+        from linkage.incremental import matching_settings, save_cache
+
+        with linker._stage("cache"):
+            save_cache(
+                linker.store_path,
+                self.run_id,
+                records=records,
+                hashes=self.hashes,
+                features=features,
+                compared=compared,
+                comparisons=comparisons,
+                model=model,
+                settings=matching_settings(linker.config),
+            )

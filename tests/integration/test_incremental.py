@@ -1,0 +1,167 @@
+"""Incremental runs equal a full run with the same pinned model, and reuse what is unchanged."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from linkage.cli import main
+from linkage.config import load_config
+from linkage.datasets import generate
+from linkage.incremental import cache_dir, load_cache
+from linkage.pipeline import Linker
+from linkage.sources import read_sources
+from linkage.standardize.features import build_features
+from linkage.store import Store
+
+OUTPUTS = ("memberships.csv", "entities.csv", "entities.parquet", "pairs.parquet", "merges.parquet")
+
+
+def write_version(
+    generated: Path,
+    out: Path,
+    *,
+    keep: Callable[[str, int], bool],
+    change: frozenset[int] = frozenset(),
+) -> Path:
+    """Copy a generated data set, keeping the record lines where ``keep(source, i)`` and
+    changing the name of the trade-directory records numbered in ``change`` (raw bytes of the
+    other records are untouched)."""
+    out.mkdir(parents=True)
+    shutil.copy(generated / "config.toml", out / "config.toml")
+    config = load_config(generated / "config.toml")
+    for source in config.sources:
+        path = config.source_path(source)
+        target = out / path.name
+        if path.suffix == ".parquet":
+            table = pq.read_table(path)
+            rows = [i for i in range(table.num_rows) if keep(source.name, i)]
+            pq.write_table(table.take(rows), target)
+            continue
+        text = path.read_bytes().decode(source.encoding)
+        lines = text.splitlines(keepends=True)
+        header, body = ([lines[0]], lines[1:]) if path.suffix == ".csv" else ([], lines)
+        kept = []
+        for i, line in enumerate(body):
+            if not keep(source.name, i):
+                continue
+            if path.suffix == ".jsonl" and i in change:
+                row = json.loads(line)
+                row[source.fields["name"]] = str(row[source.fields["name"]]) + " Renamed"
+                line = json.dumps(row, ensure_ascii=False) + "\n"
+            kept.append(line)
+        target.write_bytes("".join(header + kept).encode(source.encoding))
+    return out / "config.toml"
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Run 1 on 95% of the records; the next data: the rest added, a few changed or removed."""
+    root = tmp_path_factory.mktemp("incremental")
+    generated = root / "generated"
+    generate(generated, entities=600, registries=4, seed=11, difficulty="medium")
+    old = write_version(generated, root / "v1", keep=lambda _s, i: i % 20 != 7)
+    new = write_version(
+        generated,
+        root / "v2",
+        keep=lambda s, i: not (s == "enterprise" and i in (3, 40)),
+        change=frozenset({5, 9, 60}),
+    )
+    store = root / "store" / "linkage.duckdb"
+    Linker(old, store=store).run(root / "run1")
+    return {"root": root, "old": old, "new": new, "store": store}
+
+
+def copy_store(store: Path, target: Path) -> Path:
+    target.mkdir(parents=True)
+    shutil.copy(store, target / store.name)
+    shutil.copytree(cache_dir(store), cache_dir(target / store.name))
+    return target / store.name
+
+
+def test_incremental_run_equals_a_full_run_with_the_pinned_model(versions: dict[str, Path]):
+    root = versions["root"]
+    incremental_store = copy_store(versions["store"], root / "a")
+    full_store = copy_store(versions["store"], root / "b")
+    cache, _ = load_cache(versions["store"], 1)
+    assert cache is not None
+    incremental = Linker(versions["new"], store=incremental_store, incremental=True).run(
+        root / "incremental"
+    )
+    full = Linker(versions["new"], store=full_store, model=cache.meta["model"]).run(root / "full")
+
+    stats = incremental.manifest["incremental"]
+    assert stats["mode"] == "incremental"
+    assert stats["new"] > 0 and stats["changed"] == 3 and stats["removed"] == 2
+    assert stats["reused_pairs"] > 0 and stats["scored_pairs"] > 0
+    assert stats["standardised"] == stats["new"] + stats["changed"]
+    assert stats["reused_pairs"] + stats["scored_pairs"] == len(full.pairs)
+
+    # the features equal a fresh standardisation of every record
+    records, _ = read_sources(load_config(versions["new"]))
+    pd.testing.assert_frame_equal(incremental.features, build_features(records))
+    for name in OUTPUTS:
+        a = (root / "incremental" / name).read_bytes()
+        assert a == (root / "full" / name).read_bytes(), name
+    with Store(incremental_store) as a, Store(full_store) as b:
+        pd.testing.assert_frame_equal(a.current_memberships(), b.current_memberships())
+        pd.testing.assert_frame_equal(a.entities(), b.entities())
+        pd.testing.assert_frame_equal(a.lineage(2), b.lineage(2))
+        assert a.runs()["incremental"].tolist() == [False, True]
+        history = a.membership_history()
+    # every current record is in exactly one entity; the removed records left theirs
+    current = history[history["valid_to_run"].isna()]
+    assert current["uid"].is_unique
+    assert set(current["uid"]) == set(records["uid"])
+    left = set(history.loc[history["valid_to_run"] == 2, "uid"]) - set(records["uid"])
+    assert len(left) == 2 and all(uid.startswith("enterprise:") for uid in left)
+
+
+def test_unchanged_data_reuses_everything(versions: dict[str, Path]):
+    root = versions["root"]
+    store = copy_store(versions["store"], root / "same")
+    result = Linker(versions["old"], store=store, incremental=True).run(root / "same-out")
+    stats = result.manifest["incremental"]
+    assert (stats["new"], stats["changed"], stats["removed"], stats["standardised"]) == (0, 0, 0, 0)
+    assert stats["scored_pairs"] == 0 and stats["reused_pairs"] == len(result.pairs)
+    before = pd.read_csv(root / "run1" / "memberships.csv", dtype=str)
+    after = pd.read_csv(root / "same-out" / "memberships.csv", dtype=str)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_cli_incremental_without_a_previous_run_falls_back_to_a_full_run(
+    versions: dict[str, Path], capsys: pytest.CaptureFixture[str]
+):
+    root = versions["root"]
+    out = root / "cli-first"
+    assert main(["run", str(versions["old"]), "--out", str(out), "--incremental", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "ran in full, not incrementally" in err and "no previous run" in err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["incremental"]["mode"] == "full"
+    assert (cache_dir(out / "linkage.duckdb") / "meta.json").exists()
+    # the next incremental run builds on it
+    args = ["run", str(versions["new"]), "--out", str(out), "--incremental", "--quiet"]
+    assert main(args) == 0
+    assert "not incrementally" not in capsys.readouterr().err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["incremental"]["mode"] == "incremental"
+
+
+def test_a_stale_cache_is_not_used(versions: dict[str, Path]):
+    root = versions["root"]
+    store = copy_store(versions["store"], root / "stale")
+    # a run without the cache's knowledge (e.g. by another tool) makes the cache stale
+    meta_path = cache_dir(store) / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["run_id"] = 0
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    result = Linker(versions["new"], store=store, incremental=True).run()
+    assert result.manifest["incremental"]["mode"] == "full"
+    assert "belongs to run 0" in result.manifest["incremental"]["fallback"]
