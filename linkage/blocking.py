@@ -92,8 +92,10 @@ def choose_rules(
         BlockingRule("identifier", ("id_keys",), "tokens"),
         BlockingRule("name_exact", ("name_norm",), max_block_size=cap),
         BlockingRule("latin_exact", ("name_latin",), max_block_size=cap),
+        BlockingRule("core_exact", ("name_core",), min_length=3, max_block_size=cap),
         BlockingRule("phone", ("phone_e164",), max_block_size=cap),
         BlockingRule("domain", ("domain",), max_block_size=cap),
+        BlockingRule("address_numbers", ("address_numbers",), min_length=5, max_block_size=cap),
         BlockingRule(
             "postcode_name", ("postcode_norm", "name_latin"), prefix=3, max_block_size=cap
         ),

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import JaroWinkler, Levenshtein, Prefix
 
 NULL = -1
 Prepared = dict[str, np.ndarray]
@@ -86,16 +86,31 @@ def present(values: np.ndarray) -> np.ndarray:
     return pd.notna(pd.Series(values, dtype=object)).to_numpy() & (values != "")
 
 
-def frequencies(values: np.ndarray) -> np.ndarray:
-    """Per record, the share of *other* records holding its value (nan when missing).
+def frequencies(values: np.ndarray, sources: np.ndarray | None = None) -> np.ndarray:
+    """Per record, the chance that a record of *another* entity holds its value (nan if missing).
 
-    ``(count - 1) / (n - 1)``, floored at ``1 / n``: the chance that a random other record
-    agrees on this value.
+    Counting a value over all records counts the entity's own duplicates in other registries
+    (a name held by one firm in five registries is not common). So the number of entities
+    holding a value is estimated as its smallest count within one source holding it (registries
+    list a firm once or a few times), and the frequency is ``(entities - 1)`` over the average
+    source size: 0 for a value of a single entity. Without sources, ``(count - 1) / (n - 1)``.
+    The model uses it to lower the weight of agreement on common values only.
     """
-    series = pd.Series(values, dtype=object)
-    counts = series.map(series.value_counts(dropna=True)).to_numpy(dtype=np.float64)
     n = max(len(values), 2)
-    return np.maximum(counts - 1.0, 1.0) / (n - 1)
+    series = pd.Series(values, dtype=object)
+    if sources is None:
+        counts = series.map(series.value_counts(dropna=True)).to_numpy(dtype=np.float64)
+        return np.maximum(counts - 1.0, 0.0) / (n - 1)
+    frame = pd.DataFrame({"value": series, "source": pd.Series(sources, dtype=object)})
+    per_source = frame.dropna().groupby(["value", "source"], sort=False).size()
+    entities = per_source.groupby(level=0, sort=False).min()
+    counts = series.map(entities).to_numpy(dtype=np.float64)
+    size = n / max(frame["source"].nunique(), 1)
+    return np.maximum(counts - 1.0, 0.0) / max(size, 1.0)
+
+
+def _sources(frame: pd.DataFrame) -> np.ndarray | None:
+    return frame["source"].to_numpy(dtype=object) if "source" in frame else None
 
 
 def similarity(
@@ -249,7 +264,7 @@ class _SingleColumn(Comparison):
         values = column_values(frame, self.column, clean=self.clean)
         out = {"value": values}
         if self.tf_adjust:
-            out["value_freq"] = frequencies(values)
+            out["value_freq"] = frequencies(values, _sources(frame))
         return out
 
     def base_params(self) -> dict[str, Any]:
@@ -399,7 +414,7 @@ class DateComparison(_SingleColumn):
         days = map_distinct(digits, _date_days)
         out = {"value": digits, "days": np.asarray(days, dtype=np.float64)}
         if self.tf_adjust:
-            out["value_freq"] = frequencies(digits)
+            out["value_freq"] = frequencies(digits, _sources(frame))
         return out
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
@@ -500,7 +515,7 @@ class EmailComparison(Comparison):
         return {
             "email": column_values(frame, self.email, clean=True),
             "domain": domain,
-            "domain_freq": frequencies(domain),
+            "domain_freq": frequencies(domain, _sources(frame)),
         }
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
@@ -520,9 +535,12 @@ class EmailComparison(Comparison):
 
 
 class AddressComparison(Comparison):
-    """Addresses: exact, token-sort similarity at thresholds, same postcode, else.
+    """Addresses: exact, token-sort similarity at thresholds, same numbers, same postcode, else.
 
-    Null only when neither the address nor the postcode can be compared.
+    Addresses in different scripts (a Chinese and an English address) are compared by their
+    house, building and room numbers only (``numbers`` column). Null when neither the address
+    nor the postcode can be compared. An exact address shared by many firms (a registered
+    agent's) weighs less through its term frequency.
     """
 
     def __init__(
@@ -531,17 +549,24 @@ class AddressComparison(Comparison):
         postcode: str | None = "postcode_norm",
         thresholds: Sequence[float] = (0.9, 0.75),
         *,
+        numbers: str | None = "address_numbers",
         name: str = "address",
     ) -> None:
         self.address = address
         self.postcode = postcode
+        self.numbers = numbers
         self.thresholds = tuple(float(t) for t in thresholds)
         self.name = name
-        self.columns = (address,) + ((postcode,) if postcode else ())
-        self.tf_levels = {}
+        self.columns = (
+            (address,) + ((postcode,) if postcode else ()) + ((numbers,) if numbers else ())
+        )
+
+    @property
+    def tf_levels(self) -> dict[int, str]:  # type: ignore[override]
+        return {self._top(): "address"}
 
     def _top(self) -> int:
-        return len(self.thresholds) + (2 if self.postcode else 1)
+        return len(self.thresholds) + 1 + (1 if self.postcode else 0) + (1 if self.numbers else 0)
 
     def levels(self) -> list[Level]:
         top = self._top()
@@ -550,29 +575,48 @@ class AddressComparison(Comparison):
             Level(top - 1 - i, f"token-sort similarity >= {t:g}")
             for i, t in enumerate(self.thresholds)
         ]
+        level = top - 1 - len(self.thresholds)
+        if self.numbers:
+            out.append(Level(level, "same house and room numbers"))
+            level -= 1
         if self.postcode:
-            out.append(Level(1, "same postcode"))
+            out.append(Level(level, "same postcode"))
         return [*out, Level(0, "else")]
 
     def prepare(self, frame: pd.DataFrame) -> Prepared:
-        out = {"address": column_values(frame, self.address, clean=True)}
+        address = column_values(frame, self.address, clean=True)
+        out = {
+            "address": address,
+            "address_freq": frequencies(address, _sources(frame)),
+            "cjk": map_distinct(address, lambda a: bool(_CJK_CHAR.search(a))).astype(bool),
+        }
         if self.postcode:
             out["postcode"] = column_values(frame, self.postcode, clean=True)
+        if self.numbers:
+            out["numbers"] = column_values(frame, self.numbers)
         return out
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
         a, b = left["address"], right["address"]
         both = present(a) & present(b)
+        same_script = left["cjk"] == right["cjk"]
         exact = both & (a == b)
-        sim = similarity(a, b, fuzz.token_sort_ratio, both & ~exact, 100.0)
+        sim = similarity(a, b, fuzz.token_sort_ratio, both & ~exact & same_script, 100.0)
         top = self._top()
         conditions = [(top, exact)]
         conditions += [(top - 1 - i, both & (sim >= t)) for i, t in enumerate(self.thresholds)]
-        null = ~both
+        null = ~both | ~same_script
+        level = top - 1 - len(self.thresholds)
+        if self.numbers:
+            na, nb = left["numbers"], right["numbers"]
+            counted = present(na) & present(nb)
+            conditions.append((level, counted & (na == nb)))
+            null &= ~(counted & both)
+            level -= 1
         if self.postcode:
             pa, pb = left["postcode"], right["postcode"]
             codes = present(pa) & present(pb)
-            conditions.append((1, codes & (pa == pb)))
+            conditions.append((level, codes & (pa == pb)))
             null &= ~codes
         return assign_levels(conditions, null)
 
@@ -581,8 +625,12 @@ class AddressComparison(Comparison):
             "address": self.address,
             "postcode": self.postcode,
             "thresholds": list(self.thresholds),
+            "numbers": self.numbers,
             "name": self.name,
         }
+
+
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _acronym(tokens: Any) -> str | None:
@@ -593,12 +641,22 @@ def _acronym(tokens: Any) -> str | None:
 
 
 class CompanyNameComparison(Comparison):
-    """Company names on standardised features.
+    """Company names on standardised features, with the distinctive words kept apart.
 
-    Levels: exact normalised name; equal Latin key (hanzi vs pinyin/English); token-set
-    similarity at or above ``token_threshold``; Jaro–Winkler of the Latin keys at each of
-    ``jw_thresholds``; one name is the acronym of the other; else. Exact names and the rarest
-    shared token get term-frequency adjustments.
+    Two firms of one city and industry differ only in their trade name, so string similarity
+    of whole names ("Shanghai Xunhong Environmental Technology" vs "Shanghai Junjun
+    Environmental Technology") says little. Levels, best first: exact normalised name; equal
+    Latin key (hanzi vs pinyin/English); same distinctive words (``name_core``) and no conflict
+    of place or industry; distinctive words alike (one a prefix of the other, "zexing" /
+    "zexingdianli", or Jaro–Winkler >= ``core_threshold`` when below 1; off by default: it
+    joined initials such as "hughes c" / "hughes l" and gained nothing on generated data) and no
+    conflict; same distinctive words but another place or industry
+    (namesakes); similar names (token-set >= ``token_threshold`` or Latin-key Jaro–Winkler >=
+    the first of ``jw_thresholds``) where the distinctive words cannot be compared or one
+    holds the other (``hamline`` / ``chicago public schools hamline``); similar
+    names (Jaro–Winkler >= the last threshold) whose distinctive words differ; one name is the
+    acronym of the other; else. Exact names, Latin keys and distinctive words get
+    term-frequency adjustments (common values weigh less).
     """
 
     def __init__(
@@ -607,39 +665,51 @@ class CompanyNameComparison(Comparison):
         latin: str = "name_latin",
         tokens: str = "name_tokens",
         *,
+        core: str = "name_core",
+        generic: str = "name_generic",
+        place: str = "name_place",
         token_threshold: float = 0.9,
         jw_thresholds: Sequence[float] = (0.92, 0.85),
+        core_threshold: float = 1.0,
         name: str = "name",
     ) -> None:
         self.norm = norm
         self.latin = latin
         self.tokens = tokens
+        self.core = core
+        self.generic = generic
+        self.place = place
         self.token_threshold = float(token_threshold)
         self.jw_thresholds = tuple(float(t) for t in jw_thresholds)
+        self.core_threshold = float(core_threshold)
         self.name = name
-        self.columns = (norm, latin, tokens)
-
-    def _top(self) -> int:
-        return len(self.jw_thresholds) + 4
+        self.columns = (norm, latin, tokens, core, generic, place)
 
     @property
     def tf_levels(self) -> dict[int, str]:  # type: ignore[override]
-        top = self._top()
-        return {top: "norm", top - 1: "latin", top - 2: "rare"}
+        return {8: "norm", 7: "latin", 6: "core"}
 
     def levels(self) -> list[Level]:
-        top = self._top()
-        out = [
+        first, last = self.jw_thresholds[0], self.jw_thresholds[-1]
+        alike = "distinctive words: one a prefix of the other"
+        if self.core_threshold < 1.0:
+            alike += f" or Jaro-Winkler >= {self.core_threshold:g}"
+        return [
             Level(NULL, "null"),
-            Level(top, "exact normalised name"),
-            Level(top - 1, "equal Latin key"),
-            Level(top - 2, f"token-set similarity >= {self.token_threshold:g}"),
+            Level(8, "exact normalised name"),
+            Level(7, "equal Latin key"),
+            Level(6, "same distinctive words, same place and industry"),
+            Level(5, alike),
+            Level(4, "same distinctive words, another place or industry"),
+            Level(
+                3,
+                f"similar (token-set >= {self.token_threshold:g} or Jaro-Winkler >= {first:g}),"
+                " distinctive words unknown or one inside the other",
+            ),
+            Level(2, f"similar (Jaro-Winkler >= {last:g}), distinctive words differ"),
+            Level(1, "acronym of the other name"),
+            Level(0, "else"),
         ]
-        out += [
-            Level(top - 3 - i, f"Latin-key Jaro-Winkler >= {t:g}")
-            for i, t in enumerate(self.jw_thresholds)
-        ]
-        return [*out, Level(1, "acronym of the other name"), Level(0, "else")]
 
     def prepare(self, frame: pd.DataFrame) -> Prepared:
         norm = column_values(frame, self.norm)
@@ -647,18 +717,21 @@ class CompanyNameComparison(Comparison):
         latin = np.where(present(latin), latin, norm)
         tokens = column_values(frame, self.tokens)
         tokens = np.where(present(tokens), tokens, norm)
-        rare, rare_freq = _rarest_tokens(tokens)
-        compact = map_distinct(tokens, lambda t: str(t).replace(" ", "") or None)
+        core = column_values(frame, self.core)
+        sources = _sources(frame)
         return {
             "norm": norm,
-            "norm_freq": frequencies(norm),
+            "norm_freq": frequencies(norm, sources),
             "latin": latin,
-            "latin_freq": frequencies(latin),
+            "latin_freq": frequencies(latin, sources),
             "tokens": tokens,
-            "rare": rare,
-            "rare_freq": rare_freq,
+            "core": core,
+            "core_len": map_distinct(core, len).astype(object),
+            "core_freq": frequencies(core, sources),
+            "generic": _word_bits(column_values(frame, self.generic)),
+            "place": column_values(frame, self.place),
             "acronym": map_distinct(tokens, _acronym),
-            "compact": compact,
+            "compact": map_distinct(tokens, lambda t: str(t).replace(" ", "") or None),
         }
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
@@ -667,17 +740,51 @@ class CompanyNameComparison(Comparison):
         latin_ok = present(left["latin"]) & present(right["latin"]) & ~null
         latin_eq = latin_ok & (left["latin"] == right["latin"])
         rest = ~null & ~exact & ~latin_eq
+        core_ok = present(left["core"]) & present(right["core"]) & rest
+        core_eq = core_ok & (left["core"] == right["core"])
+        lp, rp = left["place"], right["place"]
+        gl, gr = left["generic"], right["generic"]
+        both = gl & gr
+        conflict = (present(lp) & present(rp) & (lp != rp)) | (
+            (gl != 0) & (gr != 0) & (both != gl) & (both != gr)
+        )
+        open_core = core_ok & ~core_eq
+        core_jw = similarity(
+            left["core"], right["core"], JaroWinkler.normalized_similarity, open_core, 1.0
+        )
+        shared = similarity(left["core"], right["core"], Prefix.similarity, open_core, 1.0)
+        shorter = np.zeros(len(null), dtype=np.float32)
+        if open_core.any():
+            shorter[open_core] = np.minimum(
+                left["core_len"][open_core].astype(np.float32),
+                right["core_len"][open_core].astype(np.float32),
+            )
+        prefix = open_core & (shared >= 4) & (shared >= shorter)
+        core_alike = (core_jw >= self.core_threshold) | prefix
         token = similarity(left["tokens"], right["tokens"], fuzz.token_set_ratio, rest, 100.0)
         jw = similarity(
             left["latin"], right["latin"], JaroWinkler.normalized_similarity, rest & latin_ok, 1.0
         )
+        similar = (token >= self.token_threshold) | (jw >= self.jw_thresholds[0])
+        # one name's distinctive words inside the other's ("hamline" in "chicago public
+        # schools hamline"): similar names that may well be one firm
+        contained = similarity(
+            left["core"], right["core"], fuzz.partial_ratio, open_core & similar & ~prefix, 100.0
+        )
+        known_apart = core_ok & ~prefix & (contained < 1.0)
         acronym = (present(left["acronym"]) & (left["acronym"] == right["compact"])) | (
             present(right["acronym"]) & (right["acronym"] == left["compact"])
         )
-        top = self._top()
-        conditions = [(top, exact), (top - 1, latin_eq), (top - 2, token >= self.token_threshold)]
-        conditions += [(top - 3 - i, jw >= t) for i, t in enumerate(self.jw_thresholds)]
-        conditions.append((1, acronym & ~null))
+        conditions = [
+            (8, exact),
+            (7, latin_eq),
+            (6, core_eq & ~conflict),
+            (5, core_alike & ~conflict),
+            (4, core_eq),
+            (3, similar & ~known_apart),
+            (2, similar | (jw >= self.jw_thresholds[-1])),
+            (1, acronym & ~null),
+        ]
         return assign_levels(conditions, null)
 
     def params(self) -> dict[str, Any]:
@@ -685,32 +792,27 @@ class CompanyNameComparison(Comparison):
             "norm": self.norm,
             "latin": self.latin,
             "tokens": self.tokens,
+            "core": self.core,
+            "generic": self.generic,
+            "place": self.place,
             "token_threshold": self.token_threshold,
             "jw_thresholds": list(self.jw_thresholds),
+            "core_threshold": self.core_threshold,
             "name": self.name,
         }
 
 
-def _rarest_tokens(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per record its rarest token (ties: smallest) and that token's document frequency."""
-    n = len(tokens)
-    rare = np.full(n, None, dtype=object)
-    freq = np.full(n, np.nan)
-    series = pd.Series(tokens, dtype=object).dropna()
-    if series.empty:
-        return rare, freq
-    long = series.str.split().explode().dropna()
-    long = long[long != ""]
-    if long.empty:
-        return rare, freq
-    frame = pd.DataFrame({"row": long.index.to_numpy(), "token": long.to_numpy(dtype=object)})
-    frame = frame.drop_duplicates()
-    frame["df"] = frame["token"].map(frame["token"].value_counts())
-    best = frame.sort_values(["row", "df", "token"], kind="stable").drop_duplicates("row")
-    rows = best["row"].to_numpy(dtype=np.int64)
-    rare[rows] = best["token"].to_numpy(dtype=object)
-    freq[rows] = best["df"].to_numpy(dtype=np.float64) / max(n, 1)
-    return rare, freq
+def _word_bits(values: np.ndarray) -> np.ndarray:
+    """Space-separated words per record -> a 63-bit set of word hashes (0 = no words)."""
+
+    def bits(text: Any) -> int:
+        out = 0
+        for word in str(text).split():
+            out |= 1 << (int(pd.util.hash_array(np.array([word], dtype=object))[0]) % 63)
+        return out
+
+    mapped = map_distinct(values, bits)
+    return np.array([0 if v is None else v for v in mapped], dtype=np.int64)
 
 
 def _key_matrix(keys: np.ndarray) -> np.ndarray:

@@ -276,6 +276,9 @@ class FellegiSunter(_LevelModel):
         tf_min_records: no adjustment when fitted on fewer records (their frequencies are noise).
         threshold: match probability cut-off; None chooses the one maximising the expected F1
             of the candidate pairs under the model (no labels needed).
+        m_floor: smallest m of a level (where its u is larger): EM drives the m of levels that
+            its matches never show to ~1e-8, which would make one disagreeing field cost ~-25
+            bits; a floor of 0.01 caps that at ~-6.6 bits. 0 disables it.
         random_state: seed of the random pair sample.
     """
 
@@ -289,10 +292,12 @@ class FellegiSunter(_LevelModel):
         tf_adjust: bool = True,
         tf_min_records: int = 1000,
         threshold: float | None = None,
+        m_floor: float = 0.01,
         random_state: int = 0,
     ) -> None:
         self.comparisons = list(comparisons)
         self.tf_min_records = tf_min_records
+        self.m_floor = m_floor
         self.u_sample_size = u_sample_size
         self.max_iter = max_iter
         self.tol = tol
@@ -363,6 +368,7 @@ class FellegiSunter(_LevelModel):
         self.u_ = [
             _nonmatch_share(random_levels[:, j], self.m_[j], prior) for j in range(len(n_levels))
         ]
+        self.m_ = [_floor_m(m, u, self.m_floor) for m, u in zip(self.m_, self.u_, strict=True)]
         self.weights_ = [np.log2(mj / uj) for mj, uj in zip(self.m_, self.u_, strict=True)]
         self.threshold_ = (
             self.threshold
@@ -390,14 +396,15 @@ class FellegiSunter(_LevelModel):
         out = np.zeros(levels.shape, dtype=np.float64)
         if tf is None or not self.tf_adjust or self.n_records_ < self.tf_min_records:
             return out
-        floor = 1e-9
         for j in range(levels.shape[1]):
             freq = tf[:, j]
             applies = ~np.isnan(freq) & (levels[:, j] >= 0)
             if not applies.any():
                 continue
             u = self.u_[j][np.where(applies, levels[:, j], 0)]
-            out[applies, j] = np.log2(u[applies] / np.maximum(freq[applies], floor))
+            # only common values change the weight: a value held by one entity keeps the
+            # level's weight, one held by many weighs less (never more than the level)
+            out[applies, j] = np.log2(u[applies] / np.maximum(freq[applies], u[applies]))
         return out
 
     def _m(self, j: int, level: int) -> float | None:
@@ -421,6 +428,7 @@ class FellegiSunter(_LevelModel):
                 "tf_adjust": self.tf_adjust,
                 "tf_min_records": self.tf_min_records,
                 "threshold": self.threshold,
+                "m_floor": self.m_floor,
                 "random_state": self.random_state,
             },
         }
@@ -569,6 +577,15 @@ def _nonmatch_share(column: np.ndarray, m: np.ndarray, prior: float) -> np.ndarr
     u = np.maximum(observed - prior * m, 0.0) / (1.0 - prior)
     u = np.maximum(u, 0.5 / len(valid))
     return u / u.sum()
+
+
+def _floor_m(m: np.ndarray, u: np.ndarray, floor: float) -> np.ndarray:
+    """m raised to ``min(floor, u)`` per level and renormalised (a floor never makes a weight
+    positive)."""
+    if floor <= 0:
+        return m
+    raised = np.maximum(m, np.minimum(floor, u))
+    return raised / raised.sum()
 
 
 def _frequency(column: np.ndarray, n: int, pseudo_count: float = 1.0) -> np.ndarray:

@@ -19,6 +19,7 @@ from linkage.standardize.contacts import (
     normalize_phone,
     registrable_domain,
 )
+from linkage.standardize.distinctive import address_numbers, split_name
 from linkage.standardize.identifiers import parse_identifier
 from linkage.standardize.legal_forms import legal_form_code
 from linkage.standardize.names import CompanyName, normalize_name
@@ -177,7 +178,9 @@ def build_features(records: pd.DataFrame, *, default_region: str | None = None) 
     Returns:
         A new frame, same rows and order, input columns untouched, plus ``name_norm``,
         ``name_tokens``, ``name_latin``, ``legal_form_code``, ``is_branch``, ``branch_place``,
-        ``name_place``, ``address_norm``, ``postcode_norm``, ``phone_e164``, ``email_norm``,
+        ``name_place``, ``name_core`` and ``name_generic`` (distinctive and generic words of
+        the name, see :mod:`linkage.standardize.distinctive`), ``address_norm``,
+        ``address_numbers``, ``postcode_norm``, ``phone_e164``, ``email_norm``,
         ``domain``, per identifier column ``id_<scheme>_norm``/``_valid``/``_scheme``/
         ``_problem``, and ``id_keys`` (sorted, space-joined crosswalk keys; "" when none).
         Missing values stay missing (None); blank strings count as missing.
@@ -188,6 +191,10 @@ def build_features(records: pd.DataFrame, *, default_region: str | None = None) 
     raw_forms = _Distinct(records, "legal_form").map(legal_form_code)
     new["legal_form_code"] = np.where(pd.isna(raw_forms), new["legal_form_code"], raw_forms)
     new["address_norm"] = _Distinct(records, "address").map(normalize_address)
+    codes, parts = _codes_of(new["name_tokens"], split_name)
+    new["name_core"] = _spread(codes, [p[0] if p else None for p in parts])
+    new["name_generic"] = _spread(codes, [p[1] if p else None for p in parts])
+    new["address_numbers"] = _spread(*_codes_of(new["address_norm"], address_numbers))
     new["postcode_norm"] = _Distinct(records, "postcode").map_with(
         countries, country_codes, lambda p, c: normalize_postcode(p, c)
     )

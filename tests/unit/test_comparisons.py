@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import JaroWinkler, Levenshtein, Prefix
 
 from linkage.comparisons import (
     AddressComparison,
@@ -24,6 +24,7 @@ from linkage.comparisons import (
     compare_pairs,
     comparison_from_dict,
 )
+from linkage.standardize.distinctive import split_name
 
 WORDS = ["acme", "acne", "huaxin", "hua xin", "blue", "sky", "trading", "科技", "华信", ""]
 text = st.one_of(st.none(), st.lists(st.sampled_from(WORDS), max_size=3).map(" ".join))
@@ -83,18 +84,34 @@ def test_string_levels_equal_slow_reference(pairs: list[tuple[str | None, str | 
 def slow_name(a: str | None, b: str | None, c: CompanyNameComparison) -> int:
     if not a or not b:
         return -1
-    top = c._top()
     if a == b:
-        return top
+        return 8
     la, lb = a.replace(" ", ""), b.replace(" ", "")
     if la == lb:
-        return top - 1
-    if fuzz.token_set_ratio(a, b) / 100 >= c.token_threshold:
-        return top - 2
-    sim = JaroWinkler.normalized_similarity(la, lb)
-    for i, t in enumerate(c.jw_thresholds):
-        if sim >= t:
-            return top - 3 - i
+        return 7
+    (ca, ga), (cb, gb) = split_name(a), split_name(b)
+    wa, wb = set((ga or "").split()), set((gb or "").split())
+    conflict = bool(wa) and bool(wb) and not (wa <= wb or wb <= wa)
+    if ca and cb:
+        if ca == cb and not conflict:
+            return 6
+        shared = Prefix.similarity(ca, cb)
+        alike = JaroWinkler.normalized_similarity(ca, cb) >= c.core_threshold or (
+            shared >= 4 and shared >= min(len(ca), len(cb))
+        )
+        if ca != cb and alike and not conflict:
+            return 5
+        if ca == cb:
+            return 4
+    jw = JaroWinkler.normalized_similarity(la, lb)
+    similar = fuzz.token_set_ratio(a, b) / 100 >= c.token_threshold or jw >= c.jw_thresholds[0]
+    prefix_ok = bool(ca and cb) and ca != cb and Prefix.similarity(ca, cb) >= 4
+    prefix_ok = prefix_ok and Prefix.similarity(ca, cb) >= min(len(ca), len(cb))
+    inside = bool(ca and cb) and (ca in cb or cb in ca)
+    if similar and (not (ca and cb) or prefix_ok or inside):
+        return 3
+    if similar or jw >= c.jw_thresholds[-1]:
+        return 2
     ta, tb = a.split(), b.split()
     acr_a = "".join(t[0] for t in ta) if len(ta) > 1 and all(t[0].isascii() for t in ta) else None
     acr_b = "".join(t[0] for t in tb) if len(tb) > 1 and all(t[0].isascii() for t in tb) else None
@@ -110,6 +127,7 @@ def test_company_name_levels_equal_slow_reference(
 ) -> None:
     def features(names: list[str | None]) -> pd.DataFrame:
         names = [" ".join(n.split()) if n else None for n in names]
+        parts = [split_name(n) if n else (None, None) for n in names]
         return pd.DataFrame(
             {
                 "name_norm": pd.Series(names, dtype=object),
@@ -117,6 +135,8 @@ def test_company_name_levels_equal_slow_reference(
                 "name_latin": pd.Series(
                     [n.replace(" ", "") if n else None for n in names], dtype=object
                 ),
+                "name_core": pd.Series([p[0] for p in parts], dtype=object),
+                "name_generic": pd.Series([p[1] for p in parts], dtype=object),
             }
         )
 
@@ -127,6 +147,31 @@ def test_company_name_levels_equal_slow_reference(
         for a, b in pairs
     ]
     assert list(got) == [slow_name(a, b, c) for a, b in norm]
+
+
+def test_namesakes_in_one_city_and_industry_are_told_apart() -> None:
+    names = [
+        ("shanghai xunhong environmental technology", "shanghai junjun environmental technology"),
+        ("上海 迅鸿 科技", "shanghai xunhong technology"),
+        ("shanghai xunhong technology", "shanghai xunhong trading"),
+    ]
+
+    def features(values: list[str]) -> pd.DataFrame:
+        parts = [split_name(v) for v in values]
+        return pd.DataFrame(
+            {
+                "name_norm": values,
+                "name_tokens": values,
+                "name_latin": [v.replace(" ", "") for v in values],
+                "name_core": [p[0] for p in parts],
+                "name_generic": [p[1] for p in parts],
+                "name_place": ["shanghai"] * len(values),
+            }
+        )
+
+    c = CompanyNameComparison()
+    got = c.compare(features([a for a, _ in names]), features([b for _, b in names]))
+    assert list(got) == [2, 6, 4]
 
 
 @settings(max_examples=60, deadline=None)
@@ -172,7 +217,23 @@ def test_dates_phones_addresses() -> None:
         pd.DataFrame({"a": ["1 main st", "1 main st", None, "x"], "z": ["1", "1", "2", None]}),
         pd.DataFrame({"a": ["1 main st", "main st 1", "y", "q"], "z": ["9", "9", "2", None]}),
     )
-    assert list(addr) == [4, 3, 1, 0]
+    assert list(addr) == [5, 4, 1, 0]
+    numbered = AddressComparison("a", None, numbers="n").compare(
+        pd.DataFrame(
+            {
+                "a": ["广州市迎宾大道944号2604室", "广州市迎宾大道944号", "x"],
+                "n": ["944 2604", "944", None],
+            }
+        ),
+        pd.DataFrame(
+            {
+                "a": ["room 2604 944 yingbin avenue", "12 yingbin avenue", "y"],
+                "n": ["944 2604", "12", None],
+            }
+        ),
+    )
+    # across scripts only the numbers compare; no numbers on a side -> null
+    assert list(numbered) == [1, 0, 0]
 
 
 @pytest.mark.parametrize(
