@@ -120,33 +120,53 @@ def choose_rules(
     return rules
 
 
-def _clean(values: pd.Series) -> pd.Series:
-    text = values.astype(object).where(values.notna(), None)
-    text = text.map(lambda v: None if v is None else " ".join(str(v).casefold().split()) or None)
-    return text
+def _clean_distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Factorise a column: per record a code (-1 = missing/blank) and the cleaned distinct texts.
+
+    Cleaning (case-folding, single spaces) runs once per distinct value, not per record.
+    """
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    cleaned = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
+    cleaned = cleaned.str.casefold().str.split().str.join(" ")
+    texts = cleaned.to_numpy(dtype=object)
+    blank = np.append(texts == "", True)
+    codes = np.where(blank[codes], -1, codes)
+    return codes.astype(np.int64), texts
 
 
-def _rule_keys(features: pd.DataFrame, rule: BlockingRule) -> pd.Series:
-    """Per record the rule's key (exact, sorted neighbourhood) or list of tokens."""
-    parts = [
-        _clean(features[c]) if c in features else pd.Series([None] * len(features))
-        for c in rule.columns
-    ]
+def _rule_long(features: pd.DataFrame, rule: BlockingRule) -> tuple[np.ndarray, np.ndarray]:
+    """``(idx, key)`` rows of a rule: one per record (exact, sorted neighbourhood) or per
+    distinct token (tokens), keys as strings; vectorised over distinct values."""
+    n = len(features)
+    idx = np.arange(n, dtype=np.int64)
+    if any(c not in features for c in rule.columns):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
     if rule.kind == "tokens":
-        return parts[0].map(
-            lambda v: (
-                None
-                if v is None
-                else sorted({t for t in v.split() if len(t) >= rule.min_length}) or None
-            )
+        codes, texts = _clean_distinct(features[rule.columns[0]])
+        tokens = pd.Series(texts, dtype=object).str.split().explode().dropna()
+        tokens = tokens[tokens.str.len() >= rule.min_length]
+        table = pd.DataFrame(
+            {"code": tokens.index.to_numpy(dtype=np.int64), "key": tokens.to_numpy(dtype=object)}
+        ).drop_duplicates()
+        live = codes >= 0
+        long = pd.DataFrame({"idx": idx[live], "code": codes[live]}).merge(
+            table, on="code", how="inner", sort=False
         )
-    if rule.prefix is not None:
-        parts[-1] = parts[-1].map(lambda v: None if v is None else v[: rule.prefix])
-    key = parts[0]
-    for part in parts[1:]:
-        both = key.notna() & part.notna()
-        key = (key.fillna("") + "\x1f" + part.fillna("")).where(both, None)
-    return key.map(lambda v: None if v is None or len(v) < rule.min_length else v)
+        long = long.sort_values(["idx", "key"], kind="stable")
+        return long["idx"].to_numpy(dtype=np.int64), long["key"].to_numpy(dtype=object)
+    keys: np.ndarray | None = None
+    live = np.ones(n, dtype=bool)
+    for position, column in enumerate(rule.columns):
+        codes, texts = _clean_distinct(features[column])
+        if rule.prefix is not None and position == len(rule.columns) - 1:
+            texts = pd.Series(texts, dtype=object).str.slice(0, rule.prefix).to_numpy(object)
+        part = np.append(texts, "").astype(object)[codes]
+        live &= codes >= 0
+        keys = part if keys is None else keys + "\x1f" + part
+    assert keys is not None
+    lengths = pd.Series(keys, dtype=object).str.len().to_numpy()
+    live &= lengths >= rule.min_length
+    return idx[live], keys[live]
 
 
 def candidate_pairs(
@@ -160,118 +180,110 @@ def candidate_pairs(
 
     ``features`` must be sorted by uid, so that a pair's row positions order like its uids.
     ``max_block_size`` is the cap for rules that leave theirs unset (``None`` on an
-    identifier rule means no cap).
+    identifier rule means no cap). Keys are built with vectorised string operations over
+    distinct values and joined as integer codes in DuckDB; a pair that an earlier rule found
+    is dropped by an anti-join on the pair's id (``idx_l * n + idx_r``).
     """
     report = BlockingReport()
     n = len(features)
-    table = pd.DataFrame({"idx": np.arange(n, dtype=np.int64)})
-    table["source"] = features["source"].to_numpy(dtype=object)
-    exploded: dict[str, pd.DataFrame] = {}
+    source_codes, source_names = pd.factorize(features["source"].astype(object))
+    restricted = np.isin(np.asarray(source_names, dtype=object), sorted(unique_sources))
+    # a record's "unique group": its source code where the source is unique, else its own row
+    group = np.where(restricted[source_codes], source_codes, -1 - np.arange(n)).astype(np.int64)
     largest: list[dict[str, object]] = []
-    for i, rule in enumerate(rules):
-        keys = _rule_keys(features, rule)
-        long = keys.explode().dropna() if rule.kind == "tokens" else keys.dropna()
-        frame = pd.DataFrame(
-            {"idx": long.index.to_numpy(dtype=np.int64), "key": long.to_numpy(dtype=object)}
-        )
-        cap = rule.max_block_size
-        if cap is None and rule.kind != "tokens":
-            cap = max_block_size
-        if rule.kind == "sorted_neighbourhood":
-            cap = None
-        sizes = frame.groupby("key", sort=True).size()
-        if cap is not None:
-            generic = sizes[sizes > cap]
-            if len(generic):
-                report.skipped_blocks += [
-                    {"rule": rule.name, "key": str(k), "size": int(s)}
-                    for k, s in generic.sort_values(ascending=False, kind="stable").items()
-                ]
-                frame = frame[~frame["key"].isin(generic.index)]
-                sizes = sizes[sizes <= cap]
-        if rule.kind != "sorted_neighbourhood":
-            top = sizes.sort_values(ascending=False, kind="stable").head(5)
-            largest += [{"rule": rule.name, "key": str(k), "size": int(s)} for k, s in top.items()]
-        exploded[f"e{i}"] = frame
-        # the per-record key column later rules test against (lists for token rules)
-        if rule.kind == "tokens":
-            kept = frame.groupby("idx")["key"].agg(lambda s: sorted(s))
-            column = pd.Series([None] * n, dtype=object)
-            column.iloc[kept.index.to_numpy()] = kept.to_numpy()
-            table[f"k{i}"] = column.to_numpy(dtype=object)
-        elif rule.kind == "exact":
-            column = pd.Series([None] * n, dtype=object)
-            column.iloc[frame["idx"].to_numpy()] = frame["key"].to_numpy(dtype=object)
-            table[f"k{i}"] = column.to_numpy(dtype=object)
-    report.largest_blocks = sorted(largest, key=lambda b: (-int(b["size"]), b["rule"], b["key"]))[
-        :10
-    ]
     con = duckdb.connect()
+    results: list[pd.DataFrame] = []
     try:
         con.execute("SET threads TO 2")
-        con.register("r", table)
-        con.register("u", pd.DataFrame({"source": pd.Series(sorted(unique_sources), dtype=object)}))
-        for name, frame in exploded.items():
-            con.register(name, frame)
-        results = []
-        sn_tables: list[str] = []
+        con.register("g", pd.DataFrame({"idx": np.arange(n, dtype=np.int64), "grp": group}))
+        con.execute("CREATE TABLE seen (pid BIGINT)")
         for i, rule in enumerate(rules):
-            exclude = []
-            for j, earlier in enumerate(rules[:i]):
-                if earlier.kind == "exact":
-                    exclude.append(f"coalesce(rl.k{j} = rr.k{j}, false)")
-                elif earlier.kind == "tokens":
-                    exclude.append(f"coalesce(list_has_any(rl.k{j}, rr.k{j}), false)")
-            anti = "".join(
-                f" AND NOT EXISTS (SELECT 1 FROM {t} s WHERE s.idx_l = p.idx_l "
-                f"AND s.idx_r = p.idx_r)"
-                for t in sn_tables
-            )
+            ridx, rkeys = _rule_long(features, rule)
+            key_codes, key_names = pd.factorize(pd.Series(rkeys, dtype=object), sort=True)
+            sizes = np.bincount(key_codes, minlength=len(key_names))
+            cap = rule.max_block_size
+            if cap is None and rule.kind != "tokens":
+                cap = max_block_size
             if rule.kind == "sorted_neighbourhood":
-                found = f"""
-                    WITH s AS (SELECT idx, row_number() OVER (ORDER BY key, idx) AS pos
-                               FROM e{i})
-                    SELECT DISTINCT least(a.idx, b.idx) AS idx_l, greatest(a.idx, b.idx) AS idx_r
-                    FROM s a JOIN s b ON b.pos > a.pos AND b.pos < a.pos + {int(rule.window)}
-                """
+                cap = None
+            keep = np.ones(len(ridx), dtype=bool)
+            if cap is not None:
+                generic = np.flatnonzero(sizes > cap)
+                if len(generic):
+                    order = generic[np.argsort(-sizes[generic], kind="stable")]
+                    report.skipped_blocks += [
+                        {"rule": rule.name, "key": str(key_names[k]), "size": int(sizes[k])}
+                        for k in order
+                    ]
+                    keep = sizes[key_codes] <= cap
+            if rule.kind != "sorted_neighbourhood":
+                kept_sizes = np.where(
+                    sizes <= (cap if cap is not None else sizes.max(initial=0)), sizes, 0
+                )
+                top = np.argsort(-kept_sizes, kind="stable")[:5]
+                largest += [
+                    {"rule": rule.name, "key": str(key_names[k]), "size": int(kept_sizes[k])}
+                    for k in top
+                    if kept_sizes[k] > 0
+                ]
+            frame = pd.DataFrame({"idx": ridx[keep], "key": key_codes[keep].astype(np.int64)})
+            con.register("e", frame)
+            if rule.kind == "sorted_neighbourhood":
+                # neighbours in (key, idx) order, offset by offset: plain numpy, no range join
+                order = np.lexsort((frame["idx"].to_numpy(), frame["key"].to_numpy()))
+                ranked = frame["idx"].to_numpy()[order]
+                pid_parts = []
+                for offset in range(1, max(int(rule.window), 1)):
+                    a, b = ranked[:-offset], ranked[offset:]
+                    pid_parts.append(np.minimum(a, b) * n + np.maximum(a, b))
+                pids = np.unique(np.concatenate(pid_parts)) if pid_parts else np.zeros(0, np.int64)
+                con.register(
+                    "sn", pd.DataFrame({"idx_l": pids // max(n, 1), "idx_r": pids % max(n, 1)})
+                )
+                found = "SELECT idx_l, idx_r FROM sn"
             else:
                 distinct = "DISTINCT" if rule.kind == "tokens" else ""
                 found = f"""
                     SELECT {distinct} l.idx AS idx_l, r.idx AS idx_r
-                    FROM e{i} l JOIN e{i} r ON l.key = r.key AND l.idx < r.idx
+                    FROM e l JOIN e r ON l.key = r.key AND l.idx < r.idx
                 """
-            where = " AND ".join(
-                ["NOT (rl.source = rr.source AND rl.source IN (SELECT source FROM u))"]
-                + [f"NOT {e}" for e in exclude]
+            con.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE p AS
+                SELECT f.idx_l, f.idx_r, f.idx_l * {n} + f.idx_r AS pid
+                FROM ({found}) f
+                JOIN g gl ON gl.idx = f.idx_l JOIN g gr ON gr.idx = f.idx_r
+                WHERE gl.grp <> gr.grp
+                AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.pid = f.idx_l * {n} + f.idx_r)
+                """
             )
-            query = f"""
-                SELECT p.idx_l, p.idx_r FROM ({found}) p
-                JOIN r rl ON rl.idx = p.idx_l JOIN r rr ON rr.idx = p.idx_r
-                WHERE {where} {anti}
-            """
-            pairs = con.execute(query).df()
-            if rule.kind == "sorted_neighbourhood":
-                con.register(f"sn{i}", pairs)
-                sn_tables.append(f"sn{i}")
+            con.unregister("e")
+            con.execute("INSERT INTO seen SELECT pid FROM p")
+            pairs = con.execute("SELECT idx_l, idx_r FROM p").df()
             pairs["rule"] = i
             report.pairs_per_rule[rule.name] = len(pairs)
             results.append(pairs)
     finally:
         con.close()
+    report.largest_blocks = sorted(largest, key=lambda b: (-int(b["size"]), b["rule"], b["key"]))[
+        :10
+    ]
     if results:
         allpairs = pd.concat(results, ignore_index=True)
     else:
         allpairs = pd.DataFrame({"idx_l": [], "idx_r": [], "rule": []})
-    allpairs = allpairs.sort_values(["idx_l", "idx_r"], kind="stable").reset_index(drop=True)
     left = allpairs["idx_l"].to_numpy(dtype=np.int64)
     right = allpairs["idx_r"].to_numpy(dtype=np.int64)
+    order = np.lexsort((right, left))
+    left, right = left[order], right[order]
+    rule_of = allpairs["rule"].to_numpy(dtype=np.int64)[order]
     uids = features["uid"].to_numpy(dtype=object)
     names = np.array([r.name for r in rules] or [""], dtype=object)
     out = pd.DataFrame(
         {
             "uid_l": uids[left],
             "uid_r": uids[right],
-            "rules": names[allpairs["rule"].to_numpy(dtype=np.int64)],
+            "rules": names[rule_of],
             "idx_l": left,
             "idx_r": right,
         }
