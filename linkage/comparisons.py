@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -86,6 +87,13 @@ def present(values: np.ndarray) -> np.ndarray:
     return pd.notna(pd.Series(values, dtype=object)).to_numpy() & (values != "")
 
 
+def value_codes(values: np.ndarray) -> np.ndarray:
+    """int32 codes of an object array (equal values, equal codes; -1 = missing or blank), so
+    per-pair equality and presence tests are integer operations."""
+    codes, _ = pd.factorize(pd.Series(values, dtype=object).replace("", None), use_na_sentinel=True)
+    return codes.astype(np.int32)
+
+
 def frequencies(values: np.ndarray, sources: np.ndarray | None = None) -> np.ndarray:
     """Per record, the chance that a record of *another* entity holds its value (nan if missing).
 
@@ -122,6 +130,34 @@ def similarity(
         out[mask] = (
             process.cpdist(a[mask], b[mask], scorer=scorer, workers=-1, dtype=np.float32) / scale
         )
+    return out
+
+
+def similarity_distinct(
+    a: np.ndarray, b: np.ndarray, scorer: Callable[..., float], mask: np.ndarray, scale: float
+) -> np.ndarray:
+    """Like :func:`similarity`, but the scorer runs once per distinct (a, b) value pair.
+
+    Candidate pairs repeat name pairs (a firm's records meet the same namesakes), so an
+    expensive scorer (token-set ratio) pays off the factorisation.
+    """
+    out = np.zeros(len(a), dtype=np.float32)
+    if not mask.any():
+        return out
+    codes, uniques = pd.factorize(np.concatenate([a[mask], b[mask]]))
+    half = int(mask.sum())
+    width = np.int64(len(uniques) + 1)
+    keys = codes[:half].astype(np.int64) * width + codes[half:]
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    values = np.asarray(uniques, dtype=object)
+    scores = process.cpdist(
+        values[distinct // width],
+        values[distinct % width],
+        scorer=scorer,
+        workers=-1,
+        dtype=np.float32,
+    )
+    out[mask] = scores[inverse] / scale
     return out
 
 
@@ -180,7 +216,12 @@ class Comparison:
 
     def compare(self, left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray:
         """Levels of row-aligned left and right frames (e.g. the two sides of pairs)."""
-        return self.compute(self.prepare(left), self.prepare(right))
+        # prepared together, so value codes and frequencies are shared by both sides
+        both = pd.concat([left, right], ignore_index=True)
+        prepared = self.prepare(both)
+        n = len(left)
+        index_l, index_r = np.arange(n), np.arange(n, n + len(right))
+        return self.compute(gather(prepared, index_l), gather(prepared, index_r))
 
     def label_of(self, value: int) -> str:
         """The label of a level value."""
@@ -198,7 +239,10 @@ class Comparison:
         """Per pair, the frequency of the shared value for TF-adjusted levels (nan otherwise)."""
         out = np.full(len(levels), np.nan)
         for value, key in self.tf_levels.items():
-            same = (levels == value) & (left[key] == right[key])
+            if key + "_code" in left:
+                same = (levels == value) & (left[key + "_code"] == right[key + "_code"])
+            else:
+                same = (levels == value) & (left[key] == right[key])
             out[same] = left[key + "_freq"][same]
         return out
 
@@ -384,6 +428,16 @@ def _date_days(digits: Any) -> float:
     return np.nan if pd.isna(stamp) else float(stamp.value // 86_400_000_000_000)
 
 
+def _days_of(digits: np.ndarray) -> np.ndarray:
+    """Days since 1970 of ``YYYYMMDD`` strings (nan otherwise), parsed once per distinct value."""
+    codes, uniques = pd.factorize(pd.Series(digits, dtype=object), use_na_sentinel=True)
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    eight = text.str.len() == 8
+    stamps = pd.to_datetime(text.where(eight, None), format="%Y%m%d", errors="coerce")
+    days = (stamps - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=np.float64)
+    return np.append(days, np.nan)[codes]
+
+
 class DateComparison(_SingleColumn):
     """Dates (ISO or ``YYYYMMDD``): exact, one typo, within ``max_days``, else."""
 
@@ -411,8 +465,7 @@ class DateComparison(_SingleColumn):
     def prepare(self, frame: pd.DataFrame) -> Prepared:
         raw = column_values(frame, self.column, clean=False)
         digits = map_distinct(raw, _date_digits)
-        days = map_distinct(digits, _date_days)
-        out = {"value": digits, "days": np.asarray(days, dtype=np.float64)}
+        out = {"value": digits, "days": _days_of(digits)}
         if self.tf_adjust:
             out["value_freq"] = frequencies(digits, _sources(frame))
         return out
@@ -721,6 +774,10 @@ class CompanyNameComparison(Comparison):
         sources = _sources(frame)
         return {
             "norm": norm,
+            "norm_code": value_codes(norm),
+            "latin_code": value_codes(latin),
+            "core_code": value_codes(core),
+            "place_code": value_codes(column_values(frame, self.place)),
             "norm_freq": frequencies(norm, sources),
             "latin": latin,
             "latin_freq": frequencies(latin, sources),
@@ -729,23 +786,25 @@ class CompanyNameComparison(Comparison):
             "core_len": map_distinct(core, len).astype(object),
             "core_freq": frequencies(core, sources),
             "generic": _word_bits(column_values(frame, self.generic)),
-            "place": column_values(frame, self.place),
             "acronym": map_distinct(tokens, _acronym),
             "compact": map_distinct(tokens, lambda t: str(t).replace(" ", "") or None),
         }
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
-        null = ~(present(left["norm"]) & present(right["norm"]))
-        exact = ~null & (left["norm"] == right["norm"])
-        latin_ok = present(left["latin"]) & present(right["latin"]) & ~null
-        latin_eq = latin_ok & (left["latin"] == right["latin"])
+        ln, rn = left["norm_code"], right["norm_code"]
+        null = (ln < 0) | (rn < 0)
+        exact = ~null & (ln == rn)
+        la, ra = left["latin_code"], right["latin_code"]
+        latin_ok = (la >= 0) & (ra >= 0) & ~null
+        latin_eq = latin_ok & (la == ra)
         rest = ~null & ~exact & ~latin_eq
-        core_ok = present(left["core"]) & present(right["core"]) & rest
-        core_eq = core_ok & (left["core"] == right["core"])
-        lp, rp = left["place"], right["place"]
+        lc, rc = left["core_code"], right["core_code"]
+        core_ok = (lc >= 0) & (rc >= 0) & rest
+        core_eq = core_ok & (lc == rc)
+        lp, rp = left["place_code"], right["place_code"]
         gl, gr = left["generic"], right["generic"]
         both = gl & gr
-        conflict = (present(lp) & present(rp) & (lp != rp)) | (
+        conflict = ((lp >= 0) & (rp >= 0) & (lp != rp)) | (
             (gl != 0) & (gr != 0) & (both != gl) & (both != gr)
         )
         open_core = core_ok & ~core_eq
@@ -761,7 +820,9 @@ class CompanyNameComparison(Comparison):
             )
         prefix = open_core & (shared >= 4) & (shared >= shorter)
         core_alike = (core_jw >= self.core_threshold) | prefix
-        token = similarity(left["tokens"], right["tokens"], fuzz.token_set_ratio, rest, 100.0)
+        token = similarity_distinct(
+            left["tokens"], right["tokens"], fuzz.token_set_ratio, rest, 100.0
+        )
         jw = similarity(
             left["latin"], right["latin"], JaroWinkler.normalized_similarity, rest & latin_ok, 1.0
         )
@@ -772,9 +833,7 @@ class CompanyNameComparison(Comparison):
             left["core"], right["core"], fuzz.partial_ratio, open_core & similar & ~prefix, 100.0
         )
         known_apart = core_ok & ~prefix & (contained < 1.0)
-        acronym = (present(left["acronym"]) & (left["acronym"] == right["compact"])) | (
-            present(right["acronym"]) & (right["acronym"] == left["compact"])
-        )
+        acronym = _acronym_match(left, right, rest & ~similar)
         conditions = [
             (8, exact),
             (7, latin_eq),
@@ -800,6 +859,16 @@ class CompanyNameComparison(Comparison):
             "core_threshold": self.core_threshold,
             "name": self.name,
         }
+
+
+def _acronym_match(left: Prepared, right: Prepared, mask: np.ndarray) -> np.ndarray:
+    """Where ``mask``: is one name the acronym of the other?"""
+    out = np.zeros(len(mask), dtype=bool)
+    if mask.any():
+        la, ra = left["acronym"][mask], right["acronym"][mask]
+        lc, rc = left["compact"][mask], right["compact"][mask]
+        out[mask] = (present(la) & (la == rc)) | (present(ra) & (ra == lc))
+    return out
 
 
 def _word_bits(values: np.ndarray) -> np.ndarray:
@@ -934,9 +1003,24 @@ def comparison_from_dict(data: Mapping[str, Any]) -> Comparison:
 # --------------------------------------------------------------------------- the stage
 
 
+_PREPARED: list[Any] = []  # one slot: (weakref to features, shape, comparison reprs, prepared)
+
+
 def prepare_all(comparisons: Sequence[Comparison], features: pd.DataFrame) -> list[Prepared]:
-    """Prepared per-record arrays for every comparison."""
-    return [c.prepare(features) for c in comparisons]
+    """Prepared per-record arrays for every comparison.
+
+    The result for the last features frame is kept (one slot, weakly referenced), so the
+    compare stage and the model fit (and explain) prepare each comparison once per run. A
+    frame changed in place after a call must not be passed again (the pipeline never does).
+    """
+    names = tuple(repr(c) for c in comparisons)
+    if _PREPARED:
+        ref, shape, cached_names, cached = _PREPARED[0]
+        if ref() is features and shape == features.shape and cached_names == names:
+            return list(cached)
+    prepared = [c.prepare(features) for c in comparisons]
+    _PREPARED[:] = [(weakref.ref(features), features.shape, names, prepared)]
+    return list(prepared)
 
 
 def compare_indexed(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from pypinyin import lazy_pinyin
@@ -141,6 +141,11 @@ def _place_words() -> frozenset[str]:
     return frozenset(words)
 
 
+@lru_cache(maxsize=1 << 16)
+def _romanise(token: str) -> str:
+    return "".join(lazy_pinyin(token)).lower()
+
+
 def split_name(tokens: str) -> tuple[str | None, str | None]:
     """``(core, generic)`` of a space-separated ``name_tokens`` value.
 
@@ -158,7 +163,7 @@ def split_name(tokens: str) -> tuple[str | None, str | None]:
             if token in industries:
                 kinds.update(industries[token].lower().split())
                 continue
-            core.append("".join(lazy_pinyin(token)).lower())
+            core.append(_romanise(token))
         elif token in _place_words():
             continue
         elif token in generic:
