@@ -31,6 +31,7 @@ back to a full run and says why (``manifest["incremental"]["fallback"]``; the CL
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -56,6 +57,21 @@ def cache_dir(store_path: str | Path) -> Path:
     """The folder beside a store file that holds what the next incremental run reuses."""
     path = Path(store_path)
     return path.with_name(path.name + ".cache")
+
+
+def code_fingerprint() -> str:
+    """sha256 over the code and data that standardised columns and comparison levels come
+    from (``linkage/standardize/``, ``comparisons.py``): a cache made by other code is not used,
+    even when the version number did not change."""
+    package = Path(__file__).resolve().parent
+    files = sorted((package / "standardize").rglob("*"))
+    files.append(package / "comparisons.py")
+    digest = hashlib.sha256()
+    for path in files:
+        if path.is_file() and path.suffix in (".py", ".csv", ".json", ".txt"):
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def record_hashes(records: pd.DataFrame) -> np.ndarray:
@@ -118,6 +134,8 @@ def load_cache(store_path: str | Path, run_id: int) -> tuple[Cache | None, str]:
             f"the incremental cache was made by linkage {meta.get('linkage_version')}, "
             f"this is {__version__}"
         )
+    if meta.get("code") != code_fingerprint():
+        return None, "linkage's standardisation or comparison code changed since the previous run"
     cache = Cache(
         meta,
         pd.read_parquet(folder / "records.parquet"),
@@ -155,6 +173,7 @@ def save_cache(
         "format": CACHE_FORMAT,
         "run_id": run_id,
         "linkage_version": __version__,
+        "code": code_fingerprint(),
         "record_columns": [str(c) for c in records.columns],
         "standardised_columns": [str(c) for c in standard_columns],
         "level_columns": level_columns,
@@ -320,6 +339,7 @@ __all__ = [
     "Cache",
     "IncrementalPlan",
     "cache_dir",
+    "code_fingerprint",
     "load_cache",
     "matching_settings",
     "plan_for",

@@ -154,14 +154,21 @@ def test_cli_incremental_without_a_previous_run_falls_back_to_a_full_run(
     assert manifest["incremental"]["mode"] == "incremental"
 
 
-def test_a_stale_cache_is_not_used(versions: dict[str, Path]):
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("run_id", 0, "belongs to run 0"),
+        ("code", "other", "comparison code changed"),
+        ("record_columns", ["uid"], "record columns differ"),
+    ],
+)
+def test_a_stale_cache_is_not_used(versions: dict[str, Path], key: str, value: object, reason: str):
     root = versions["root"]
-    store = copy_store(versions["store"], root / "stale")
-    # a run without the cache's knowledge (e.g. by another tool) makes the cache stale
+    store = copy_store(versions["store"], root / f"stale-{key}")
     meta_path = cache_dir(store) / "meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta["run_id"] = 0
+    meta[key] = value
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     result = Linker(versions["new"], store=store, incremental=True).run()
     assert result.manifest["incremental"]["mode"] == "full"
-    assert "belongs to run 0" in result.manifest["incremental"]["fallback"]
+    assert reason in result.manifest["incremental"]["fallback"]
