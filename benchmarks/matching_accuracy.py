@@ -68,6 +68,7 @@ def chicago() -> tuple[dict, dict[str, pd.DataFrame], pd.DataFrame]:
             {
                 "name": "chicago",
                 "id": "Id",
+                "country": "US",  # what the loader declares: one country's records
                 "fields": {
                     "name": "Site name",
                     "address": "Address",

@@ -64,7 +64,7 @@ def choose_comparisons(
     elif _present(features, "postcode_norm"):
         out.append(LevenshteinAtThresholds("postcode_norm", (1,), name="postcode"))
     if _present(features, "phone_e164"):
-        out.append(PhoneComparison())
+        out.append(PhoneComparison(tf_adjust=True))
     if _present(features, "email_norm") or _present(features, "domain"):
         out.append(EmailComparison())
     for column, field_type in (("representative", "person_name"), ("city", "text")):
