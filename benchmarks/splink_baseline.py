@@ -23,9 +23,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from matching_accuracy import chicago  # noqa: E402
+from matching_accuracy import chicago
 
-from linkage.evaluation import evaluate_memberships  # noqa: E402
+from linkage.evaluation import evaluate_memberships
 
 
 def _clean(series: pd.Series) -> pd.Series:
