@@ -24,7 +24,7 @@ _ABBREVIATIONS = {
 }  # fmt: skip
 _FLOOR = re.compile(r"\b(\d+)\s*/\s*f\b|\bf\s*(\d+)\b|\b(\d+)(?:st|nd|rd|th)\s+floor\b")
 _GLUED_STRASSE = re.compile(r"(\w)(?:str|straße|strasse)\b")
-_NON_WORD = re.compile(r"[^\w/]+")
+_NON_WORD = re.compile(r"[^\w/]+|_+")
 _CN_ADDRESS = re.compile(
     r"^(?P<province>.+?(?:省|自治区|特别行政区))?"
     r"(?P<city>.+?市)?"
@@ -66,7 +66,7 @@ def normalize_address(value: str, *, country: str | None = None) -> str | None:
     if has_cjk(folded):
         return re.sub(r"\s+", "", to_simplified(folded)) or None
     text = _NON_WORD.sub(" ", _GLUED_STRASSE.sub(r"\1 strasse", folded))
-    tokens = _FLOOR.sub(_floor, text).replace("/", " ").replace("_", " ").split()
+    tokens = _FLOOR.sub(_floor, text).replace("/", " ").split()
     words = [_ABBREVIATIONS.get(t, t) for t in tokens]
     return " ".join(w for w in words if w) or None
 

@@ -140,6 +140,8 @@ def _parse_latin(text: str, country: str | None) -> CompanyName:
         else:
             kept.extend(inner_tokens)
     tokens = _tokens(" ".join([_BRACKET.sub(" ", folded), *kept]))
+    if place is not None:  # a bracketed place leads, as it would when written in front
+        tokens = [place, *tokens]
     code = None
     while True:  # strip until stable, so the result normalises to itself
         tokens, branch, where = _split_branch(tokens)
@@ -152,9 +154,7 @@ def _parse_latin(text: str, country: str | None) -> CompanyName:
             break
     expand = latin_terms()[0]
     tokens = [expand.get(t, t) for t in tokens if t not in _STOPWORDS] or tokens
-    if place is not None and tokens:
-        tokens = [place, *tokens]
-    else:
+    if place is None:
         place = _leading_place(tokens)
     if not tokens:
         return _fallback(text)
