@@ -13,7 +13,7 @@ import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -63,6 +63,12 @@ FORMAT_BY_SUFFIX: dict[str, SourceFormat] = {
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_\-]+$")
 SCHEME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+RESERVED_COLUMNS = frozenset(
+    {"uid", "source", "record_id", "entity_id", "domain", "is_branch", "branch_place"}
+)
+"""Column names of the records and features tables that no custom field may take."""
+RESERVED_SCHEME_SUFFIXES = ("_norm", "_valid", "_scheme", "_problem")
+"""Suffixes of the standardised identifier columns (``id_<scheme>_norm`` …)."""
 
 
 class _Strict(BaseModel):
@@ -83,7 +89,10 @@ class SourceConfig(_Strict):
     unique: bool = Field(default=False, description="True when the source has no duplicates.")
     format: SourceFormat | None = Field(default=None, description="Default: from the suffix.")
     encoding: str = Field(default="utf-8", description="CSV text encoding (BOM is accepted).")
-    delimiter: str = Field(default=",", description="CSV field separator, one character.")
+    delimiter: str | None = Field(
+        default=None,
+        description="CSV field separator, one character; default tab for .tsv, else ','.",
+    )
     fields: dict[str, str] = Field(default_factory=dict, description="field = source column")
     identifiers: dict[str, str] = Field(default_factory=dict, description="scheme = column")
     formats: dict[str, str] = Field(default_factory=dict, description="field = strftime format")
@@ -91,6 +100,12 @@ class SourceConfig(_Strict):
         default=None,
         description="ISO 3166 alpha-2 country of records that name none (phones, postcodes).",
     )
+
+    def resolved_delimiter(self) -> str:
+        """The declared delimiter, else a tab for ``.tsv`` files and a comma otherwise."""
+        if self.delimiter is not None:
+            return self.delimiter
+        return "\t" if self.path is not None and self.path.suffix.lower() == ".tsv" else ","
 
     def resolved_format(self) -> SourceFormat:
         """The declared format, or the one the file suffix implies (CSV when unknown)."""
@@ -303,7 +318,7 @@ def _structural_problems(data: dict[str, Any]) -> list[ConfigProblem]:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if p not in ("function-after", "function-before"))
+            loc = _data_path(err["loc"], data, keep_last=err["type"] == "missing")
             message = err["msg"]
             if err["type"] == "extra_forbidden":
                 message = _unknown_key_message(loc, data)
@@ -312,17 +327,38 @@ def _structural_problems(data: dict[str, Any]) -> list[ConfigProblem]:
     return []
 
 
-def _unknown_key_message(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
-    """'unknown key', plus the closest key the enclosing model accepts."""
-    model: type[BaseModel] | None = Config
-    skip_next = False
-    for part in loc[:-1]:
-        if skip_next or model is None:
-            skip_next = False
+def _data_path(loc: tuple[int | str, ...], data: Any, *, keep_last: bool) -> tuple[int | str, ...]:
+    """The error location without the tags pydantic adds (union members, validator kinds).
+
+    A part is kept when it names a key or index present in the data; a missing key is kept
+    only as the last part of a 'missing' error.
+    """
+    kept: list[int | str] = []
+    current = data
+    for i, part in enumerate(loc):
+        in_table = isinstance(current, dict) and part in current
+        in_array = isinstance(current, list) and isinstance(part, int) and part < len(current)
+        if in_table or in_array:
+            current = current[part]
+        elif not (keep_last and i == len(loc) - 1):
             continue
-        annotation = model.model_fields[str(part)].annotation
-        skip_next = get_origin(annotation) in (list, dict)
-        model = _model_in(annotation)
+        kept.append(part)
+    return tuple(kept)
+
+
+def _unknown_key_message(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
+    """'unknown key', plus the closest key the enclosing model accepts.
+
+    Walks the error location through the models; parts that are not fields (list indices,
+    table keys, the union member names pydantic inserts) leave the current model as it is.
+    """
+    model: type[BaseModel] | None = Config
+    for part in loc[:-1]:
+        if model is None:
+            break
+        field = model.model_fields.get(str(part))
+        if field is not None:
+            model = _model_in(field.annotation)
     choices = list(model.model_fields) if model is not None else []
     return "unknown key" + _suggest(str(loc[-1]), choices)
 
@@ -342,8 +378,9 @@ def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     custom = _table(data, "fields")
     for custom_name in custom:
-        if custom_name in CANONICAL_FIELDS:
-            problems.append(ConfigProblem(f"fields.{custom_name}", "is a canonical field already"))
+        reason = _reserved_field_reason(str(custom_name))
+        if reason:
+            problems.append(ConfigProblem(f"fields.{custom_name}", reason))
     known_fields = list(CANONICAL_FIELDS) + list(custom)
     sources = data.get("sources")
     sources = sources if isinstance(sources, list) else []
@@ -382,6 +419,13 @@ def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
                         f"{where}.identifiers.{scheme}", "scheme names are lower snake_case"
                     )
                 )
+            elif scheme == "keys" or str(scheme).endswith(RESERVED_SCHEME_SUFFIXES):
+                problems.append(
+                    ConfigProblem(
+                        f"{where}.identifiers.{scheme}",
+                        "reserved: its column would clash with a standardised identifier column",
+                    )
+                )
         formats = _table(src, "formats")
         for key in formats:
             if key not in fields:
@@ -400,6 +444,23 @@ def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
         if isinstance(encoding, str) and not _known_encoding(encoding):
             problems.append(ConfigProblem(f"{where}.encoding", f"unknown encoding {encoding!r}"))
     return problems
+
+
+def _reserved_field_reason(name: str) -> str | None:
+    """Why a custom field name cannot be used, or None when it can.
+
+    Custom fields become record columns, so they must not collide with the key columns, the
+    identifier columns, or the columns standardisation derives from canonical fields.
+    """
+    if name in CANONICAL_FIELDS:
+        return "is a canonical field already"
+    if not SCHEME_PATTERN.fullmatch(name):
+        return "field names are lower snake_case (letters, digits, '_')"
+    if name in RESERVED_COLUMNS or name.startswith("id_"):
+        return "reserved: the records table uses this column name"
+    if any(name.startswith(f"{field}_") for field in CANONICAL_FIELDS) or name.endswith("_date"):
+        return "reserved: standardisation derives columns with this name pattern"
+    return None
 
 
 def _table(data: dict[str, Any], key: str) -> dict[str, Any]:

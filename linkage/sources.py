@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from linkage.config import Config, SourceConfig
-from linkage.errors import InputError, InputProblem
+from linkage.errors import ConfigError, ConfigProblem, InputError, InputProblem
 
 KEY_COLUMNS = ("uid", "source", "record_id")
 
@@ -64,7 +64,16 @@ def read_sources(
     frames = frames or {}
     tables: list[SourceTable] = []
     problems: list[InputProblem] = []
-    for source in config.sources:
+    for index, source in enumerate(config.sources):
+        if source.name not in frames and source.path is None:
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        f"sources[{index}].path",
+                        "required (or pass the source as a DataFrame: Linker(frames={name: df}))",
+                    )
+                ]
+            )
         try:
             if source.name in frames:
                 tables.append(read_dataframe(frames[source.name], source))
@@ -137,7 +146,9 @@ def _parse_csv(data: bytes, label: str, source: SourceConfig) -> pd.DataFrame:
                 )
             ]
         ) from None
-    header = next(csv.reader(io.StringIO(text), delimiter=source.delimiter), [])
+    if not text.strip():
+        raise InputError([InputProblem(label, "file is empty")])
+    header = next(csv.reader(io.StringIO(text), delimiter=source.resolved_delimiter()), [])
     problems = [
         InputProblem(label, f"header has duplicate column {name!r}", row=1, column=name)
         for name in sorted({c for c in header if header.count(c) > 1})
@@ -160,7 +171,9 @@ def _parse_csv(data: bytes, label: str, source: SourceConfig) -> pd.DataFrame:
         io.BytesIO(text.encode("utf-8")),
         read_options=pacsv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
         parse_options=pacsv.ParseOptions(
-            delimiter=source.delimiter, newlines_in_values=True, invalid_row_handler=on_bad_row
+            delimiter=source.resolved_delimiter(),
+            newlines_in_values=True,
+            invalid_row_handler=on_bad_row,
         ),
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.string() for name in header},
@@ -255,10 +268,10 @@ def _map_columns(
     ]
     if missing:
         raise InputError(missing)
-    ids = raw[source.id]
+    ids = raw[source.id].str.strip().replace("", None)  # ids compare as trimmed text
     problems = [
         InputProblem(label, "record id is empty", row=int(row_numbers[i]), column=source.id)
-        for i in ids.index[ids.isna() | (ids.fillna("").str.strip() == "")]
+        for i in ids.index[ids.isna()]
     ]
     duplicated = ids.notna() & ids.duplicated(keep=False)
     for record_id, group in ids[duplicated].groupby(ids[duplicated], sort=True):
@@ -275,9 +288,9 @@ def _map_columns(
         raise InputError(problems)
     records = pd.DataFrame(
         {
-            "uid": source.name + ":" + ids.str.strip(),
+            "uid": source.name + ":" + ids,
             "source": source.name,
-            "record_id": ids.str.strip(),
+            "record_id": ids,
         }
     )
     for field, column in source.fields.items():

@@ -94,3 +94,31 @@ def test_digest_changes_with_the_config() -> None:
     b = Config.from_dict({"sources": [{"name": "a", "path": "a.csv", "id": "key"}]})
     assert a.digest() != b.digest()
     assert a.digest() == Config.from_dict(a.model_dump(mode="json")).digest()
+
+
+def test_unknown_keys_inside_list_and_union_tables_are_reported_with_clean_paths() -> None:
+    base = {"sources": [{"name": "a", "path": "a.csv", "id": "id"}]}
+    found = problems_of(
+        base | {"blocking": {"rules": [{"name": "x", "columns": ["c"], "windw": 3}]}}
+    )
+    assert "blocking.rules[0].windw: unknown key; did you mean 'window'?" in found
+    found = problems_of(base | {"survivorship": {"fields": {"name": {"rle": "longest"}}}})
+    assert "survivorship.fields.name.rle: unknown key; did you mean 'rule'?" in found
+
+
+def test_reserved_custom_field_and_scheme_names_are_refused() -> None:
+    found = problems_of(
+        {
+            "sources": [{"name": "a", "path": "a.csv", "id": "id", "identifiers": {"keys": "k"}}],
+            "fields": {n: {"type": "text"} for n in ("uid", "source", "id_x", "name_core", "Ceo")},
+        }
+    )
+    paths = {p.split(":")[0] for p in found}
+    assert paths == {
+        "fields.uid",
+        "fields.source",
+        "fields.id_x",
+        "fields.name_core",
+        "fields.Ceo",
+        "sources[0].identifiers.keys",
+    }

@@ -140,3 +140,26 @@ def test_source_country_fills_only_records_without_one(tmp_path: Path) -> None:
     assert read_file(path, config.sources[0]).records["country"].tolist() == ["US", "US"]
     with pytest.raises(ConfigError, match=r"sources\[0\].country"):
         source(country="usa")
+
+
+def test_ids_differing_only_by_spaces_are_duplicates(tmp_path: Path) -> None:
+    path = tmp_path / "reg.csv"
+    path.write_text("id,name\nA,Acme\n A ,Acme Ltd\n", encoding="utf-8")
+    [message] = problems(path)
+    assert "'A' is not unique (rows 2, 3)" in message
+
+
+def test_bom_only_file_is_empty_and_tsv_defaults_to_tabs(tmp_path: Path) -> None:
+    bom = tmp_path / "reg.csv"
+    bom.write_bytes("\ufeff\n".encode())
+    assert "file is empty" in problems(bom)[0]
+    tsv = tmp_path / "reg.tsv"
+    tsv.write_text("id\tname\n1\tAcme, Ltd\n", encoding="utf-8")
+    config = source(path="reg.tsv")
+    assert read_file(tsv, config.sources[0]).records["name"].tolist() == ["Acme, Ltd"]
+
+
+def test_a_file_source_without_path_is_a_config_error() -> None:
+    config = Config.from_dict({"sources": [{"name": "mem", "id": "id"}]})
+    with pytest.raises(ConfigError, match=r"sources\[0\].path: required"):
+        read_sources(config)
