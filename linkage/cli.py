@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from linkage._version import __version__
-from linkage.errors import InputError, InputProblem, LinkageError, UsageError
+from linkage.errors import LinkageError, UsageError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -24,6 +25,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LinkageError as exc:
         print(f"linkage: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader went away (`linkage evaluate … | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        return EXIT_OK
     except KeyboardInterrupt:
         print("linkage: interrupted", file=sys.stderr)
         return EXIT_INTERNAL
@@ -220,14 +224,10 @@ def _generate(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from linkage.evaluation import evaluate_memberships, truth_form
+    from linkage.evaluation import evaluate_memberships, read_truth
     from linkage.sources import read_table
 
-    truth = read_table(args.truth)
-    try:
-        truth_form(truth)
-    except ValueError as exc:
-        raise InputError([InputProblem(str(args.truth), str(exc))]) from None
+    truth = read_truth(args.truth)
     predicted = read_table(args.pred, ("source", "record_id", "entity_id"))
     report = evaluate_memberships(truth, predicted)
     if args.format == "json":

@@ -19,6 +19,9 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from linkage.errors import InputError, InputProblem
+from linkage.sources import read_table
+
 CLUSTER_COLUMNS = ("source", "record_id", "entity_id")
 PAIR_COLUMNS = ("source_l", "record_id_l", "source_r", "record_id_r")
 TruthForm = Literal["clusters", "pairs"]
@@ -175,9 +178,16 @@ def truth_form(truth: pd.DataFrame) -> TruthForm:
 
 
 def read_truth(path: str | Path) -> pd.DataFrame:
-    """Read a truth CSV (either form, detected from its header) with every value as text."""
-    truth = pd.read_csv(path, dtype=str, keep_default_na=False)
-    truth_form(truth)
+    """Read a truth CSV (either form, detected from its header) with every value as text.
+
+    Raises:
+        InputError: the file is missing, empty, or has neither form's columns.
+    """
+    truth = read_table(path)
+    try:
+        truth_form(truth)
+    except ValueError as exc:
+        raise InputError([InputProblem(str(path), str(exc))]) from None
     return truth
 
 

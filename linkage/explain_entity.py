@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from linkage.errors import UsageError
 
@@ -116,19 +117,23 @@ def explain_entity(run_dir: str | Path, entity_id: str) -> EntityExplanation:
         if len(row):
             profile = {str(k): v for k, v in row.iloc[0].to_dict().items()}
     features_path = run_dir / "features.parquet"
-    if features_path.exists():
+    if features_path.exists() and "name" in pq.read_schema(features_path).names:
         names = pd.read_parquet(features_path, columns=["uid", "name"])
         members = members.merge(names, on="uid", how="left")
     merges = pd.read_parquet(run_dir / "merges.parquet")
     inside = (merges["entity_l"] == entity_id) | (merges["entity_r"] == entity_id)
-    merges = _with_evidence(merges[inside], run_dir / "pairs.parquet")
+    pairs_path = run_dir / "pairs.parquet"
+    pairs = None
+    if pairs_path.exists():
+        uids = members["uid"].tolist()
+        touching = [[("uid_l", "in", uids)], [("uid_r", "in", uids)]]
+        pairs = pd.read_parquet(pairs_path, filters=touching)
+    merges = _with_evidence(merges[inside], pairs)
     joins = merges[merges["accepted"]].sort_values("step")
     judged = None
-    pairs_path = run_dir / "pairs.parquet"
-    if pairs_path.exists():
-        pairs = pd.read_parquet(pairs_path, columns=["uid_l", "uid_r", "decided_by", "is_match"])
-        mine = pairs["uid_l"].isin(members["uid"]) | pairs["uid_r"].isin(members["uid"])
-        judged = pairs[mine & (pairs["decided_by"] == "judgement")].reset_index(drop=True)
+    if pairs is not None:
+        judged = pairs[pairs["decided_by"] == "judgement"]
+        judged = judged[["uid_l", "uid_r", "decided_by", "is_match"]].reset_index(drop=True)
     refusals = merges[~merges["accepted"]].sort_values("step")
     return EntityExplanation(
         entity_id,
@@ -140,11 +145,10 @@ def explain_entity(run_dir: str | Path, entity_id: str) -> EntityExplanation:
     )
 
 
-def _with_evidence(merges: pd.DataFrame, pairs_path: Path) -> pd.DataFrame:
+def _with_evidence(merges: pd.DataFrame, pairs: pd.DataFrame | None) -> pd.DataFrame:
     """Add the scored pair's probability and partial weights to scored edges."""
-    if merges.empty or not pairs_path.exists():
+    if merges.empty or pairs is None:
         return merges
-    pairs = pd.read_parquet(pairs_path)
     keys = merges[["uid_l", "uid_r"]]
     pairs = pairs.merge(keys, on=["uid_l", "uid_r"])
     weights = [c for c in pairs.columns if str(c).endswith("_weight") and c != "match_weight"]

@@ -20,6 +20,7 @@ from linkage.blocking import candidate_pairs
 from linkage.clustering import Clustering, apply_judgements, cluster
 from linkage.comparisons import compare_pairs
 from linkage.config import Config, load_config
+from linkage.errors import UsageError
 from linkage.outputs import build_manifest, write_outputs
 from linkage.profiles import build_profiles
 from linkage.scoring import FellegiSunter, SupervisedModel, load_model, model_from_dict, score_pairs
@@ -85,7 +86,7 @@ class Linker:
             model = model_from_dict(model)
         self.model = model
         if incremental and self.store_path is None:
-            raise ValueError("an incremental run needs a store")
+            raise UsageError("an incremental run needs a store (--store PATH)")
         self.incremental = incremental
 
     def run(self, out_dir: str | Path | None = None) -> RunResult:

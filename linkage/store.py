@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.clustering import entity_id_for
+from linkage.errors import UsageError
 
 VERDICTS = ("same", "different", "unsure")
 
@@ -256,9 +257,9 @@ class Store:
     ) -> None:
         """Record a reviewer's verdict on a record pair (latest wins; nothing is deleted)."""
         if verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+            raise UsageError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
         if uid_a == uid_b:
-            raise ValueError(f"a judgement needs two different records, got {uid_a!r} twice")
+            raise UsageError(f"a judgement needs two different records, got {uid_a!r} twice")
         a, b = sorted((str(uid_a), str(uid_b)))
         by = by or _os_user()
         at = at or datetime.now(UTC).replace(tzinfo=None)
