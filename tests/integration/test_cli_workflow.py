@@ -58,3 +58,27 @@ def test_demo_links_the_bundled_registries(
     truth = pd.read_csv(tmp_path / "data" / "truth.csv", dtype=str)
     assert len(members) == len(truth) and members["uid"].is_unique
     assert len(set(members["source"])) >= 3
+
+
+def test_a_run_without_names_links_and_explains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.csv").write_text(
+        "id,tel,addr\n1,+44 20 7946 0958,1 High St\n2,+44 20 7946 0958,1 High Street\n"
+        "3,+1 212 555 0100,5 Main\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[[sources]]\nname = "a"\npath = "a.csv"\nid = "id"\n'
+        '[sources.fields]\nphone = "tel"\naddress = "addr"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert main(["run", str(config), "--out", str(out), "--quiet"]) == 0
+    members = pd.read_csv(out / "memberships.csv", dtype=str)
+    assert len(members) == 3
+    capsys.readouterr()
+    entity = members.loc[members["uid"] == "a:1", "entity_id"].item()
+    assert main(["explain", "--run", str(out), "--entity", entity]) == 0
+    assert "a:1" in capsys.readouterr().out
