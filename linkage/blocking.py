@@ -92,7 +92,12 @@ def choose_rules(
         BlockingRule("identifier", ("id_keys",), "tokens"),
         BlockingRule("name_exact", ("name_norm",), max_block_size=cap),
         BlockingRule("latin_exact", ("name_latin",), max_block_size=cap),
-        BlockingRule("core_exact", ("name_core",), min_length=3, max_block_size=cap),
+        # distinctive words and industry, then distinctive words alone in small blocks (a
+        # trade name held by many firms is generic, and at 1M records its blocks explode)
+        BlockingRule(
+            "core_generic", ("name_core", "name_generic"), min_length=3, max_block_size=cap
+        ),
+        BlockingRule("core_exact", ("name_core",), min_length=3, max_block_size=min(cap, 50)),
         BlockingRule("phone", ("phone_e164",), max_block_size=cap),
         BlockingRule("domain", ("domain",), max_block_size=cap),
         BlockingRule("address_numbers", ("address_numbers",), min_length=5, max_block_size=cap),
