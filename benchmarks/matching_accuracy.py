@@ -34,13 +34,17 @@ def febrl4() -> tuple[dict, dict[str, pd.DataFrame], pd.DataFrame]:
         "given_name": "person_name",
         "surname": "person_name",
         "street_number": "number",
-        "address_2": "address",
+        "second_line": "address",  # "address_2" is reserved (derived-column pattern)
         "suburb": "text",
         "state": "category",
         "date_of_birth": "date",
         "soc_sec_id": "identifier",
     }
-    fields = {k: k for k in custom} | {"postcode": "postcode", "address": "address_1"}
+    fields = {k: k for k in custom} | {
+        "postcode": "postcode",
+        "address": "address_1",
+        "second_line": "address_2",
+    }
     config = {
         "sources": [{"name": s, "id": "rid", "unique": True, "fields": fields} for s in ("A", "B")],
         "fields": {k: {"type": v} for k, v in custom.items()},

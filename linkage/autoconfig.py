@@ -60,7 +60,7 @@ def choose_comparisons(
         out.append(IdentifierComparison())
     if _present(features, "address_norm"):
         postcode = "postcode_norm" if _present(features, "postcode_norm") else None
-        out.append(AddressComparison(postcode=postcode))
+        out.append(AddressComparison(postcode=postcode, number_conflict=True))
     elif _present(features, "postcode_norm"):
         out.append(LevenshteinAtThresholds("postcode_norm", (1,), name="postcode"))
     if _present(features, "phone_e164"):

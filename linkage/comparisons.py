@@ -121,20 +121,52 @@ def _sources(frame: pd.DataFrame) -> np.ndarray | None:
     return frame["source"].to_numpy(dtype=object) if "source" in frame else None
 
 
+def _cutoff(threshold: float | None, scale: float) -> float | None:
+    """A ``score_cutoff`` (in the scorer's units) just below ``threshold`` (in ours): scores
+    under it come back 0, which changes no ``>= threshold`` test, and the kernels stop early."""
+    if threshold is None:
+        return None
+    return max(threshold * scale - 1e-4 * scale, 0.0)
+
+
 def similarity(
-    a: np.ndarray, b: np.ndarray, scorer: Callable[..., float], mask: np.ndarray, scale: float
+    a: np.ndarray,
+    b: np.ndarray,
+    scorer: Callable[..., float],
+    mask: np.ndarray,
+    scale: float,
+    *,
+    cutoff: float | None = None,
 ) -> np.ndarray:
-    """``scorer`` over the masked pairs with ``cpdist`` (others 0), divided by ``scale``."""
+    """``scorer`` over the masked pairs with ``cpdist`` (others 0), divided by ``scale``.
+
+    With ``cutoff`` (in our units), scores below about ``cutoff`` may come back as 0: only use
+    the result for ``>= t`` tests with ``t >= cutoff``.
+    """
     out = np.zeros(len(a), dtype=np.float32)
     if mask.any():
         out[mask] = (
-            process.cpdist(a[mask], b[mask], scorer=scorer, workers=-1, dtype=np.float32) / scale
+            process.cpdist(
+                a[mask],
+                b[mask],
+                scorer=scorer,
+                workers=-1,
+                dtype=np.float32,
+                score_cutoff=_cutoff(cutoff, scale),
+            )
+            / scale
         )
     return out
 
 
 def similarity_distinct(
-    a: np.ndarray, b: np.ndarray, scorer: Callable[..., float], mask: np.ndarray, scale: float
+    a: np.ndarray,
+    b: np.ndarray,
+    scorer: Callable[..., float],
+    mask: np.ndarray,
+    scale: float,
+    *,
+    cutoff: float | None = None,
 ) -> np.ndarray:
     """Like :func:`similarity`, but the scorer runs once per distinct (a, b) value pair.
 
@@ -156,6 +188,7 @@ def similarity_distinct(
         scorer=scorer,
         workers=-1,
         dtype=np.float32,
+        score_cutoff=_cutoff(cutoff, scale),
     )
     out[mask] = scores[inverse] / scale
     return out
@@ -176,7 +209,9 @@ def assign_levels(conditions: list[tuple[int, np.ndarray]], null: np.ndarray) ->
 
 def gather(prepared: Prepared, index: np.ndarray) -> Prepared:
     """The prepared arrays of the records at ``index`` (row positions)."""
-    return {key: values[index] for key, values in prepared.items()}
+    return {
+        key: values[index] for key, values in prepared.items() if not key.startswith("__")
+    }
 
 
 # --------------------------------------------------------------------------- base class
@@ -360,7 +395,14 @@ class JaroWinklerAtThresholds(_SingleColumn):
         a, b = left["value"], right["value"]
         null = ~(present(a) & present(b))
         exact = (a == b) & ~null
-        sim = similarity(a, b, JaroWinkler.normalized_similarity, ~null & ~exact, 1.0)
+        sim = similarity(
+            a,
+            b,
+            JaroWinkler.normalized_similarity,
+            ~null & ~exact,
+            1.0,
+            cutoff=min(self.thresholds, default=None),
+        )
         top = len(self.thresholds) + 1
         conditions = [(top, exact)]
         conditions += [(top - 1 - i, sim >= t) for i, t in enumerate(self.thresholds)]
@@ -594,6 +636,11 @@ class AddressComparison(Comparison):
     house, building and room numbers only (``numbers`` column). Null when neither the address
     nor the postcode can be compared. An exact address shared by many firms (a registered
     agent's) weighs less through its term frequency.
+
+    With ``number_conflict`` (the automatic configuration turns it on), two addresses whose
+    numbers share none ("5745 west division street" / "5654 west division street": two sites
+    of one street) get their own level, "house numbers differ", instead of a similarity or
+    same-postcode level: a similar street says little when the house numbers disagree.
     """
 
     def __init__(
@@ -604,10 +651,12 @@ class AddressComparison(Comparison):
         *,
         numbers: str | None = "address_numbers",
         name: str = "address",
+        number_conflict: bool = False,
     ) -> None:
         self.address = address
         self.postcode = postcode
         self.numbers = numbers
+        self.number_conflict = bool(number_conflict) and numbers is not None
         self.thresholds = tuple(float(t) for t in thresholds)
         self.name = name
         self.columns = (
@@ -619,7 +668,13 @@ class AddressComparison(Comparison):
         return {self._top(): "address"}
 
     def _top(self) -> int:
-        return len(self.thresholds) + 1 + (1 if self.postcode else 0) + (1 if self.numbers else 0)
+        return (
+            len(self.thresholds)
+            + 1
+            + (1 if self.postcode else 0)
+            + (1 if self.numbers else 0)
+            + (1 if self.number_conflict else 0)
+        )
 
     def levels(self) -> list[Level]:
         top = self._top()
@@ -634,6 +689,8 @@ class AddressComparison(Comparison):
             level -= 1
         if self.postcode:
             out.append(Level(level, "same postcode"))
+        if self.number_conflict:
+            out.append(Level(1, "house numbers differ"))
         return [*out, Level(0, "else")]
 
     def prepare(self, frame: pd.DataFrame) -> Prepared:
@@ -647,6 +704,8 @@ class AddressComparison(Comparison):
             out["postcode"] = column_values(frame, self.postcode, clean=True)
         if self.numbers:
             out["numbers"] = column_values(frame, self.numbers)
+        if self.number_conflict:
+            out["number_bits"] = _word_bits(out["numbers"])
         return out
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
@@ -654,9 +713,21 @@ class AddressComparison(Comparison):
         both = present(a) & present(b)
         same_script = left["cjk"] == right["cjk"]
         exact = both & (a == b)
-        sim = similarity(a, b, fuzz.token_sort_ratio, both & ~exact & same_script, 100.0)
+        sim = similarity(
+            a,
+            b,
+            fuzz.token_sort_ratio,
+            both & ~exact & same_script,
+            100.0,
+            cutoff=min(self.thresholds, default=None),
+        )
         top = self._top()
         conditions = [(top, exact)]
+        if self.number_conflict:
+            # numbers on both sides, none shared (word-hash bits: a collision only hides one)
+            differ = both & (left["number_bits"] != 0) & (right["number_bits"] != 0)
+            differ &= (left["number_bits"] & right["number_bits"]) == 0
+            conditions.append((1, differ & ~exact))
         conditions += [(top - 1 - i, both & (sim >= t)) for i, t in enumerate(self.thresholds)]
         null = ~both | ~same_script
         level = top - 1 - len(self.thresholds)
@@ -680,6 +751,7 @@ class AddressComparison(Comparison):
             "thresholds": list(self.thresholds),
             "numbers": self.numbers,
             "name": self.name,
+            **({"number_conflict": True} if self.number_conflict else {}),
         }
 
 
@@ -808,9 +880,6 @@ class CompanyNameComparison(Comparison):
             (gl != 0) & (gr != 0) & (both != gl) & (both != gr)
         )
         open_core = core_ok & ~core_eq
-        core_jw = similarity(
-            left["core"], right["core"], JaroWinkler.normalized_similarity, open_core, 1.0
-        )
         shared = similarity(left["core"], right["core"], Prefix.similarity, open_core, 1.0)
         shorter = np.zeros(len(null), dtype=np.float32)
         if open_core.any():
@@ -819,18 +888,45 @@ class CompanyNameComparison(Comparison):
                 right["core_len"][open_core].astype(np.float32),
             )
         prefix = open_core & (shared >= 4) & (shared >= shorter)
-        core_alike = (core_jw >= self.core_threshold) | prefix
+        core_alike = prefix
+        if self.core_threshold < 1.0:  # at 1, only equal words (core_eq) would reach it
+            core_jw = similarity(
+                left["core"],
+                right["core"],
+                JaroWinkler.normalized_similarity,
+                open_core,
+                1.0,
+                cutoff=self.core_threshold,
+            )
+            core_alike = core_alike | (core_jw >= self.core_threshold)
+        # levels 4-6 do not depend on the name similarities below: skip their pairs
+        rest = rest & ~core_eq & ~(core_alike & ~conflict)
         token = similarity_distinct(
-            left["tokens"], right["tokens"], fuzz.token_set_ratio, rest, 100.0
+            left["tokens"],
+            right["tokens"],
+            fuzz.token_set_ratio,
+            rest,
+            100.0,
+            cutoff=self.token_threshold,
         )
         jw = similarity(
-            left["latin"], right["latin"], JaroWinkler.normalized_similarity, rest & latin_ok, 1.0
+            left["latin"],
+            right["latin"],
+            JaroWinkler.normalized_similarity,
+            rest & latin_ok,
+            1.0,
+            cutoff=min(self.jw_thresholds),
         )
         similar = (token >= self.token_threshold) | (jw >= self.jw_thresholds[0])
         # one name's distinctive words inside the other's ("hamline" in "chicago public
         # schools hamline"): similar names that may well be one firm
         contained = similarity(
-            left["core"], right["core"], fuzz.partial_ratio, open_core & similar & ~prefix, 100.0
+            left["core"],
+            right["core"],
+            fuzz.partial_ratio,
+            open_core & similar & ~prefix,
+            100.0,
+            cutoff=1.0,
         )
         known_apart = core_ok & ~prefix & (contained < 1.0)
         acronym = _acronym_match(left, right, rest & ~similar)
@@ -1023,6 +1119,84 @@ def prepare_all(comparisons: Sequence[Comparison], features: pd.DataFrame) -> li
     return list(prepared)
 
 
+def _factor(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """int64 codes of a 1-D array (missing values share one code) and how many there are."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(uniques), codes)
+        return codes, len(uniques) + 1
+    return codes, max(len(uniques), 1)
+
+
+def _record_codes(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Per record, a code of everything :meth:`Comparison.compute` reads (all prepared arrays
+    but the ``_freq`` ones): records with equal codes get equal levels against any record.
+    Also one record per code (its first). Cached in the prepared dict."""
+    cached = prepared.get("__record_codes")
+    if cached is not None:
+        return cached, prepared["__representatives"]
+    columns: list[np.ndarray] = []
+    n = 0
+    for key, values in prepared.items():
+        if key.startswith("__") or key.endswith("_freq"):
+            continue
+        n = len(values)
+        if values.ndim == 2:
+            columns += [values[:, i] for i in range(values.shape[1])]
+        else:
+            columns.append(values)
+    codes = np.zeros(n, dtype=np.int64)
+    width = 1
+    for column in columns:
+        part, size = _factor(column)
+        codes, width = _factor(codes * size + part)
+    _, first = np.unique(codes, return_index=True)
+    prepared["__record_codes"] = codes
+    prepared["__representatives"] = first.astype(np.int64)
+    return codes, prepared["__representatives"]
+
+
+def _value_codes_of(prepared: Prepared, key: str) -> np.ndarray:
+    """Integer codes of a prepared key (``<key>_code`` when the comparison made them)."""
+    if key + "_code" in prepared:
+        return prepared[key + "_code"]
+    cached = prepared.get("__code_" + key)
+    if cached is None:
+        cached = _factor(prepared[key])[0]
+        prepared["__code_" + key] = cached
+    return cached
+
+
+def _levels_distinct(
+    comparison: Comparison, prepared: Prepared, il: np.ndarray, ir: np.ndarray
+) -> np.ndarray:
+    """``comparison.compute`` run once per distinct pair of record codes, spread to the pairs."""
+    codes, representatives = _record_codes(prepared)
+    width = np.int64(len(representatives))
+    keys = codes[il] * width + codes[ir]
+    inverse, distinct = pd.factorize(keys)
+    left = gather(prepared, representatives[distinct // width])
+    right = gather(prepared, representatives[distinct % width])
+    return comparison.compute(left, right)[inverse]
+
+
+def _term_frequencies(
+    comparison: Comparison, prepared: Prepared, il: np.ndarray, ir: np.ndarray, lv: np.ndarray
+) -> np.ndarray:
+    """:meth:`Comparison.term_frequencies` on integer codes, gathering only the TF arrays."""
+    out = np.full(len(lv), np.nan)
+    for value, key in comparison.tf_levels.items():
+        at = np.flatnonzero(lv == value)
+        if not len(at):
+            continue
+        codes = _value_codes_of(prepared, key)
+        li, ri = il[at], ir[at]
+        same = at[codes[li] == codes[ri]]
+        out[same] = prepared[key + "_freq"][il[same]]
+    return out
+
+
 def compare_indexed(
     comparisons: Sequence[Comparison],
     prepared: Sequence[Prepared],
@@ -1031,7 +1205,11 @@ def compare_indexed(
     *,
     chunk_size: int = 1_000_000,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Levels (n, k) int8 and shared-value term frequencies (n, k) for index pairs."""
+    """Levels (n, k) int8 and shared-value term frequencies (n, k) for index pairs.
+
+    Levels are computed once per distinct pair of records' prepared values (candidate pairs
+    repeat them: a firm's records meet the same namesakes, phones and cities), then spread.
+    """
     n, k = len(idx_l), len(comparisons)
     levels = np.empty((n, k), dtype=np.int8)
     tf = np.full((n, k), np.nan)
@@ -1039,11 +1217,10 @@ def compare_indexed(
         stop = min(start + chunk_size, n)
         il, ir = idx_l[start:stop], idx_r[start:stop]
         for j, (comparison, prep) in enumerate(zip(comparisons, prepared, strict=True)):
-            left, right = gather(prep, il), gather(prep, ir)
-            lv = comparison.compute(left, right)
+            lv = _levels_distinct(comparison, prep, il, ir)
             levels[start:stop, j] = lv
             if comparison.tf_levels:
-                tf[start:stop, j] = comparison.term_frequencies(left, right, lv)
+                tf[start:stop, j] = _term_frequencies(comparison, prep, il, ir, lv)
     return levels, tf
 
 

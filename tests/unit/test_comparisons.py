@@ -268,3 +268,27 @@ def test_compare_pairs_and_recordlinkage_adapter() -> None:
     compare.add(JaroWinklerAtThresholds("v", (0.8,)).as_recordlinkage())
     vectors = compare.compute(index, features)
     assert vectors["v"].tolist() == [2, 1, -1]
+
+
+def test_address_house_numbers_differ_level() -> None:
+    comparison = AddressComparison("a", "z", numbers="n", number_conflict=True)
+    assert comparison_from_dict(comparison.to_dict()) == comparison
+    assert comparison.label_of(1) == "house numbers differ"
+    levels = comparison.compare(
+        pd.DataFrame(
+            {
+                "a": ["5745 west division street", "1001 west roosevelt road 606", "9 a st"],
+                "z": ["60651", "60607", "1"],
+                "n": ["5745", "606 1001", "9"],
+            }
+        ),
+        pd.DataFrame(
+            {
+                "a": ["5654 west division street", "1001 west roosevelt road", "9 a st"],
+                "z": ["60651", "60607", "1"],
+                "n": ["5654", "1001", "9"],
+            }
+        ),
+    )
+    # similar street and same postcode, but no number shared -> "house numbers differ"
+    assert list(levels) == [1, comparison._top() - 1, comparison._top()]
