@@ -11,11 +11,9 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
-
-import opencc
-from pypinyin import lazy_pinyin
+from typing import Any
 
 from linkage.standardize import legal_forms
 from linkage.standardize.text import fold, latin_key
@@ -26,7 +24,9 @@ _BRANCH = re.compile(
     r"(?:驻华|驻中国)?(分公司|分店|办事处|代表处|分行|支行|分厂|营业部|分部|分所|分社|分院)$"
 )
 _BRACKETS = re.compile(r"\(([^()]*)\)")
-_SPACE_NEAR_CJK = re.compile(r"\s*([\u3000-\u9fff\uf900-\ufaff\U00020000-\U0003ffff()])\s*")
+_CJK_OR_PAREN = r"[\u3000-\u9fff\uf900-\ufaff\U00020000-\U0003ffff()]"
+# spaces next to a CJK character or a parenthesis (removed without rewriting the character)
+_SPACE_NEAR_CJK = re.compile(rf"\s+(?={_CJK_OR_PAREN})|(?<={_CJK_OR_PAREN})\s+")
 _DROP = re.compile(r"[^\w()\s]+")
 _MIN_TRADE = 2
 
@@ -51,7 +51,9 @@ class ChineseName:
 
 
 @cache
-def _converter() -> opencc.OpenCC:
+def _converter() -> Any:
+    import opencc  # imported on first use: loading it costs every CLI call
+
     return opencc.OpenCC("t2s")
 
 
@@ -117,8 +119,11 @@ def canonical_place(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 17)
 def romanise(text: str) -> str:
     """Pinyin without tones or spaces; non-Chinese characters pass through lower-cased."""
+    from pypinyin import lazy_pinyin  # its phrase dictionary takes ~0.2 s to import
+
     return "".join(lazy_pinyin(text)).lower()
 
 
@@ -207,7 +212,7 @@ def parse_chinese(text: str) -> ChineseName:
     """Split a Chinese (or Japanese kanji) company name into its registered parts."""
     folded = to_simplified(fold(text))
     folded = _DROP.sub(" ", folded.replace("[", "(").replace("]", ")"))
-    folded = _SPACE_NEAR_CJK.sub(r"\1", " ".join(folded.split()))
+    folded = _SPACE_NEAR_CJK.sub("", " ".join(folded.split()))
     folded = _balance(folded.strip())
     core, code, is_branch, branch_place = _strip_forms(folded)
     place, core = _bracket_place(core)

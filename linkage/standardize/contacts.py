@@ -9,7 +9,6 @@ import re
 import unicodedata
 from functools import cache, lru_cache
 
-import phonenumbers
 import tldextract
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -91,6 +90,8 @@ def normalize_phone(value: str, *, region: str | None = None) -> str | None:
         value: Raw number, with or without country code.
         region: ISO alpha-2 region for numbers written without a country code.
     """
+    import phonenumbers  # imported on first use: its metadata is slow to load
+
     try:
         number = phonenumbers.parse(unicodedata.normalize("NFKC", value), region)
     except phonenumbers.NumberParseException:

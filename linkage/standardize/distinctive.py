@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import csv
 import re
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
-
-from pypinyin import lazy_pinyin
 
 from linkage.standardize import chinese
 
@@ -141,9 +139,8 @@ def _place_words() -> frozenset[str]:
     return frozenset(words)
 
 
-@lru_cache(maxsize=1 << 16)
 def _romanise(token: str) -> str:
-    return "".join(lazy_pinyin(token)).lower()
+    return chinese.romanise(token)
 
 
 def split_name(tokens: str) -> tuple[str | None, str | None]:

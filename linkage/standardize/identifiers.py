@@ -130,8 +130,23 @@ def _parse_cn_org(value: str) -> Identifier:
     return _result("cn_org", value, _org_problems(value), [f"cn_org:{value}"])
 
 
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_INDEX = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_FORMAT = re.compile(r"[0-9]{8}[0-9A-HJ-NP-RTUWXY]{10}")
+
+
+def _uscc_valid(value: str) -> bool:
+    """Fast check of a compact USCC, the same test as ``stdnum.cn.uscc.validate``."""
+    if not _USCC_FORMAT.fullmatch(value):
+        return False
+    total = sum(_USCC_INDEX[c] * w for c, w in zip(value, _USCC_WEIGHTS, strict=False))
+    return value[-1] == _USCC_ALPHABET[(31 - total) % 31]
+
+
 def _parse_uscc(value: str) -> Identifier:
-    problems = _stdnum_problems(std_uscc.validate, value, "USCC", 18)
+    # valid values skip stdnum (same test); the others take it for its error messages
+    problems = [] if _uscc_valid(value) else _stdnum_problems(std_uscc.validate, value, "USCC", 18)
     org = value[8:17]
     details = {"organisation_code": org}
     if len(value) == 18:
@@ -179,10 +194,19 @@ def _stdnum_problems(
     return []
 
 
+_ALNUM = re.compile(r"[0-9A-Z]+")
+_BASE36 = str.maketrans({c: str(int(c, 36)) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+
+
+def _lei_valid(value: str) -> bool:
+    """Fast ISO 7064 mod 97-10 check, the same test as ``stdnum.lei.validate``."""
+    return _ALNUM.fullmatch(value) is not None and int(value.translate(_BASE36)) % 97 == 1
+
+
 def _parse_lei(value: str) -> Identifier:
-    return _result(
-        "lei", value, _stdnum_problems(std_lei.validate, value, "LEI", 20), [f"lei:{value}"]
-    )
+    # valid values skip stdnum (same test); the others take it for its error messages
+    problems = [] if _lei_valid(value) else _stdnum_problems(std_lei.validate, value, "LEI", 20)
+    return _result("lei", value, problems, [f"lei:{value}"])
 
 
 def _parse_vat(value: str) -> Identifier:
