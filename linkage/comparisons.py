@@ -699,6 +699,8 @@ class AddressComparison(Comparison):
             "address": address,
             "address_freq": frequencies(address, _sources(frame)),
             "cjk": map_distinct(address, lambda a: bool(_CJK_CHAR.search(a))).astype(bool),
+            # words sorted once per address: token-sort similarity is then a plain ratio
+            "address_sorted": map_distinct(address, lambda a: " ".join(sorted(a.split()))),
         }
         if self.postcode:
             out["postcode"] = column_values(frame, self.postcode, clean=True)
@@ -714,9 +716,9 @@ class AddressComparison(Comparison):
         same_script = left["cjk"] == right["cjk"]
         exact = both & (a == b)
         sim = similarity(
-            a,
-            b,
-            fuzz.token_sort_ratio,
+            left["address_sorted"],
+            right["address_sorted"],
+            fuzz.ratio,
             both & ~exact & same_script,
             100.0,
             cutoff=min(self.thresholds, default=None),
@@ -858,8 +860,7 @@ class CompanyNameComparison(Comparison):
             "core_len": map_distinct(core, len).astype(object),
             "core_freq": frequencies(core, sources),
             "generic": _word_bits(column_values(frame, self.generic)),
-            "acronym": map_distinct(tokens, _acronym),
-            "compact": map_distinct(tokens, lambda t: str(t).replace(" ", "") or None),
+            **_acronym_codes(tokens),
         }
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
@@ -957,14 +958,22 @@ class CompanyNameComparison(Comparison):
         }
 
 
+def _acronym_codes(tokens: np.ndarray) -> Prepared:
+    """Per record, codes of its name's acronym and of its name without spaces, in one code
+    space (-1 = none), so "one name is the acronym of the other" is an integer test."""
+    acronym = map_distinct(tokens, _acronym)
+    compact = map_distinct(tokens, lambda t: str(t).replace(" ", "") or None)
+    both = np.concatenate([acronym, compact])
+    codes, _ = pd.factorize(pd.Series(both, dtype=object).replace("", None), use_na_sentinel=True)
+    codes = codes.astype(np.int32)
+    return {"acronym_code": codes[: len(tokens)], "compact_code": codes[len(tokens) :]}
+
+
 def _acronym_match(left: Prepared, right: Prepared, mask: np.ndarray) -> np.ndarray:
     """Where ``mask``: is one name the acronym of the other?"""
-    out = np.zeros(len(mask), dtype=bool)
-    if mask.any():
-        la, ra = left["acronym"][mask], right["acronym"][mask]
-        lc, rc = left["compact"][mask], right["compact"][mask]
-        out[mask] = (present(la) & (la == rc)) | (present(ra) & (ra == lc))
-    return out
+    la, ra = left["acronym_code"], right["acronym_code"]
+    lc, rc = left["compact_code"], right["compact_code"]
+    return mask & (((la >= 0) & (la == rc)) | ((ra >= 0) & (ra == lc)))
 
 
 def _word_bits(values: np.ndarray) -> np.ndarray:
@@ -1176,8 +1185,9 @@ def _levels_distinct(
     width = np.int64(len(representatives))
     keys = codes[il] * width + codes[ir]
     inverse, distinct = pd.factorize(keys)
-    left = gather(prepared, representatives[distinct // width])
-    right = gather(prepared, representatives[distinct % width])
+    needed = {k: v for k, v in prepared.items() if not k.endswith("_freq")}
+    left = gather(needed, representatives[distinct // width])
+    right = gather(needed, representatives[distinct % width])
     return comparison.compute(left, right)[inverse]
 
 
@@ -1240,17 +1250,25 @@ def compare_pairs(
         chunk_size: pairs per chunk (bounds the memory of intermediate arrays).
     """
     prepared = prepare_all(comparisons, features)
-    levels, tf = compare_indexed(
-        comparisons,
-        prepared,
-        pairs["idx_l"].to_numpy(dtype=np.int64),
-        pairs["idx_r"].to_numpy(dtype=np.int64),
-        chunk_size=chunk_size,
-    )
-    out = pairs.copy()
+    idx_l = pairs["idx_l"].to_numpy(dtype=np.int64)
+    idx_r = pairs["idx_r"].to_numpy(dtype=np.int64)
+    n = len(pairs)
+    levels = [np.empty(n, dtype=np.int8) for _ in comparisons]
+    tf = [np.full(n, np.nan) if c.tf_levels else None for c in comparisons]
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        il, ir = idx_l[start:stop], idx_r[start:stop]
+        for j, (comparison, prep) in enumerate(zip(comparisons, prepared, strict=True)):
+            lv = _levels_distinct(comparison, prep, il, ir)
+            levels[j][start:stop] = lv
+            column = tf[j]
+            if column is not None:
+                column[start:stop] = _term_frequencies(comparison, prep, il, ir, lv)
+    data: dict[str, Any] = {c: pairs[c] for c in pairs}
     for j, comparison in enumerate(comparisons):
-        out[f"{comparison.name}_level"] = levels[:, j]
+        data[f"{comparison.name}_level"] = pd.Series(levels[j], index=pairs.index)
     for j, comparison in enumerate(comparisons):
-        if comparison.tf_levels:
-            out[f"{comparison.name}_tf"] = tf[:, j]
-    return out
+        column = tf[j]
+        if column is not None:
+            data[f"{comparison.name}_tf"] = pd.Series(column, index=pairs.index)
+    return pd.DataFrame(data, index=pairs.index, copy=False)

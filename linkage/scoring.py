@@ -205,26 +205,51 @@ class _LevelModel:
         self._check_fitted()
         out = np.zeros(levels.shape, dtype=np.float64)
         for j, table in enumerate(self.weights_):
-            lv = levels[:, j]
-            valid = lv >= 0
-            out[:, j] = np.where(valid, table[np.where(valid, lv, 0)], 0.0)
+            # null (-1) reads the 0 put in front of the level weights
+            out[:, j] = np.concatenate([[0.0], table])[levels[:, j].astype(np.intp) + 1]
         adjust = self._tf_adjustment(levels, tf)
         return out + adjust
 
     def _tf_adjustment(self, levels: np.ndarray, tf: np.ndarray | None) -> np.ndarray:
         return np.zeros(levels.shape, dtype=np.float64)
 
-    def score_frame(self, compared: pd.DataFrame) -> pd.DataFrame:
-        """Compared pairs plus ``<name>_weight``, ``match_weight`` and ``probability``."""
-        levels = level_matrix(compared, self.comparisons)
-        weights = self.partial_weights(levels, tf_matrix(compared, self.comparisons))
-        total = self.prior_weight_ + weights.sum(axis=1)
-        out = compared.drop(columns=[c for c in compared if c.endswith("_tf")])
+    def score_frame(self, compared: pd.DataFrame, *, chunk_size: int = 1_000_000) -> pd.DataFrame:
+        """Compared pairs plus ``<name>_weight``, ``match_weight`` and ``probability``.
+
+        Scored in chunks of ``chunk_size`` pairs, so only the output columns are held whole
+        (no (pairs x comparisons) float matrices).
+        """
+        self._check_fitted()
+        n, k = len(compared), len(self.comparisons)
+        level_columns = [compared[f"{c.name}_level"].to_numpy() for c in self.comparisons]
+        tf_columns = [
+            compared[f"{c.name}_tf"].to_numpy() if f"{c.name}_tf" in compared else None
+            for c in self.comparisons
+        ]
+        weight_columns = [np.empty(n, dtype=np.float64) for _ in range(k)]
+        match_weight = np.empty(n, dtype=np.float64)
+        probability = np.empty(n, dtype=np.float64)
+        for start in range(0, n, chunk_size):
+            part = slice(start, min(start + chunk_size, n))
+            size = part.stop - part.start
+            levels = np.empty((size, k), dtype=np.int8)
+            tf = np.full((size, k), np.nan)
+            for j in range(k):
+                levels[:, j] = level_columns[j][part]
+                if tf_columns[j] is not None:
+                    tf[:, j] = tf_columns[j][part]
+            weights = self.partial_weights(levels, tf)
+            total = self.prior_weight_ + weights.sum(axis=1)
+            for j in range(k):
+                weight_columns[j][part] = np.round(weights[:, j], 6)
+            match_weight[part] = np.round(total, 6)
+            probability[part] = np.round(probability_from_weight(total), 6)
+        data = {c: compared[c] for c in compared if not c.endswith("_tf")}
         for j, c in enumerate(self.comparisons):
-            out[f"{c.name}_weight"] = np.round(weights[:, j], 6)
-        out["match_weight"] = np.round(total, 6)
-        out["probability"] = np.round(probability_from_weight(total), 6)
-        return out
+            data[f"{c.name}_weight"] = pd.Series(weight_columns[j], index=compared.index)
+        data["match_weight"] = pd.Series(match_weight, index=compared.index)
+        data["probability"] = pd.Series(probability, index=compared.index)
+        return pd.DataFrame(data, index=compared.index, copy=False)
 
     def level_table(self) -> pd.DataFrame:
         """One row per comparison level: label, m, u (where known) and weight."""
