@@ -131,23 +131,36 @@ def _clean_distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     Cleaning (case-folding, single spaces) runs once per distinct value, not per record.
     """
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    cleaned = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
-    cleaned = cleaned.str.casefold().str.split().str.join(" ")
-    texts = cleaned.to_numpy(dtype=object)
+    texts = np.array(
+        [" ".join(str(u).casefold().split()) for u in np.asarray(uniques, dtype=object)] or [""],
+        dtype=object,
+    )[: len(uniques)]
     blank = np.append(texts == "", True)
     codes = np.where(blank[codes], -1, codes)
     return codes.astype(np.int64), texts
 
 
-def _rule_long(features: pd.DataFrame, rule: BlockingRule) -> tuple[np.ndarray, np.ndarray]:
+def _rule_long(
+    features: pd.DataFrame,
+    rule: BlockingRule,
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """``(idx, key)`` rows of a rule: one per record (exact, sorted neighbourhood) or per
-    distinct token (tokens), keys as strings; vectorised over distinct values."""
+    distinct token (tokens), keys as strings; vectorised over distinct values. ``cache``
+    keeps each column's cleaned values across the rules of one run."""
+    cache = {} if cache is None else cache
+
+    def clean(column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in cache:
+            cache[column] = _clean_distinct(features[column])
+        return cache[column]
+
     n = len(features)
     idx = np.arange(n, dtype=np.int64)
     if any(c not in features for c in rule.columns):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
     if rule.kind == "tokens":
-        codes, texts = _clean_distinct(features[rule.columns[0]])
+        codes, texts = clean(rule.columns[0])
         tokens = pd.Series(texts, dtype=object).str.split().explode().dropna()
         tokens = tokens[tokens.str.len() >= rule.min_length]
         table = pd.DataFrame(
@@ -157,12 +170,12 @@ def _rule_long(features: pd.DataFrame, rule: BlockingRule) -> tuple[np.ndarray, 
         long = pd.DataFrame({"idx": idx[live], "code": codes[live]}).merge(
             table, on="code", how="inner", sort=False
         )
-        long = long.sort_values(["idx", "key"], kind="stable")
+        # row order is free: key codes are sorted by key, and pairs are sorted at the end
         return long["idx"].to_numpy(dtype=np.int64), long["key"].to_numpy(dtype=object)
     keys: np.ndarray | None = None
     live = np.ones(n, dtype=bool)
     for position, column in enumerate(rule.columns):
-        codes, texts = _clean_distinct(features[column])
+        codes, texts = clean(column)
         if rule.prefix is not None and position == len(rule.columns) - 1:
             texts = pd.Series(texts, dtype=object).str.slice(0, rule.prefix).to_numpy(object)
         part = np.append(texts, "").astype(object)[codes]
@@ -198,12 +211,13 @@ def candidate_pairs(
     largest: list[dict[str, object]] = []
     con = duckdb.connect()
     results: list[pd.DataFrame] = []
+    cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     try:
         con.execute("SET threads TO 2")
         con.register("g", pd.DataFrame({"idx": np.arange(n, dtype=np.int64), "grp": group}))
         con.execute("CREATE TABLE seen (pid BIGINT)")
         for i, rule in enumerate(rules):
-            ridx, rkeys = _rule_long(features, rule)
+            ridx, rkeys = _rule_long(features, rule, cleaned)
             key_codes, key_names = pd.factorize(pd.Series(rkeys, dtype=object), sort=True)
             sizes = np.bincount(key_codes, minlength=len(key_names))
             cap = rule.max_block_size
@@ -241,7 +255,8 @@ def candidate_pairs(
                 for offset in range(1, max(int(rule.window), 1)):
                     a, b = ranked[:-offset], ranked[offset:]
                     pid_parts.append(np.minimum(a, b) * n + np.maximum(a, b))
-                pids = np.unique(np.concatenate(pid_parts)) if pid_parts else np.zeros(0, np.int64)
+                pids = np.sort(np.concatenate(pid_parts)) if pid_parts else np.zeros(0, np.int64)
+                pids = pids[np.append(True, pids[1:] != pids[:-1])] if len(pids) else pids
                 con.register(
                     "sn", pd.DataFrame({"idx_l": pids // max(n, 1), "idx_r": pids % max(n, 1)})
                 )
