@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from linkage.blocking import BlockingRule, choose_rules
@@ -140,6 +141,75 @@ def fit_model(
     return model.fit(features, compared, unique_sources=unique_sources)
 
 
+def clustered_threshold(
+    features: pd.DataFrame,
+    scored: pd.DataFrame,
+    merges: pd.DataFrame,
+    threshold: float,
+    *,
+    max_candidates: int = 64,
+) -> float:
+    """The probability cut-off (at least ``threshold``) maximising the expected F1 of the
+    *clusters*, not of the pair decisions; no labels needed.
+
+    The pairwise expected F1 counts each pair once, but clustering closes matches
+    transitively: a weak edge between two sites of one agency joins their whole clusters, and
+    every cross pair is then predicted. Here the expected true pairs of a clustering are the
+    summed match probabilities of the candidate pairs it puts together (pairs never compared
+    count as non-matches) and the predicted pairs are all pairs inside clusters. Clustering
+    processes edges strongest first and a union depends only on earlier ones, so the entities at
+    a higher cut-off are the connected components of the accepted unions (``merges``) at or
+    above it: one clustering run serves every candidate cut-off.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if len(scored) == 0 or len(merges) == 0 or "probability" not in scored:
+        return threshold
+    n = len(features)
+    position = pd.Index(features["uid"].astype(str))
+    decided = scored["decided_by"].astype(str).to_numpy()
+    p = scored["probability"].to_numpy(dtype=np.float64).copy()
+    p[decided == "identifier"] = 1.0
+    judged = decided == "judgement"
+    p[judged] = scored["is_match"].to_numpy(dtype=bool)[judged].astype(np.float64)
+    left = scored["idx_l"].to_numpy(dtype=np.int64)
+    right = scored["idx_r"].to_numpy(dtype=np.int64)
+    actual = float(p.sum())
+    joins = merges[merges["accepted"].astype(bool)]
+    a = position.get_indexer(joins["uid_l"].astype(str))
+    b = position.get_indexer(joins["uid_r"].astype(str))
+    modelled = (joins["kind"].astype(str) == "model").to_numpy()
+    confidence = joins["confidence"].to_numpy(dtype=np.float64)
+    candidates = np.unique(confidence[modelled & (confidence >= threshold)])
+    if len(candidates) <= 1 or actual <= 0:
+        return threshold
+    if len(candidates) > max_candidates:
+        grid = np.linspace(0.0, 1.0, max_candidates)
+        candidates = np.unique(np.quantile(candidates, grid, method="lower"))
+    best_t, best_f1 = threshold, -1.0
+    for t in candidates:
+        keep = ~modelled | (confidence >= t)
+        graph = coo_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n, n))
+        _, label = connected_components(graph, directed=False)
+        sizes = np.bincount(label).astype(np.float64)
+        predicted = float((sizes * (sizes - 1) / 2).sum())
+        expected = float(p[label[left] == label[right]].sum())
+        f1 = 2 * expected / (predicted + actual)
+        if f1 > best_f1 + 1e-9:
+            best_t, best_f1 = float(t), f1
+    return max(best_t, threshold)
+
+
+def raise_threshold(scored: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Scored pairs with model-decided matches below ``threshold`` no longer matching."""
+    out = scored.copy()
+    by_model = ~out["decided_by"].astype(str).isin(["identifier", "judgement"]).to_numpy()
+    weak = by_model & (out["probability"].to_numpy(dtype=np.float64) < threshold)
+    out["is_match"] = out["is_match"].to_numpy(dtype=bool) & ~weak
+    return out
+
+
 def matching_choices(
     rules: list[BlockingRule], comparisons: list[Comparison], model: FellegiSunter
 ) -> dict[str, Any]:
@@ -149,6 +219,10 @@ def matching_choices(
         "comparisons": [c.to_dict() for c in comparisons],
         "comparison_levels": {c.name: c.describe()["levels"] for c in comparisons},
         "threshold": model.threshold_,
-        "threshold_source": "config" if model.threshold is not None else "expected_f1",
+        "threshold_source": (
+            "config"
+            if model.threshold is not None
+            else getattr(model, "threshold_source_", "expected_f1")
+        ),
         "model": model.to_dict().get("parameters", {}),
     }

@@ -15,7 +15,14 @@ from typing import Any, cast
 
 import pandas as pd
 
-from linkage.autoconfig import comparisons_for, fit_model, matching_choices, rules_for
+from linkage.autoconfig import (
+    clustered_threshold,
+    comparisons_for,
+    fit_model,
+    matching_choices,
+    raise_threshold,
+    rules_for,
+)
 from linkage.blocking import candidate_pairs
 from linkage.clustering import Clustering, apply_judgements, cluster
 from linkage.comparisons import compare_pairs
@@ -129,6 +136,16 @@ class Linker:
             judgements = self._judgements()
             scored = apply_judgements(scored, judgements)
             clustering = cluster(features, scored, unique_sources=unique, judgements=judgements)
+            if pinned is None and config.matching.threshold is None:
+                # the automatic cut-off: the best expected F1 of the clusters, not of the pairs
+                raised = clustered_threshold(features, scored, clustering.merges, model.threshold_)
+                if raised > model.threshold_:
+                    model.threshold_ = raised
+                    model.threshold_source_ = "expected_f1_clusters"  # type: ignore[union-attr]
+                    scored = raise_threshold(scored, raised)
+                    clustering = cluster(
+                        features, scored, unique_sources=unique, judgements=judgements
+                    )
             memberships, lineage = self._stable_ids(clustering)
         with self._stage("survive"):
             priorities = {s.name: config.priority(s) for s in config.sources}
