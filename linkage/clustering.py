@@ -28,8 +28,11 @@ and every sort here ends on uids.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +57,22 @@ MERGE_COLUMNS = (
 )
 
 _BRANCH, _HEAD = 1, 2
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (restored after).
+
+    The union-find loops allocate many small dicts and sets without cycles; in a process that
+    already holds large tables, each triggered full collection walks all of them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def entity_id_for(uid: str) -> str:
@@ -117,18 +136,26 @@ def apply_judgements(scored: pd.DataFrame, judgements: pd.DataFrame | None) -> p
 
 
 def _id_state(id_keys: pd.Series) -> list[dict[str, frozenset[str]] | None]:
-    """Per record: crosswalk prefix -> set of values, or None without a valid identifier."""
-    out: list[dict[str, frozenset[str]] | None] = []
-    for text in id_keys.fillna("").astype(str).tolist():
+    """Per record: crosswalk prefix -> set of values, or None without a valid identifier.
+
+    Each distinct ``id_keys`` text is parsed once; records with the same text share one
+    (never mutated) state.
+    """
+    codes, texts = pd.factorize(id_keys.fillna("").astype(str), use_na_sentinel=True)
+    states: list[dict[str, frozenset[str]] | None] = []
+    for text in texts.tolist():
         if not text:
-            out.append(None)
+            states.append(None)
             continue
         values: dict[str, set[str]] = {}
         for key in text.split():
             prefix, _, value = key.partition(":")
             values.setdefault(prefix, set()).add(value)
-        out.append({p: frozenset(v) for p, v in values.items()})
-    return out
+        states.append({p: frozenset(v) for p, v in values.items()})
+    states.append(None)  # code -1
+    table = np.empty(len(states), dtype=object)
+    table[:] = states
+    return table[codes].tolist()
 
 
 def _identifier_edges(features: pd.DataFrame) -> pd.DataFrame:
@@ -259,6 +286,16 @@ def cluster(
         ``probability`` when the scorer gives one, else its ``score``; 1.0 for identifier and
         judgement links and for singletons), the merge log, and counts.
     """
+    with gc_paused():
+        return _cluster(features, scored, unique_sources, judgements)
+
+
+def _cluster(
+    features: pd.DataFrame,
+    scored: pd.DataFrame,
+    unique_sources: set[str] | frozenset[str],
+    judgements: pd.DataFrame | None,
+) -> Clustering:
     n = len(features)
     uids = features["uid"].astype(str).to_numpy(dtype=object)
     position = pd.Index(uids)
@@ -336,7 +373,13 @@ def cluster(
     roots = np.fromiter((comps.find(i) for i in range(n)), dtype=np.int64, count=n)
     # features are sorted by uid, so the first row of each root is its smallest uid.
     first = pd.Series(np.arange(n)).groupby(roots).transform("min").to_numpy()
-    entity = np.array([entity_id_for(u) for u in uids[first]], dtype=object) if n else uids
+    # one sha256 per entity, not per record
+    heads, back = np.unique(first, return_inverse=True)
+    entity = (
+        np.array([entity_id_for(u) for u in uids[heads].tolist()], dtype=object)[back.ravel()]
+        if n
+        else uids
+    )
     log_l_arr = np.asarray(log_l, dtype=np.int64)
     log_r_arr = np.asarray(log_r, dtype=np.int64)
     accepted = np.array([r is None for r in log_reason], dtype=bool)

@@ -27,6 +27,8 @@ import pandas as pd
 from linkage.config import CANONICAL_FIELDS, SurvivorshipConfig
 
 LIST_SEPARATOR = " | "
+_ID_PARTS = ("_norm", "_valid")
+_quote = json.encoder.encode_basestring  # what json.dumps(str, ensure_ascii=False) calls
 
 
 def build_profiles(
@@ -51,11 +53,21 @@ def build_profiles(
     ids = pd.Index(np.sort(pd.unique(entity)), name="entity_id")
     n = len(ids)
     uids = features["uid"].astype(str)
-    table = features.assign(
+    # only the columns survivorship reads are carried through the sort
+    fields = [f for f in (*CANONICAL_FIELDS, *custom_fields) if f in features]
+    dates = {rules.rule_for(f)[1] for f in fields} - {None}
+    wanted = {"uid", "source", *fields, *dates, *(f"{d}_date" for d in dates)}
+    keep = [
+        c
+        for c in features.columns
+        if c in wanted or (isinstance(c, str) and c.startswith("id_") and c.endswith(_ID_PARTS))
+    ]
+    table = features[keep].assign(
         _e=ids.get_indexer(entity),
         _rank=features["source"].map(priorities).fillna(np.iinfo(np.int32).max).to_numpy(),
         _u=uids.rank(method="first").to_numpy(dtype=np.int64),
-        _q=[json.dumps(u, ensure_ascii=False) for u in uids.tolist()],
+        # json.dumps(u, ensure_ascii=False) of a str, without its per-call overhead
+        _q=[_quote(u) for u in uids.tolist()],
     )
     # _pos orders rows by entity, source rank and uid: the tie-break of every rule
     table = table.sort_values(["_e", "_rank", "_u"], kind="stable").reset_index(drop=True)
@@ -68,7 +80,6 @@ def build_profiles(
         weakest = pd.Series(confidence).groupby(table["_e"].to_numpy()).min()
         entities["confidence"] = weakest.reindex(np.arange(n)).to_numpy()
     provenance: dict[str, pd.Series] = {}
-    fields = [f for f in (*CANONICAL_FIELDS, *custom_fields) if f in table]
     for field in fields:
         rule, date = rules.rule_for(field)
         value, uids = _survive(table, field, rule, date, n)
@@ -93,11 +104,18 @@ def build_profiles(
     return entities.reset_index()
 
 
+def _filled(values: pd.Series) -> np.ndarray:
+    """Rows holding a value: not missing and not blank once turned into text.
+
+    The test runs once per distinct value (``factorize`` gives missing values code -1).
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    blank = np.fromiter((str(u).strip() != "" for u in uniques), dtype=bool, count=len(uniques))
+    return np.append(blank, False)[codes]
+
+
 def _present(table: pd.DataFrame, column: str) -> pd.DataFrame:
-    values = table[column]
-    text = values.astype(str).str.strip()
-    keep = values.notna() & (text != "")
-    return table.loc[keep, ["_e", "_pos", "_u", "_q", column]]
+    return table.loc[_filled(table[column]), ["_e", "_pos", "_u", "_q", column]]
 
 
 def _survive(
@@ -168,20 +186,30 @@ def _group_join(codes: np.ndarray, values: list[str], separator: str) -> pd.Seri
 
 def _joined(table: pd.DataFrame, column: str, n: int) -> np.ndarray:
     """Distinct non-empty values per entity code, sorted, joined with ' | ' ("" when none)."""
-    values = table[["_e", column]].dropna()
-    values = values.assign(**{column: values[column].astype(str)})
-    values = values[values[column].str.strip() != ""].drop_duplicates()
+    values = table.loc[_filled(table[column]), ["_e", column]]
+    values = values.assign(**{column: values[column].astype(str)}).drop_duplicates()
     values = values.sort_values(["_e", column], kind="stable")
     joined = _group_join(values["_e"].to_numpy(), values[column].tolist(), LIST_SEPARATOR)
     return joined.reindex(np.arange(n)).fillna("").to_numpy(dtype=object)
 
 
 def _provenance_json(provenance: dict[str, pd.Series], n: int) -> np.ndarray:
-    """Per entity, ``{"field": ["uid", ...], ...}`` with sorted keys, built column-wise."""
-    text = pd.Series("", index=np.arange(n), dtype=object)
+    """Per entity, ``{"field": ["uid", ...], ...}`` with sorted keys.
+
+    Built long: one ``"field": [...]`` fragment per (entity, field) with a value, stably sorted
+    by entity (fields stay in sorted order), then joined per entity.
+    """
+    codes: list[np.ndarray] = []
+    fragments: list[str] = []
     for field in sorted(provenance):
-        uids = provenance[field].reindex(np.arange(n))
-        fragment = (json.dumps(field) + ": [" + uids + "]").where(uids.notna(), "")
-        separator = np.where((text != "") & (fragment != ""), ", ", "")
-        text = text + separator + fragment
-    return ("{" + text + "}").to_numpy(dtype=object)
+        uids = provenance[field].dropna()
+        prefix = json.dumps(field) + ": ["
+        codes.append(uids.index.to_numpy(dtype=np.int64))
+        fragments.extend(prefix + u + "]" for u in uids.tolist())
+    every = np.concatenate(codes) if codes else np.array([], dtype=np.int64)
+    order = np.argsort(every, kind="stable")
+    joined = _group_join(every[order], [fragments[i] for i in order.tolist()], ", ")
+    text = joined.reindex(np.arange(n)).fillna("").tolist()
+    out = np.empty(n, dtype=object)
+    out[:] = ["{" + t + "}" for t in text]
+    return out

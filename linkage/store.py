@@ -84,7 +84,9 @@ def assign_stable_ids(
     """
     current = memberships[["uid", "entity_id"]].rename(columns={"entity_id": "cluster"})
     sizes = current.groupby("cluster").size()
-    first_uid = current.groupby("cluster")["uid"].min()
+    # smallest uid per cluster (a sort, not groupby().min(), which is slow on strings)
+    firsts = current.sort_values("uid", kind="stable").drop_duplicates("cluster")
+    first_uid = dict(zip(firsts["cluster"].tolist(), firsts["uid"].tolist(), strict=True))
     overlap = (
         current.merge(previous[["uid", "entity_id"]], on="uid")
         .groupby(["cluster", "entity_id"])
