@@ -236,15 +236,18 @@ class _LevelModel:
             tf = np.full((size, k), np.nan)
             for j in range(k):
                 levels[:, j] = level_columns[j][part]
-                if tf_columns[j] is not None:
-                    tf[:, j] = tf_columns[j][part]
+                column = tf_columns[j]
+                if column is not None:
+                    tf[:, j] = column[part]
             weights = self.partial_weights(levels, tf)
             total = self.prior_weight_ + weights.sum(axis=1)
             for j in range(k):
                 weight_columns[j][part] = np.round(weights[:, j], 6)
             match_weight[part] = np.round(total, 6)
             probability[part] = np.round(probability_from_weight(total), 6)
-        data = {c: compared[c] for c in compared if not c.endswith("_tf")}
+        data: dict[Any, pd.Series] = {
+            c: compared[c] for c in compared if not str(c).endswith("_tf")
+        }
         for j, c in enumerate(self.comparisons):
             data[f"{c.name}_weight"] = pd.Series(weight_columns[j], index=compared.index)
         data["match_weight"] = pd.Series(match_weight, index=compared.index)
