@@ -129,6 +129,8 @@ def romanise(text: str) -> str:
 
 def _balance(text: str) -> str:
     """Drop parentheses that do not close a ``(...)`` group, so brackets parse the same twice."""
+    if "(" not in text and ")" not in text:
+        return text
     spans = [m.span() for m in _BRACKETS.finditer(text)]
     keep = {i for start, end in spans for i in (start, end - 1)}
     return "".join(c for i, c in enumerate(text) if c not in "()" or i in keep)

@@ -178,7 +178,8 @@ def _fallback(text: str) -> CompanyName:
 
 def _parse_cjk(text: str, country: str | None) -> CompanyName:
     parsed = chinese.parse_chinese(text)
-    if not parsed.tokens:
+    tokens = parsed.tokens  # a property that builds the tuple on each access
+    if not tokens:
         return _fallback(text)
     if not has_cjk(parsed.trade) and not parsed.industry:
         latin = _parse_latin(parsed.trade, country)  # a Latin name with a Chinese legal form
@@ -198,12 +199,12 @@ def _parse_cjk(text: str, country: str | None) -> CompanyName:
         branch_place = chinese.places()[branch_place]
     return CompanyName(
         original=text,
-        norm="".join(parsed.tokens),
+        norm="".join(tokens),
         legal_form=parsed.legal_form,
         is_branch=parsed.is_branch,
         branch_place=branch_place,
         place=place,
-        tokens=parsed.tokens,
+        tokens=tokens,
         latin=parsed.latin,
     )
 
