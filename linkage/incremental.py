@@ -21,8 +21,10 @@ What a run leaves for the next one sits beside the store, in ``<store>.cache/`` 
 :func:`cache_dir`): ``meta.json`` (the run id it belongs to, the linkage version, the record
 columns, the matching settings, the model), ``records.parquet`` (uid and a content hash of the
 raw record), ``standardised.parquet`` (uid and the standardised columns) and ``levels.parquet``
-(uid pair and the comparison levels of every candidate pair). It is written after the run is
-committed to the store; a cache whose run id is not the store's latest is ignored.
+(``idx_l``, ``idx_r``: the pair's rows in ``records.parquet``, and the comparison levels of every
+candidate pair; integer rows rather than uid strings keep writing, reading and matching cheap).
+It is written after the run is committed to the store; a cache whose run id is not the store's
+latest is ignored.
 
 When there is nothing to build on (no previous run in the store, no cache, or a cache made by
 another linkage version, other record columns or other ``[matching]`` settings), the run falls
@@ -49,7 +51,7 @@ from linkage.comparisons import Comparison, compare_indexed, gather, prepare_all
 from linkage.scoring import FellegiSunter, SupervisedModel, model_from_dict
 from linkage.standardize.features import build_features
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: levels.parquet names the records by row in records.parquet, not by uid
 Model = FellegiSunter | SupervisedModel
 
 
@@ -168,7 +170,8 @@ def save_cache(
         pd.DataFrame({"uid": records["uid"].to_numpy(), "hash": hashes}), tmp / "records.parquet"
     )
     _write(features[["uid", *standard_columns]], tmp / "standardised.parquet")
-    _write(compared[["uid_l", "uid_r", *level_columns]], tmp / "levels.parquet")
+    # features rows are the records rows, so idx_l/idx_r are rows of records.parquet
+    _write(compared[["idx_l", "idx_r", *level_columns]], tmp / "levels.parquet")
     meta = {
         "format": CACHE_FORMAT,
         "run_id": run_id,
@@ -279,8 +282,10 @@ class IncrementalPlan:
         if level_columns != list(self.cache.meta["level_columns"]):
             raise RuntimeError("the pinned model's comparisons differ from the cached levels")
         position = pd.Index(features["uid"].to_numpy(dtype=object))
-        sl = position.get_indexer(stored["uid_l"].to_numpy(dtype=object))
-        sr = position.get_indexer(stored["uid_r"].to_numpy(dtype=object))
+        # cached record row -> row now (-1: removed); then the stored pairs' rows now
+        now = position.get_indexer(self.cache.hashes["uid"].to_numpy(dtype=object))
+        sl = now[stored["idx_l"].to_numpy(dtype=np.int64)]
+        sr = now[stored["idx_r"].to_numpy(dtype=np.int64)]
         alive = (sl >= 0) & (sr >= 0)
         alive[alive] &= self.unchanged[sl[alive]] & self.unchanged[sr[alive]]
         stored_keys = sl[alive] * n + sr[alive]
