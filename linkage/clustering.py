@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import weakref
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -158,6 +160,33 @@ def _id_state(id_keys: pd.Series) -> list[dict[str, frozenset[str]] | None]:
     return table[codes].tolist()
 
 
+_STATE: list[Any] = []  # one slot: (weakref to features, shape, id_keys, states, id edges)
+
+
+def _record_state(
+    features: pd.DataFrame,
+) -> tuple[list[dict[str, frozenset[str]] | None], pd.DataFrame]:
+    """Per-record identifier states and the identifier must-links of a features table.
+
+    Kept for the last table (one slot, weakly referenced, reused only while its ``id_keys``
+    are equal): the pipeline clusters the same features twice when it raises the automatic
+    threshold.
+    """
+    keys = features["id_keys"].copy() if "id_keys" in features else None
+    if _STATE:
+        ref, shape, cached_keys, states, edges = _STATE[0]
+        same_keys = (keys is None and cached_keys is None) or (
+            keys is not None and cached_keys is not None and keys.equals(cached_keys)
+        )
+        if ref() is features and shape == features.shape and same_keys:
+            return states, edges
+    n = len(features)
+    states = _id_state(features["id_keys"]) if keys is not None else [None] * n
+    edges = _identifier_edges(features)
+    _STATE[:] = [(weakref.ref(features), features.shape, keys, states, edges)]
+    return states, edges
+
+
 def _identifier_edges(features: pd.DataFrame) -> pd.DataFrame:
     """Must-links: each record to the first record (by uid) sharing one of its keys."""
     empty = pd.DataFrame({"l": pd.Series(dtype=np.int64), "r": [], "key": []})
@@ -183,9 +212,8 @@ class _Components:
         n = len(features)
         self.parent = list(range(n))
         self.size = [1] * n
-        self.keys: list[dict[str, frozenset[str]] | None] = (
-            _id_state(features["id_keys"]) if "id_keys" in features else [None] * n
-        )
+        # a copy: union() replaces entries (the parsed states themselves are never mutated)
+        self.keys: list[dict[str, frozenset[str]] | None] = list(_record_state(features)[0])
         branch = (
             features["is_branch"].fillna(False).astype(bool).tolist()
             if "is_branch" in features
@@ -338,7 +366,7 @@ def _cluster(
         if verdicts[i] == "same":
             attempt(int(ja[i]), int(jb[i]), "judgement", "same", np.inf, 1.0, True)
 
-    id_edges = _identifier_edges(features)
+    id_edges = _record_state(features)[1]
     for a, b, key in zip(
         id_edges["l"].tolist(), id_edges["r"].tolist(), id_edges["key"].tolist(), strict=True
     ):
