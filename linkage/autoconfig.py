@@ -61,7 +61,9 @@ def choose_comparisons(
         out.append(IdentifierComparison())
     if _present(features, "address_norm"):
         postcode = "postcode_norm" if _present(features, "postcode_norm") else None
-        out.append(AddressComparison(postcode=postcode, number_conflict=True))
+        # no TF on exact addresses: a site listed many times looks like a shared address
+        # (Chicago: pairwise F1 0.889 -> 0.930; generated 112k records 0.972 -> 0.979)
+        out.append(AddressComparison(postcode=postcode, number_conflict=True, tf_adjust=False))
     elif _present(features, "postcode_norm"):
         out.append(LevenshteinAtThresholds("postcode_norm", (1,), name="postcode"))
     if _present(features, "phone_e164"):

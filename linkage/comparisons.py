@@ -639,7 +639,9 @@ class AddressComparison(Comparison):
     numbers share none ("5745 west division street" / "5654 west division street": two sites
     of one street) are at "else" instead of a similarity or same-postcode level: a similar
     street says little when the house numbers disagree. (A level of their own was tried: EM
-    then gave "else" much less weight, and generated data lost precision.)
+    then gave "else" much less weight, and generated data lost precision.) ``tf_adjust=False``
+    keeps exact addresses at the level's weight (the automatic configuration's choice: the
+    frequency of an address counts the duplicates of one site as other firms).
     """
 
     def __init__(
@@ -651,11 +653,13 @@ class AddressComparison(Comparison):
         numbers: str | None = "address_numbers",
         name: str = "address",
         number_conflict: bool = False,
+        tf_adjust: bool = True,
     ) -> None:
         self.address = address
         self.postcode = postcode
         self.numbers = numbers
         self.number_conflict = bool(number_conflict) and numbers is not None
+        self.tf_adjust = bool(tf_adjust)
         self.thresholds = tuple(float(t) for t in thresholds)
         self.name = name
         self.columns = (
@@ -664,7 +668,7 @@ class AddressComparison(Comparison):
 
     @property
     def tf_levels(self) -> dict[int, str]:  # type: ignore[override]
-        return {self._top(): "address"}
+        return {self._top(): "address"} if self.tf_adjust else {}
 
     def _top(self) -> int:
         return len(self.thresholds) + 1 + (1 if self.postcode else 0) + (1 if self.numbers else 0)
@@ -746,6 +750,7 @@ class AddressComparison(Comparison):
             "numbers": self.numbers,
             "name": self.name,
             **({"number_conflict": True} if self.number_conflict else {}),
+            **({} if self.tf_adjust else {"tf_adjust": False}),
         }
 
 
