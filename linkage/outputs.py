@@ -55,7 +55,7 @@ def write_outputs(result: RunResult, out_dir: Path) -> Path:
     result.memberships.to_csv(out_dir / "memberships.csv", index=False, lineterminator="\n")
     result.entities.to_csv(out_dir / "entities.csv", index=False, lineterminator="\n")
     _write_parquet(result.entities, out_dir / "entities.parquet")
-    _write_parquet(result.pairs[pair_columns(result.pairs)], out_dir / "pairs.parquet")
+    _write_parquet(result.pairs, out_dir / "pairs.parquet", pair_columns(result.pairs))
     _write_parquet(result.features, out_dir / "features.parquet")
     if result.model is not None:
         model_text = json.dumps(result.model, indent=2, sort_keys=True, ensure_ascii=False)
@@ -67,8 +67,12 @@ def write_outputs(result: RunResult, out_dir: Path) -> Path:
     return out_dir
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+def _write_parquet(frame: pd.DataFrame, path: Path, columns: list[str] | None = None) -> None:
+    # no pandas copies of a large frame (pairs): Arrow reads the columns it writes
+    index = frame.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        frame = frame.reset_index(drop=True)
+    table = pa.Table.from_pandas(frame, columns=columns, preserve_index=False)
     pq.write_table(table.replace_schema_metadata(None), path, compression="zstd")
 
 
