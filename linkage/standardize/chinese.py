@@ -219,6 +219,8 @@ def parse_chinese(text: str) -> ChineseName:
     core, code, is_branch, branch_place = _strip_forms(folded)
     place, core = _bracket_place(core)
     core, inner_code, inner_branch, inner_place = _strip_forms(core)
+    # a form stripped from inside brackets can leave one unmatched: "(一公司)分公司" -> "(一"
+    core = _balance(core)
     code, is_branch = code or inner_code, is_branch or inner_branch
     branch_place = branch_place or inner_place
     lead, rest = _leading_places(core)
