@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 import unicodedata
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -167,24 +168,31 @@ def similarity_distinct(
     scale: float,
     *,
     cutoff: float | None = None,
+    codes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Like :func:`similarity`, but the scorer runs once per distinct (a, b) value pair.
 
     Candidate pairs repeat name pairs (a firm's records meet the same namesakes), so an
-    expensive scorer (token-set ratio) pays off the factorisation.
+    expensive scorer (token-set ratio) pays off the factorisation. ``codes``: integer codes
+    of ``a`` and ``b`` (equal values, equal codes; e.g. from :func:`value_codes`), which
+    spare factorising the strings.
     """
     out = np.zeros(len(a), dtype=np.float32)
     if not mask.any():
         return out
-    codes, uniques = pd.factorize(np.concatenate([a[mask], b[mask]]))
-    half = int(mask.sum())
-    width = np.int64(len(uniques) + 1)
-    keys = codes[:half].astype(np.int64) * width + codes[half:]
-    distinct, inverse = np.unique(keys, return_inverse=True)
-    values = np.asarray(uniques, dtype=object)
+    a, b = a[mask], b[mask]
+    if codes is None:
+        both, _ = pd.factorize(np.concatenate([a, b]))
+        code_a, code_b = both[: len(a)], both[len(a) :]
+    else:
+        code_a, code_b = codes[0][mask], codes[1][mask]
+    width = np.int64(max(code_a.max(), code_b.max()) + 2)
+    inverse, _ = pd.factorize((code_a.astype(np.int64) + 1) * width + (code_b + 1))
+    at = np.empty(inverse.max() + 1, dtype=np.int64)
+    at[inverse] = np.arange(len(inverse))  # any pair of each distinct value pair will do
     scores = process.cpdist(
-        values[distinct // width],
-        values[distinct % width],
+        a[at],
+        b[at],
         scorer=scorer,
         workers=-1,
         dtype=np.float32,
@@ -207,9 +215,34 @@ def assign_levels(conditions: list[tuple[int, np.ndarray]], null: np.ndarray) ->
     return out
 
 
+class _Gathered(Mapping[str, np.ndarray]):
+    """The prepared arrays of the records at ``index``, each gathered when first read (a
+    comparison's levels often read only some of its arrays)."""
+
+    def __init__(self, prepared: Prepared, index: np.ndarray) -> None:
+        self._prepared = {k: v for k, v in prepared.items() if not k.startswith("__")}
+        self._index = index
+        self._done: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        values = self._done.get(key)
+        if values is None:
+            values = self._done[key] = self._prepared[key][self._index]
+        return values
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._prepared
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._prepared)
+
+    def __len__(self) -> int:
+        return len(self._prepared)
+
+
 def gather(prepared: Prepared, index: np.ndarray) -> Prepared:
-    """The prepared arrays of the records at ``index`` (row positions)."""
-    return {key: values[index] for key, values in prepared.items() if not key.startswith("__")}
+    """The prepared arrays of the records at ``index`` (row positions), gathered lazily."""
+    return _Gathered(prepared, index)  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- base class
@@ -692,23 +725,24 @@ class AddressComparison(Comparison):
     def prepare(self, frame: pd.DataFrame) -> Prepared:
         address = column_values(frame, self.address, clean=True)
         out = {
-            "address": address,
+            "address_code": value_codes(address),
             "address_freq": frequencies(address, _sources(frame)),
             "cjk": map_distinct(address, lambda a: bool(_CJK_CHAR.search(a))).astype(bool),
             # words sorted once per address: token-sort similarity is then a plain ratio
             "address_sorted": map_distinct(address, lambda a: " ".join(sorted(a.split()))),
         }
         if self.postcode:
-            out["postcode"] = column_values(frame, self.postcode, clean=True)
+            out["postcode_code"] = value_codes(column_values(frame, self.postcode, clean=True))
         if self.numbers:
-            out["numbers"] = column_values(frame, self.numbers)
-        if self.number_conflict:
-            out["number_bits"] = _word_bits(out["numbers"])
+            numbers = column_values(frame, self.numbers)
+            out["numbers_code"] = value_codes(numbers)
+            if self.number_conflict:
+                out["number_bits"] = _word_bits(numbers)
         return out
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
-        a, b = left["address"], right["address"]
-        both = present(a) & present(b)
+        a, b = left["address_code"], right["address_code"]
+        both = (a >= 0) & (b >= 0)
         same_script = left["cjk"] == right["cjk"]
         exact = both & (a == b)
         sim = similarity(
@@ -730,14 +764,14 @@ class AddressComparison(Comparison):
         null = ~both | ~same_script
         level = top - 1 - len(self.thresholds)
         if self.numbers:
-            na, nb = left["numbers"], right["numbers"]
-            counted = present(na) & present(nb)
+            na, nb = left["numbers_code"], right["numbers_code"]
+            counted = (na >= 0) & (nb >= 0)
             conditions.append((level, counted & (na == nb)))
             null &= ~(counted & both)
             level -= 1
         if self.postcode:
-            pa, pb = left["postcode"], right["postcode"]
-            codes = present(pa) & present(pb)
+            pa, pb = left["postcode_code"], right["postcode_code"]
+            codes = (pa >= 0) & (pb >= 0)
             conditions.append((level, codes & (pa == pb)))
             null &= ~codes
         return assign_levels(conditions, null)
@@ -755,6 +789,13 @@ class AddressComparison(Comparison):
 
 
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _lengths(values: np.ndarray) -> np.ndarray:
+    """float32 length per value of an object array (0 where missing)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    lengths = np.array([len(u) for u in uniques] + [0], dtype=np.float32)
+    return lengths[codes]
 
 
 def _acronym(tokens: Any) -> str | None:
@@ -853,8 +894,9 @@ class CompanyNameComparison(Comparison):
             "latin": latin,
             "latin_freq": frequencies(latin, sources),
             "tokens": tokens,
+            "tokens_code": value_codes(tokens),
             "core": core,
-            "core_len": map_distinct(core, len).astype(object),
+            "core_len": _lengths(core),
             "core_freq": frequencies(core, sources),
             "generic": _word_bits(column_values(frame, self.generic)),
             **_acronym_codes(tokens),
@@ -882,8 +924,7 @@ class CompanyNameComparison(Comparison):
         shorter = np.zeros(len(null), dtype=np.float32)
         if open_core.any():
             shorter[open_core] = np.minimum(
-                left["core_len"][open_core].astype(np.float32),
-                right["core_len"][open_core].astype(np.float32),
+                left["core_len"][open_core], right["core_len"][open_core]
             )
         prefix = open_core & (shared >= 4) & (shared >= shorter)
         core_alike = prefix
@@ -906,6 +947,7 @@ class CompanyNameComparison(Comparison):
             rest,
             100.0,
             cutoff=self.token_threshold,
+            codes=(left["tokens_code"], right["tokens_code"]),
         )
         jw = similarity(
             left["latin"],
@@ -1190,9 +1232,8 @@ def _levels_distinct(
     width = np.int64(len(representatives))
     keys = codes[il] * width + codes[ir]
     inverse, distinct = pd.factorize(keys)
-    needed = {k: v for k, v in prepared.items() if not k.endswith("_freq")}
-    left = gather(needed, representatives[distinct // width])
-    right = gather(needed, representatives[distinct % width])
+    left = gather(prepared, representatives[distinct // width])
+    right = gather(prepared, representatives[distinct % width])
     return comparison.compute(left, right)[inverse]
 
 
@@ -1260,15 +1301,19 @@ def compare_pairs(
     n = len(pairs)
     levels = [np.empty(n, dtype=np.int8) for _ in comparisons]
     tf = [np.full(n, np.nan) if c.tf_levels else None for c in comparisons]
-    for start in range(0, n, chunk_size):
-        stop = min(start + chunk_size, n)
+    def run(j: int, start: int, stop: int) -> None:
+        comparison, prep = comparisons[j], prepared[j]
         il, ir = idx_l[start:stop], idx_r[start:stop]
-        for j, (comparison, prep) in enumerate(zip(comparisons, prepared, strict=True)):
-            lv = _levels_distinct(comparison, prep, il, ir)
-            levels[j][start:stop] = lv
-            column = tf[j]
-            if column is not None:
-                column[start:stop] = _term_frequencies(comparison, prep, il, ir, lv)
+        lv = _levels_distinct(comparison, prep, il, ir)
+        levels[j][start:stop] = lv
+        column = tf[j]
+        if column is not None:
+            column[start:stop] = _term_frequencies(comparison, prep, il, ir, lv)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for start in range(0, n, chunk_size):
+            stop = min(start + chunk_size, n)
+            list(pool.map(lambda j: run(j, start, stop), range(len(comparisons))))
     data: dict[Any, Any] = {c: pairs[c] for c in pairs}
     for j, comparison in enumerate(comparisons):
         data[f"{comparison.name}_level"] = pd.Series(levels[j], index=pairs.index)

@@ -203,15 +203,23 @@ class _LevelModel:
     def partial_weights(self, levels: np.ndarray, tf: np.ndarray | None = None) -> np.ndarray:
         """(n, k) partial weights in bits for a level matrix (0 at null levels)."""
         self._check_fitted()
-        out = np.zeros(levels.shape, dtype=np.float64)
-        for j, table in enumerate(self.weights_):
-            # null (-1) reads the 0 put in front of the level weights
-            out[:, j] = np.concatenate([[0.0], table])[levels[:, j].astype(np.intp) + 1]
-        adjust = self._tf_adjustment(levels, tf)
-        return out + adjust
+        out = np.empty(levels.shape, dtype=np.float64)
+        for j in range(len(self.weights_)):
+            out[:, j] = self._column_weights(
+                j, np.ascontiguousarray(levels[:, j]), None if tf is None else tf[:, j]
+            )
+        return out
 
-    def _tf_adjustment(self, levels: np.ndarray, tf: np.ndarray | None) -> np.ndarray:
-        return np.zeros(levels.shape, dtype=np.float64)
+    def _column_weights(self, j: int, levels: np.ndarray, tf: np.ndarray | None) -> np.ndarray:
+        """Partial weights of comparison ``j`` for its int8 levels (0 where null), adjusted by
+        the term frequencies ``tf`` where the model adjusts them."""
+        # null (-1) reads the 0 put after the level weights
+        weights = np.append(self.weights_[j], 0.0)[levels]
+        adjust = self._tf_adjustment(j, levels, tf)
+        return weights + (0.0 if adjust is None else adjust)
+
+    def _tf_adjustment(self, j: int, levels: np.ndarray, tf: np.ndarray | None) -> np.ndarray | None:
+        return None
 
     def score_frame(self, compared: pd.DataFrame, *, chunk_size: int = 1_000_000) -> pd.DataFrame:
         """Compared pairs plus ``<name>_weight``, ``match_weight`` and ``probability``.
@@ -231,18 +239,15 @@ class _LevelModel:
         probability = np.empty(n, dtype=np.float64)
         for start in range(0, n, chunk_size):
             part = slice(start, min(start + chunk_size, n))
-            size = part.stop - part.start
-            levels = np.empty((size, k), dtype=np.int8)
-            tf = np.full((size, k), np.nan)
+            weights = np.empty((part.stop - part.start, k), dtype=np.float64)
             for j in range(k):
-                levels[:, j] = level_columns[j][part]
                 column = tf_columns[j]
-                if column is not None:
-                    tf[:, j] = column[part]
-            weights = self.partial_weights(levels, tf)
+                weight = self._column_weights(
+                    j, level_columns[j][part], None if column is None else column[part]
+                )
+                weights[:, j] = weight
+                weight_columns[j][part] = np.round(weight, 6)
             total = self.prior_weight_ + weights.sum(axis=1)
-            for j in range(k):
-                weight_columns[j][part] = np.round(weights[:, j], 6)
             match_weight[part] = np.round(total, 6)
             probability[part] = np.round(probability_from_weight(total), 6)
         data: dict[Any, pd.Series] = {
@@ -420,19 +425,17 @@ class FellegiSunter(_LevelModel):
         best = int(np.argmax(f1))
         return float(min(max(round(float(p[best]), 6), 0.05), 0.999))
 
-    def _tf_adjustment(self, levels: np.ndarray, tf: np.ndarray | None) -> np.ndarray:
-        out = np.zeros(levels.shape, dtype=np.float64)
+    def _tf_adjustment(self, j: int, levels: np.ndarray, tf: np.ndarray | None) -> np.ndarray | None:
         if tf is None or not self.tf_adjust or self.n_records_ < self.tf_min_records:
-            return out
-        for j in range(levels.shape[1]):
-            freq = tf[:, j]
-            applies = ~np.isnan(freq) & (levels[:, j] >= 0)
-            if not applies.any():
-                continue
-            u = self.u_[j][np.where(applies, levels[:, j], 0)]
-            # only common values change the weight: a value held by one entity keeps the
-            # level's weight, one held by many weighs less (never more than the level)
-            out[applies, j] = np.log2(u[applies] / np.maximum(freq[applies], u[applies]))
+            return None
+        applies = np.flatnonzero(~np.isnan(tf) & (levels >= 0))
+        if not len(applies):
+            return None
+        u = self.u_[j][levels[applies]]
+        out = np.zeros(len(levels), dtype=np.float64)
+        # only common values change the weight: a value held by one entity keeps the
+        # level's weight, one held by many weighs less (never more than the level)
+        out[applies] = np.log2(u / np.maximum(tf[applies], u))
         return out
 
     def _m(self, j: int, level: int) -> float | None:
@@ -659,7 +662,8 @@ def score_pairs(
     level_column = f"{identifier}_level" if identifier else None
     if level_column and level_column in out:
         shared = out[level_column].to_numpy() == 2
-    out["decided_by"] = np.where(shared, "identifier", "model").astype(object)
+    # two string objects shared by all rows (not one new string per row)
+    out["decided_by"] = np.array(["model", "identifier"], dtype=object)[shared.view(np.int8)]
     out["is_match"] = (out["probability"].to_numpy() >= model.threshold_) | shared
     return out
 
