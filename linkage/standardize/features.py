@@ -2,11 +2,25 @@
 
 Each distinct raw value is standardised once and mapped back to its rows, so a column with
 many repeated names, countries or identifiers costs one call per distinct value.
+
+The per-value work (names, addresses, phones, identifiers, ...) is pure Python and runs in
+``workers`` processes when there is enough of it (see :func:`build_features`). The parent
+factorises the columns, lists the distinct values in a fixed order, forks the workers (which
+inherit the values and the loaded OpenCC / pypinyin dictionaries, so nothing is pickled on the
+way in), and puts the results back in that order: the table is the same, byte for byte, with
+any number of workers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+import multiprocessing
+import os
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -22,7 +36,7 @@ from linkage.standardize.contacts import (
 from linkage.standardize.distinctive import address_numbers, split_name
 from linkage.standardize.identifiers import parse_identifier
 from linkage.standardize.legal_forms import legal_form_code
-from linkage.standardize.names import CompanyName, normalize_name
+from linkage.standardize.names import normalize_name
 
 ID_SUFFIXES = ("_norm", "_valid", "_scheme", "_problem")
 NAME_COLUMNS = (
@@ -33,7 +47,15 @@ NAME_COLUMNS = (
     "is_branch",
     "branch_place",
     "name_place",
+    "name_core",
+    "name_generic",
 )
+WORKERS_ENV = "LINKAGE_WORKERS"
+# below this many distinct values in all, forking the workers costs more than it saves
+MIN_PARALLEL_VALUES = 5000
+_MIN_CHUNK, _MAX_CHUNK, _CHUNKS_PER_WORKER = 256, 8192, 24
+
+Task = tuple[Callable[[Any], Any], Sequence[Any]]
 
 
 def _text(value: Any) -> str | None:
@@ -51,52 +73,45 @@ class _Distinct:
         if column in records.columns:
             codes, uniques = pd.factorize(records[column], use_na_sentinel=True)
             texts = [_text(u) for u in uniques]
+            if any(t is None for t in texts):  # blank texts count as missing
+                blank = np.array([t is None for t in texts] + [True])
+                codes = np.where(blank[codes], -1, codes)
+                keep = [i for i, t in enumerate(texts) if t is not None]
+                remap = np.full(len(texts) + 1, -1, dtype=np.intp)
+                remap[keep] = np.arange(len(keep))
+                codes = remap[codes]
+                texts = [texts[i] for i in keep]
         else:
             codes, texts = np.full(len(records), -1, dtype=np.intp), []
-        self.codes = codes
-        self.texts: list[str | None] = texts
+        self.codes: np.ndarray = codes
+        self.texts: list[str] = texts  # type: ignore[assignment]
 
-    def rows(self, values: list[Any]) -> np.ndarray:
-        """Spread one value per distinct text back to the rows (missing rows get None)."""
-        return _spread(self.codes, values)
+    def with_context(
+        self, context: np.ndarray, values: list[Any]
+    ) -> tuple[np.ndarray, list[tuple[str, Any]]]:
+        """Distinct ``(text, context value)`` pairs and one pair code per row (-1 = missing).
 
-    def map(self, func: Callable[[str], Any]) -> np.ndarray:
-        """Apply func once per distinct non-blank text; one result per row."""
-        return self.rows([None if t is None else func(t) for t in self.texts])
-
-    def pair_codes(
-        self, other: _Distinct, values: list[Any], func: Callable[[str, Any], Any]
-    ) -> tuple[np.ndarray, list[Any]]:
-        """Apply func(text, value of other) once per distinct (text, other) pair.
-
-        Returns:
-            One code per row and one result per code (None for rows missing this text).
+        Args:
+            context: One index into ``values`` per row.
+            values: The distinct context values (a country code, a region, ...).
         """
-        width = len(other.texts) + 1
-        combined = np.where(
-            self.codes < 0, -1, self.codes.astype(np.int64) * width + other.codes + 1
-        )
-        codes, uniques = pd.factorize(combined)
-        results = []
-        for key in uniques.tolist():
-            text = None if key < 0 else self.texts[key // width]
-            code = key % width - 1
-            results.append(
-                None if text is None else func(text, values[code] if code >= 0 else None)
-            )
-        return codes, results
-
-    def map_with(
-        self, other: _Distinct, values: list[Any], func: Callable[[str, Any], Any]
-    ) -> np.ndarray:
-        """Like ``pair_codes`` but spread back to one result per row."""
-        return _spread(*self.pair_codes(other, values, func))
+        present = self.codes >= 0
+        combined = self.codes[present].astype(np.int64) * max(len(values), 1) + context[present]
+        pair_codes, uniques = pd.factorize(combined)
+        codes = np.full(len(self.codes), -1, dtype=np.intp)
+        codes[present] = pair_codes
+        width = max(len(values), 1)
+        items = [(self.texts[key // width], values[key % width]) for key in uniques.tolist()]
+        return codes, items
 
 
-def _codes_of(values: np.ndarray, func: Callable[[str], Any]) -> tuple[np.ndarray, list[Any]]:
-    """Factorise already-standardised values and apply func once per distinct one."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    return codes, [func(u) for u in uniques]
+def _context(countries: _Distinct, per_country: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Row indexes into the distinct values of ``per_country`` (one value per country text;
+    ``per_country[-1]`` for rows without a country)."""
+    values = list(dict.fromkeys(per_country))
+    index = {v: i for i, v in enumerate(values)}
+    lookup = np.array([index[v] for v in per_country], dtype=np.int64)
+    return lookup[countries.codes], values  # code -1 takes the last entry: no country
 
 
 def _spread(codes: np.ndarray, values: list[Any]) -> np.ndarray:
@@ -106,28 +121,145 @@ def _spread(codes: np.ndarray, values: list[Any]) -> np.ndarray:
     return table[codes]
 
 
-def _name_features(
-    names: _Distinct, countries: _Distinct, country_codes: list[str | None]
-) -> dict[str, np.ndarray]:
-    if any(country_codes):
-        codes, parsed = names.pair_codes(
-            countries, country_codes, lambda n, c: normalize_name(n, country=c)
-        )
-    else:
-        codes, parsed = names.codes, [None if t is None else normalize_name(t) for t in names.texts]
+def _column(codes: np.ndarray, results: list[tuple[Any, ...]], field: int) -> np.ndarray:
+    return _spread(codes, [r[field] for r in results])
 
-    def attr(get: Callable[[CompanyName], Any]) -> np.ndarray:
-        return _spread(codes, [None if p is None else get(p) for p in parsed])
 
-    return {
-        "name_norm": attr(lambda p: p.norm),
-        "name_tokens": attr(lambda p: " ".join(p.tokens)),
-        "name_latin": attr(lambda p: p.latin),
-        "legal_form_code": attr(lambda p: p.legal_form),
-        "is_branch": attr(lambda p: p.is_branch).astype(bool),
-        "branch_place": attr(lambda p: p.branch_place),
-        "name_place": attr(lambda p: p.place),
-    }
+# ---- the work per distinct value (runs in the workers; every result is a tuple of plain values)
+
+
+def _name_item(item: tuple[str, str | None]) -> tuple[Any, ...]:
+    parsed = normalize_name(item[0], country=item[1])
+    tokens = " ".join(parsed.tokens)
+    core, generic = split_name(tokens)
+    return (
+        parsed.norm,
+        tokens,
+        parsed.latin,
+        parsed.legal_form,
+        parsed.is_branch,
+        parsed.branch_place,
+        parsed.place,
+        core,
+        generic,
+    )
+
+
+def _address_item(text: str) -> tuple[str | None, str | None]:
+    norm = normalize_address(text)
+    return norm, (None if norm is None else address_numbers(norm))
+
+
+def _postcode_item(item: tuple[str, str | None]) -> str | None:
+    return normalize_postcode(item[0], item[1])
+
+
+def _phone_item(item: tuple[str, str | None]) -> str | None:
+    return normalize_phone(item[0], region=item[1])
+
+
+def _email_item(text: str) -> tuple[str | None, str | None]:
+    norm = normalize_email(text)
+    return norm, (None if norm is None else registrable_domain(norm))
+
+
+def _identifier_item(scheme: str) -> Callable[[str], tuple[Any, ...]]:
+    def parse(text: str) -> tuple[Any, ...]:
+        p = parse_identifier(text, scheme)
+        return p.value, p.valid, p.scheme, "; ".join(p.problems) or None, " ".join(sorted(p.keys))
+
+    return parse
+
+
+# ---- running the work: in process, or forked workers
+
+
+_PENDING: list[Task] = []  # the tasks of the running parallel call; the workers inherit them
+_FORK_LOCK = threading.Lock()
+
+
+def _chunk(task: int, start: int, stop: int) -> list[Any]:
+    func, items = _PENDING[task]
+    return [func(item) for item in items[start:stop]]
+
+
+def worker_count(workers: int | None = None) -> int:
+    """The number of worker processes ``build_features`` uses.
+
+    ``workers`` when given, else the ``LINKAGE_WORKERS`` environment variable, else
+    ``min(2, CPUs available to this process)``. 1 means in-process.
+    """
+    if workers is None:
+        env = os.environ.get(WORKERS_ENV, "").strip()
+        if env:
+            try:
+                workers = int(env)
+            except ValueError:
+                raise ValueError(f"{WORKERS_ENV} must be a whole number, got {env!r}") from None
+        else:
+            cpus = (
+                len(os.sched_getaffinity(0))
+                if hasattr(os, "sched_getaffinity")
+                else (os.cpu_count() or 1)
+            )
+            workers = min(2, cpus)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    return workers
+
+
+def _can_fork() -> bool:
+    """Fork is the only start method that shares the loaded dictionaries for free; macOS
+    system libraries are not fork-safe, and daemonic processes may not have children."""
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and sys.platform != "darwin"
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def run_tasks(tasks: list[Task], workers: int) -> list[list[Any]]:
+    """Apply each task's function to each of its items; the results in item order.
+
+    With ``workers`` > 1 and at least ``MIN_PARALLEL_VALUES`` items in all, the items are cut
+    into chunks in a fixed order and computed by forked worker processes; the results are
+    reassembled in that order, so they equal the in-process results.
+    """
+    total = sum(len(items) for _, items in tasks)
+    if workers < 2 or total < max(MIN_PARALLEL_VALUES, 1) or not _can_fork():
+        return [[func(item) for item in items] for func, items in tasks]
+    size = min(_MAX_CHUNK, max(_MIN_CHUNK, total // (workers * _CHUNKS_PER_WORKER)))
+    jobs = [
+        (t, start, min(start + size, len(items)))
+        for t, (_, items) in enumerate(tasks)
+        for start in range(0, len(items), size)
+    ]
+    for func, items in tasks:  # load lazy dictionaries and metadata once, before the fork
+        if items:
+            func(items[0])
+    global _PENDING
+    with _FORK_LOCK:
+        _PENDING = tasks
+        gc.freeze()  # the workers' collector then leaves the parent's objects (and pages) alone
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12+ warns about fork in a threaded process; the workers only run the
+                # pure-Python normalisers, never a lock another thread may hold
+                warnings.filterwarnings("ignore", message=".*fork", category=DeprecationWarning)
+                pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+                first = pool.submit(_chunk, *jobs[0])  # forks every worker
+        finally:
+            gc.unfreeze()
+            _PENDING = []
+    with pool:
+        chunks = [first.result(), *pool.map(_chunk, *zip(*jobs[1:], strict=True))]
+    results: list[list[Any]] = [[] for _ in tasks]
+    for (t, _, _), chunk in zip(jobs, chunks, strict=True):
+        results[t].extend(chunk)
+    return results
+
+
+# ---- the table
 
 
 def _identifier_columns(records: pd.DataFrame) -> list[str]:
@@ -141,39 +273,39 @@ def _identifier_columns(records: pd.DataFrame) -> list[str]:
     ]
 
 
-def _identifier_features(
-    records: pd.DataFrame, columns: list[str]
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    key_columns: list[np.ndarray] = []
-    for column in columns:
-        scheme = column[3:]
-        values = _Distinct(records, column)
-        parsed = [None if t is None else parse_identifier(t, scheme) for t in values.texts]
-        out[f"{column}_norm"] = values.rows([p.value if p else None for p in parsed])
-        out[f"{column}_valid"] = values.rows([bool(p and p.valid) for p in parsed]).astype(bool)
-        out[f"{column}_scheme"] = values.rows([p.scheme if p else None for p in parsed])
-        out[f"{column}_problem"] = values.rows(
-            [("; ".join(p.problems) or None) if p else None for p in parsed]
-        )
-        key_columns.append(values.rows([" ".join(sorted(p.keys)) if p else "" for p in parsed]))
-    keys = np.full(len(records), "", dtype=object)
+def _merge_keys(key_columns: list[np.ndarray], rows: int) -> np.ndarray:
+    """Per row, the sorted union of the space-joined keys of every identifier column."""
+    if not key_columns:
+        return np.full(rows, "", dtype=object)
     if len(key_columns) == 1:
-        keys = np.where(pd.isna(key_columns[0]), "", key_columns[0])
-    elif key_columns:
-        for row, parts in enumerate(zip(*key_columns, strict=True)):
-            words = {w for part in parts if part for w in part.split()}
-            keys[row] = " ".join(sorted(words))
-    return out, keys
+        return np.where(pd.isna(key_columns[0]), "", key_columns[0])
+    codes = np.zeros(rows, dtype=np.int64)
+    for column in key_columns:  # one code per distinct combination of the columns' keys
+        part, uniques = pd.factorize(column, use_na_sentinel=True)
+        codes, _ = pd.factorize(codes * (len(uniques) + 1) + part + 1)
+    count = int(codes.max()) + 1 if rows else 0
+    first = np.empty(count, dtype=np.int64)
+    first[codes[::-1]] = np.arange(rows - 1, -1, -1)
+    merged = []
+    for row in first.tolist():
+        words = {w for column in key_columns if (part := column[row]) for w in part.split()}
+        merged.append(" ".join(sorted(words)))
+    return np.array(merged, dtype=object)[codes] if rows else np.empty(0, dtype=object)
 
 
-def build_features(records: pd.DataFrame, *, default_region: str | None = None) -> pd.DataFrame:
+def build_features(
+    records: pd.DataFrame, *, default_region: str | None = None, workers: int | None = None
+) -> pd.DataFrame:
     """Add standardised columns to the canonical records table.
 
     Args:
         records: Columns ``uid``, ``source``, ``record_id``, any canonical raw fields and
             identifier columns ``id_<scheme>`` (scheme may be ``auto``).
         default_region: ISO alpha-2 region for phone numbers of records without a country.
+        workers: Processes for the per-value work (see :func:`worker_count`: default the
+            ``LINKAGE_WORKERS`` environment variable, else ``min(2, CPUs)``). The pool is used
+            only where fork is available and with at least ``MIN_PARALLEL_VALUES`` distinct
+            values; the result does not depend on it.
 
     Returns:
         A new frame, same rows and order, input columns untouched, plus ``name_norm``,
@@ -185,29 +317,55 @@ def build_features(records: pd.DataFrame, *, default_region: str | None = None) 
         ``_problem``, and ``id_keys`` (sorted, space-joined crosswalk keys; "" when none).
         Missing values stay missing (None); blank strings count as missing.
     """
+    workers = worker_count(workers)
     countries = _Distinct(records, "country")
-    country_codes = [None if t is None else country_code(t) for t in countries.texts]
-    new = _name_features(_Distinct(records, "name"), countries, country_codes)
-    raw_forms = _Distinct(records, "legal_form").map(legal_form_code)
+    country_codes = [country_code(t) for t in countries.texts] + [None]
+    country_rows, country_values = _context(countries, country_codes)
+    region_rows, region_values = _context(countries, [c or default_region for c in country_codes])
+    names = _Distinct(records, "name")
+    name_codes, name_items = names.with_context(country_rows, country_values)
+    addresses = _Distinct(records, "address")
+    postcode_codes, postcode_items = _Distinct(records, "postcode").with_context(
+        country_rows, country_values
+    )
+    phone_codes, phone_items = _Distinct(records, "phone").with_context(region_rows, region_values)
+    emails, websites, forms = (_Distinct(records, c) for c in ("email", "website", "legal_form"))
+    id_columns = _identifier_columns(records)
+    id_values = [_Distinct(records, c) for c in id_columns]
+    tasks: list[Task] = [
+        (_name_item, name_items),
+        (_address_item, addresses.texts),
+        (_postcode_item, postcode_items),
+        (_phone_item, phone_items),
+        (_email_item, emails.texts),
+        (registrable_domain, websites.texts),
+        (legal_form_code, forms.texts),
+        *((_identifier_item(c[3:]), v.texts) for c, v in zip(id_columns, id_values, strict=True)),
+    ]
+    done = run_tasks(tasks, workers)
+    parsed_names, parsed_addresses, postcodes, phones, parsed_emails, domains, codes = done[:7]
+
+    new = {c: _column(name_codes, parsed_names, i) for i, c in enumerate(NAME_COLUMNS)}
+    new["is_branch"] = new["is_branch"].astype(bool)
+    raw_forms = _spread(forms.codes, codes)
     new["legal_form_code"] = np.where(pd.isna(raw_forms), new["legal_form_code"], raw_forms)
-    new["address_norm"] = _Distinct(records, "address").map(normalize_address)
-    codes, parts = _codes_of(new["name_tokens"], split_name)
-    new["name_core"] = _spread(codes, [p[0] if p else None for p in parts])
-    new["name_generic"] = _spread(codes, [p[1] if p else None for p in parts])
-    new["address_numbers"] = _spread(*_codes_of(new["address_norm"], address_numbers))
-    new["postcode_norm"] = _Distinct(records, "postcode").map_with(
-        countries, country_codes, lambda p, c: normalize_postcode(p, c)
-    )
-    regions = [c or default_region for c in country_codes]
-    new["phone_e164"] = _Distinct(records, "phone").map_with(
-        countries, regions, lambda p, r: normalize_phone(p, region=r or default_region)
-    )
-    new["email_norm"] = _Distinct(records, "email").map(normalize_email)
-    websites = _Distinct(records, "website").map(registrable_domain)
-    email_domains = _spread(*_codes_of(new["email_norm"], registrable_domain))
-    new["domain"] = np.where(pd.isna(websites), email_domains, websites)
-    id_features, id_keys = _identifier_features(records, _identifier_columns(records))
-    new.update(id_features)
-    new["id_keys"] = id_keys
+    new["address_norm"] = _column(addresses.codes, parsed_addresses, 0)
+    core, generic = new.pop("name_core"), new.pop("name_generic")
+    new["name_core"], new["name_generic"] = core, generic
+    new["address_numbers"] = _column(addresses.codes, parsed_addresses, 1)
+    new["postcode_norm"] = _spread(postcode_codes, postcodes)
+    new["phone_e164"] = _spread(phone_codes, phones)
+    new["email_norm"] = _column(emails.codes, parsed_emails, 0)
+    website_domains = _spread(websites.codes, domains)
+    email_domains = _column(emails.codes, parsed_emails, 1)
+    new["domain"] = np.where(pd.isna(website_domains), email_domains, website_domains)
+    key_columns = []
+    for column, values, parsed in zip(id_columns, id_values, done[7:], strict=True):
+        new[f"{column}_norm"] = _column(values.codes, parsed, 0)
+        new[f"{column}_valid"] = _column(values.codes, parsed, 1).astype(bool)
+        new[f"{column}_scheme"] = _column(values.codes, parsed, 2)
+        new[f"{column}_problem"] = _column(values.codes, parsed, 3)
+        key_columns.append(_column(values.codes, parsed, 4))
+    new["id_keys"] = _merge_keys(key_columns, len(records))
     frame = pd.DataFrame(new, index=records.index)
     return pd.concat([records, frame], axis=1)
