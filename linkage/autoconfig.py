@@ -205,10 +205,16 @@ def clustered_threshold(
 
 def raise_threshold(scored: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Scored pairs with model-decided matches below ``threshold`` no longer matching."""
-    out = scored.copy()
-    by_model = ~out["decided_by"].astype(str).isin(["identifier", "judgement"]).to_numpy()
-    weak = by_model & (out["probability"].to_numpy(dtype=np.float64) < threshold)
-    out["is_match"] = out["is_match"].to_numpy(dtype=bool) & ~weak
+    by_model = ~scored["decided_by"].astype(str).isin(["identifier", "judgement"]).to_numpy()
+    weak = by_model & (scored["probability"].to_numpy(dtype=np.float64) < threshold)
+    # a new frame sharing every other column (no copy of the pairs)
+    columns = {c: scored[c] for c in scored if c != "is_match"}
+    out = pd.DataFrame(columns, index=scored.index, copy=False)
+    out.insert(
+        list(scored.columns).index("is_match"),
+        "is_match",
+        scored["is_match"].to_numpy(dtype=bool) & ~weak,
+    )
     return out
 
 

@@ -98,6 +98,10 @@ class Clustering:
     memberships: pd.DataFrame
     merges: pd.DataFrame
     stats: dict[str, object] = field(default_factory=dict)
+    # the merge log as arrays (record positions, and each scored edge's rank in processing
+    # order, -1 for must-links) and the attempts per kind: what at_higher_cutoff() reuses
+    _log: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _tried: Counter[str] = field(default_factory=Counter, repr=False)
 
 
 def normalise_judgements(judgements: pd.DataFrame | None) -> pd.DataFrame:
@@ -344,10 +348,18 @@ def _cluster(
     log_weight: list[float] = []
     log_conf: list[float] = []
     log_reason: list[str | None] = []
+    log_rank: list[int] = []
     tried: Counter[str] = Counter()
 
     def attempt(
-        a: int, b: int, kind: str, evidence: str, weight: float, conf: float, override: bool
+        a: int,
+        b: int,
+        kind: str,
+        evidence: str,
+        weight: float,
+        conf: float,
+        override: bool,
+        rank: int = -1,
     ) -> None:
         tried[kind] += 1
         reason = comps.union(a, b, override=override)
@@ -360,6 +372,7 @@ def _cluster(
         log_weight.append(weight)
         log_conf.append(conf)
         log_reason.append(reason)
+        log_rank.append(rank)
 
     order = np.lexsort((jb, ja))
     for i in order.tolist():
@@ -374,11 +387,9 @@ def _cluster(
 
     edges = scored[scored["is_match"].astype(bool)] if len(scored) else scored
     if len(edges):
-        weight_col = "match_weight" if "match_weight" in edges else "score"
-        weights = edges[weight_col].to_numpy(dtype=np.float64)
+        weights = edges[_weight_column(edges)].to_numpy(dtype=np.float64)
         left = edges["idx_l"].to_numpy(dtype=np.int64)
         right = edges["idx_r"].to_numpy(dtype=np.int64)
-        order = np.lexsort((right, left, -weights))
         conf = _edge_confidence(edges)
         kinds = edges["decided_by"].astype(str).to_numpy(dtype=object)
         rules = (
@@ -387,7 +398,7 @@ def _cluster(
             else np.full(len(edges), "", dtype=object)
         )
         override = kinds == "judgement"
-        for i in order.tolist():
+        for rank, i in enumerate(_edge_order(edges).tolist()):
             attempt(
                 int(left[i]),
                 int(right[i]),
@@ -396,9 +407,98 @@ def _cluster(
                 float(weights[i]),
                 float(conf[i]),
                 bool(override[i]),
+                rank,
             )
 
     roots = np.fromiter((comps.find(i) for i in range(n)), dtype=np.int64, count=n)
+    log = {
+        "l": np.asarray(log_l, dtype=np.int64),
+        "r": np.asarray(log_r, dtype=np.int64),
+        "kind": _objects(log_kind),
+        "evidence": _objects(log_evidence),
+        "weight": np.asarray(log_weight, dtype=np.float64),
+        "conf": np.asarray(log_conf, dtype=np.float64),
+        "reason": _objects(log_reason),
+        "rank": np.asarray(log_rank, dtype=np.int64),
+    }
+    return _result(features, uids, roots, log, tried)
+
+
+def _weight_column(edges: pd.DataFrame) -> str:
+    return "match_weight" if "match_weight" in edges else "score"
+
+
+def _edge_order(edges: pd.DataFrame) -> np.ndarray:
+    """Processing order of scored edges: strongest first, ties by record positions."""
+    weights = edges[_weight_column(edges)].to_numpy(dtype=np.float64)
+    left = edges["idx_l"].to_numpy(dtype=np.int64)
+    right = edges["idx_r"].to_numpy(dtype=np.int64)
+    return np.lexsort((right, left, -weights))
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def at_higher_cutoff(
+    features: pd.DataFrame, before: pd.DataFrame, after: pd.DataFrame, first: Clustering
+) -> Clustering | None:
+    """What :func:`cluster` gives for ``after``, derived from its result ``first`` for
+    ``before``, when ``after`` only stops some of ``before``'s scored matches and those come
+    last in processing order (a raised cut-off on the weakest model edges); else None.
+
+    A union depends only on the edges tried before it, so the clustering of a prefix of the
+    edges is the prefix of the merge log: nothing needs to be tried again.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not first._log or len(before) != len(after):
+        return None
+    was = before["is_match"].to_numpy(dtype=bool)
+    now = after["is_match"].to_numpy(dtype=bool)
+    if (now & ~was).any():
+        return None
+    edges = before[was]
+    stopped = ~now[was][_edge_order(edges)]
+    if stopped.any():
+        cut = int(np.argmax(stopped))
+        if not stopped[cut:].all():
+            return None
+    else:
+        cut = len(stopped)
+    log = first._log
+    keep = log["rank"] < cut  # must-links (-1) and the edges tried before the cut
+    log = {key: values[keep] for key, values in log.items()}
+    tried = Counter(first._tried)
+    for kind, count in Counter(edges["decided_by"].astype(str).to_numpy()[~now[was]]).items():
+        tried[kind] -= count
+    tried = Counter({kind: count for kind, count in tried.items() if count > 0})
+    accepted = _accepted(log["reason"])
+    graph = coo_matrix(
+        (np.ones(int(accepted.sum())), (log["l"][accepted], log["r"][accepted])),
+        shape=(len(features), len(features)),
+    )
+    _, roots = connected_components(graph, directed=False)
+    uids = features["uid"].astype(str).to_numpy(dtype=object)
+    return _result(features, uids, roots.astype(np.int64), log, tried)
+
+
+def _accepted(reasons: np.ndarray) -> np.ndarray:
+    return np.array([r is None for r in reasons.tolist()], dtype=bool)
+
+
+def _result(
+    features: pd.DataFrame,
+    uids: np.ndarray,
+    roots: np.ndarray,
+    log: dict[str, np.ndarray],
+    tried: Counter[str],
+) -> Clustering:
+    """Memberships, merge log and counts from the component of each record (``roots``)."""
+    n = len(uids)
     # features are sorted by uid, so the first row of each root is its smallest uid.
     first = pd.Series(np.arange(n)).groupby(roots).transform("min").to_numpy()
     # one sha256 per entity, not per record
@@ -408,22 +508,22 @@ def _cluster(
         if n
         else uids
     )
-    log_l_arr = np.asarray(log_l, dtype=np.int64)
-    log_r_arr = np.asarray(log_r, dtype=np.int64)
-    accepted = np.array([r is None for r in log_reason], dtype=bool)
+    log_l_arr, log_r_arr = log["l"], log["r"]
+    empty = np.array([], dtype=object)
+    accepted = _accepted(log["reason"])
     merges = pd.DataFrame(
         {
-            "step": np.arange(len(log_l), dtype=np.int64),
-            "uid_l": uids[log_l_arr] if len(log_l) else np.array([], dtype=object),
-            "uid_r": uids[log_r_arr] if len(log_r) else np.array([], dtype=object),
-            "kind": pd.Series(log_kind, dtype=object),
-            "evidence": pd.Series(log_evidence, dtype=object),
-            "weight": np.asarray(log_weight, dtype=np.float64).round(6),
-            "confidence": np.asarray(log_conf, dtype=np.float64).round(6),
+            "step": np.arange(len(log_l_arr), dtype=np.int64),
+            "uid_l": uids[log_l_arr] if len(log_l_arr) else empty,
+            "uid_r": uids[log_r_arr] if len(log_r_arr) else empty,
+            "kind": pd.Series(log["kind"], dtype=object),
+            "evidence": pd.Series(log["evidence"], dtype=object),
+            "weight": log["weight"].round(6),
+            "confidence": log["conf"].round(6),
             "accepted": accepted,
-            "reason": pd.Series(log_reason, dtype=object),
-            "entity_l": entity[log_l_arr] if len(log_l) else np.array([], dtype=object),
-            "entity_r": entity[log_r_arr] if len(log_r) else np.array([], dtype=object),
+            "reason": pd.Series(log["reason"], dtype=object),
+            "entity_l": entity[log_l_arr] if len(log_l_arr) else empty,
+            "entity_r": entity[log_r_arr] if len(log_r_arr) else empty,
         }
     )
     joins = merges[accepted]
@@ -456,4 +556,4 @@ def _cluster(
         "entities": len(np.unique(roots)),
     }
     members = members.sort_values("uid", kind="stable").reset_index(drop=True)
-    return Clustering(members, merges, stats)
+    return Clustering(members, merges, stats, log, tried)

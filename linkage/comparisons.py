@@ -1301,6 +1301,7 @@ def compare_pairs(
     n = len(pairs)
     levels = [np.empty(n, dtype=np.int8) for _ in comparisons]
     tf = [np.full(n, np.nan) if c.tf_levels else None for c in comparisons]
+
     def run(j: int, start: int, stop: int) -> None:
         comparison, prep = comparisons[j], prepared[j]
         il, ir = idx_l[start:stop], idx_r[start:stop]
@@ -1313,7 +1314,8 @@ def compare_pairs(
     with ThreadPoolExecutor(max_workers=2) as pool:
         for start in range(0, n, chunk_size):
             stop = min(start + chunk_size, n)
-            list(pool.map(lambda j: run(j, start, stop), range(len(comparisons))))
+            k = len(comparisons)
+            list(pool.map(run, range(k), [start] * k, [stop] * k))
     data: dict[Any, Any] = {c: pairs[c] for c in pairs}
     for j, comparison in enumerate(comparisons):
         data[f"{comparison.name}_level"] = pd.Series(levels[j], index=pairs.index)

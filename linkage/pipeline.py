@@ -24,7 +24,7 @@ from linkage.autoconfig import (
     rules_for,
 )
 from linkage.blocking import candidate_pairs
-from linkage.clustering import Clustering, apply_judgements, cluster
+from linkage.clustering import Clustering, apply_judgements, at_higher_cutoff, cluster
 from linkage.comparisons import compare_pairs
 from linkage.config import Config, load_config
 from linkage.errors import UsageError
@@ -142,8 +142,9 @@ class Linker:
                 if raised > model.threshold_:
                     model.threshold_ = raised
                     model.threshold_source_ = "expected_f1_clusters"  # type: ignore[union-attr]
-                    scored = raise_threshold(scored, raised)
-                    clustering = cluster(
+                    before, scored = scored, raise_threshold(scored, raised)
+                    # the weakest edges dropped: usually a prefix of the first merge log
+                    clustering = at_higher_cutoff(features, before, scored, clustering) or cluster(
                         features, scored, unique_sources=unique, judgements=judgements
                     )
             memberships, lineage = self._stable_ids(clustering)

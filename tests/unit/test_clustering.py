@@ -7,7 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkage.clustering import apply_judgements, cluster, entity_id_for
+from linkage.autoconfig import raise_threshold
+from linkage.clustering import apply_judgements, at_higher_cutoff, cluster, entity_id_for
 
 
 def make_features(rows: list[tuple[str, str, bool]], source: str = "s") -> pd.DataFrame:
@@ -194,6 +195,40 @@ def test_no_entity_holds_conflicting_identifiers_or_a_branch_with_its_head(data)
     again = cluster(features, shuffled, judgements=judgements)
     pd.testing.assert_frame_equal(again.memberships, result.memberships)
     pd.testing.assert_frame_equal(again.merges, result.merges)
+
+
+@settings(max_examples=300, deadline=None)
+@given(graph, st.floats(0.5, 1.0), st.sets(st.integers(0, 39), max_size=4))
+def test_a_raised_cutoff_from_the_merge_log_equals_clustering_again(  # type: ignore[no-untyped-def]
+    data, cutoff, by_identifier
+) -> None:
+    rows, edges, different = data
+    features = make_features([(f"r{i:02d}", k, b) for i, (k, b) in enumerate(rows)])
+    judgements = pd.DataFrame(
+        {
+            "uid_a": [f"s:r{a:02d}" for a, _ in different],
+            "uid_b": [f"s:r{b:02d}" for _, b in different],
+            "verdict": "different",
+        }
+    )
+    scored = make_scored(features, edges)
+    scored["probability"] = scored["score"]
+    # a few pairs decided by a shared identifier: a raised cut-off keeps them however weak,
+    # so the dropped edges are then not always the last ones tried
+    picked = scored.index.isin(sorted(by_identifier))
+    scored["decided_by"] = np.where(picked, "identifier", "model").astype(object)
+    first = cluster(features, scored, judgements=judgements)
+    raised = raise_threshold(scored, cutoff)
+    again = cluster(features, raised, judgements=judgements)
+    derived = at_higher_cutoff(features, scored, raised, first)
+    if derived is None:  # only when a kept edge comes after a dropped one
+        weak = ~raised["is_match"].to_numpy()
+        kept_weakest = scored.loc[~weak, "score"].min()
+        assert weak.any() and scored.loc[weak, "score"].max() >= kept_weakest
+        return
+    pd.testing.assert_frame_equal(derived.memberships, again.memberships)
+    pd.testing.assert_frame_equal(derived.merges, again.merges)
+    assert derived.stats == again.stats
 
 
 def test_empty_inputs() -> None:
