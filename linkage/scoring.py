@@ -218,7 +218,9 @@ class _LevelModel:
         adjust = self._tf_adjustment(j, levels, tf)
         return weights + (0.0 if adjust is None else adjust)
 
-    def _tf_adjustment(self, j: int, levels: np.ndarray, tf: np.ndarray | None) -> np.ndarray | None:
+    def _tf_adjustment(
+        self, j: int, levels: np.ndarray, tf: np.ndarray | None
+    ) -> np.ndarray | None:
         return None
 
     def score_frame(self, compared: pd.DataFrame, *, chunk_size: int = 1_000_000) -> pd.DataFrame:
@@ -425,7 +427,9 @@ class FellegiSunter(_LevelModel):
         best = int(np.argmax(f1))
         return float(min(max(round(float(p[best]), 6), 0.05), 0.999))
 
-    def _tf_adjustment(self, j: int, levels: np.ndarray, tf: np.ndarray | None) -> np.ndarray | None:
+    def _tf_adjustment(
+        self, j: int, levels: np.ndarray, tf: np.ndarray | None
+    ) -> np.ndarray | None:
         if tf is None or not self.tf_adjust or self.n_records_ < self.tf_min_records:
             return None
         applies = np.flatnonzero(~np.isnan(tf) & (levels >= 0))
