@@ -51,7 +51,9 @@ from linkage.comparisons import Comparison, compare_indexed, gather, prepare_all
 from linkage.scoring import FellegiSunter, SupervisedModel, model_from_dict
 from linkage.standardize.features import build_features
 
-CACHE_FORMAT = 2  # 2: levels.parquet names the records by row in records.parquet, not by uid
+CACHE_FORMAT = 3
+# 2: levels.parquet names the records by row in records.parquet, not by uid
+# 3: records.parquet holds each record's entity id; entities.parquet (the run's profiles)
 Model = FellegiSunter | SupervisedModel
 
 
@@ -102,14 +104,30 @@ def matching_settings(config: Any) -> dict[str, Any]:
     }
 
 
+def survivorship_settings(config: Any) -> dict[str, Any]:
+    """What an entity profile depends on besides its members' records (a change means no
+    profile is reused; the rest of the incremental run is unaffected)."""
+    return {
+        "survivorship": config.survivorship.model_dump(mode="json"),
+        "priorities": {s.name: config.priority(s) for s in config.sources},
+        "fields": list(config.fields),
+    }
+
+
 @dataclass
 class Cache:
     """What one run left for the next incremental run."""
 
     meta: dict[str, Any]
-    hashes: pd.DataFrame
+    hashes: pd.DataFrame  # uid, hash, entity_id (the record's entity in that run)
     standardised: pd.DataFrame
     levels: pd.DataFrame
+    folder: Path | None = None
+
+    def entities(self) -> pa.Table | None:
+        """The run's entities table (as written to entities.parquet), None when not cached."""
+        path = None if self.folder is None else self.folder / "entities.parquet"
+        return pq.read_table(path) if path is not None and path.exists() else None
 
     @property
     def model(self) -> Model:
@@ -143,6 +161,7 @@ def load_cache(store_path: str | Path, run_id: int) -> tuple[Cache | None, str]:
         pd.read_parquet(folder / "records.parquet"),
         pd.read_parquet(folder / "standardised.parquet"),
         pd.read_parquet(folder / "levels.parquet"),
+        folder,
     )
     return cache, ""
 
@@ -158,17 +177,37 @@ def save_cache(
     comparisons: list[Comparison],
     model: Model,
     settings: dict[str, Any],
+    memberships: pd.DataFrame | None = None,
+    entities: pd.DataFrame | None = None,
+    entities_file: Path | None = None,
+    profiles: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the cache of run ``run_id`` beside the store (replacing the previous one)."""
+    """Write the cache of run ``run_id`` beside the store (replacing the previous one).
+
+    ``memberships`` (``uid, entity_id``, final ids) and ``entities`` let the next run reuse the
+    profiles of entities whose members did not change; ``entities_file``, the run's
+    ``entities.parquet`` when it was written, is copied instead of writing ``entities`` again.
+    ``profiles`` are the :func:`survivorship_settings` the profiles were built with.
+    """
     folder = cache_dir(store_path)
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     standard_columns = [c for c in features.columns if c not in records.columns]
     level_columns = [f"{c.name}_level" for c in comparisons]
-    _write(
-        pd.DataFrame({"uid": records["uid"].to_numpy(), "hash": hashes}), tmp / "records.parquet"
-    )
+    uids = records["uid"].to_numpy(dtype=object)
+    frame = pd.DataFrame({"uid": uids, "hash": hashes})
+    if memberships is not None:
+        by_uid = pd.Series(
+            memberships["entity_id"].to_numpy(dtype=object),
+            index=memberships["uid"].to_numpy(dtype=object),
+        )
+        frame["entity_id"] = by_uid.reindex(uids).to_numpy(dtype=object)
+    _write(frame, tmp / "records.parquet")
+    if entities_file is not None and entities_file.exists():
+        shutil.copyfile(entities_file, tmp / "entities.parquet")
+    elif entities is not None:
+        _write_entities(entities, tmp / "entities.parquet")
     _write(features[["uid", *standard_columns]], tmp / "standardised.parquet")
     # features rows are the records rows, so idx_l/idx_r are rows of records.parquet
     _write(compared[["idx_l", "idx_r", *level_columns]], tmp / "levels.parquet")
@@ -181,6 +220,7 @@ def save_cache(
         "standardised_columns": [str(c) for c in standard_columns],
         "level_columns": level_columns,
         "settings": settings,
+        "profiles": profiles,
         "model": model.to_dict(),
     }
     (tmp / "meta.json").write_text(
@@ -189,6 +229,13 @@ def save_cache(
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
     return folder
+
+
+def _write_entities(frame: pd.DataFrame, path: Path) -> None:
+    # as linkage.outputs writes entities.parquet, so that both are read back alike
+    from linkage.outputs import write_parquet
+
+    write_parquet(frame, path)
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
@@ -325,6 +372,117 @@ class IncrementalPlan:
                 out[f"{comparison.name}_tf"] = tf[:, j]
         return out
 
+    def profiles(
+        self,
+        features: pd.DataFrame,
+        memberships: pd.DataFrame,
+        config: Any,
+    ) -> pd.DataFrame:
+        """``build_profiles(features, memberships, ...)``, reusing the cached profile of every
+        entity whose members are exactly those of one entity of the cached run and all
+        unchanged (a profile is a function of its members' records, the survivorship settings
+        and the entity's confidence; the id and the confidence are taken from this run).
+
+        Only the entities left over are built, from their members' rows."""
+        from linkage.profiles import build_profiles
+
+        priorities = {s.name: config.priority(s) for s in config.sources}
+        fields = list(config.fields)
+
+        def build(rows: np.ndarray | None) -> pd.DataFrame:
+            # build_profiles looks the members up by uid: the memberships need no subsetting
+            feats = features if rows is None else features.iloc[rows]
+            return build_profiles(feats, memberships, priorities, config.survivorship, fields)
+
+        old = (
+            self.cache.entities()
+            if self.cache.meta.get("profiles") == survivorship_settings(config)
+            else None
+        )
+        reusable, old_rows = self._reusable_entities(features, memberships, old)
+        self.stats["reused_profiles"] = int(len(old_rows))
+        if old is None or not len(old_rows):
+            return build(None)
+        fresh_rows = np.flatnonzero(~reusable)
+        fresh = build(fresh_rows) if len(fresh_rows) else None
+        reused = old.take(pa.array(old_rows["row"].to_numpy(dtype=np.int64))).to_pandas()
+        reused["entity_id"] = old_rows["entity_id"].to_numpy(dtype=object)
+        if "confidence" in reused:
+            reused["confidence"] = old_rows["confidence"].to_numpy(dtype=np.float64)
+        if fresh is not None:
+            if list(fresh.columns) != list(reused.columns):
+                return build(None)
+            for column in fresh.columns:
+                if fresh[column].dtype != reused[column].dtype:
+                    reused[column] = reused[column].astype(fresh[column].dtype)
+            entities = pd.concat([fresh, reused], ignore_index=True)
+        else:
+            entities = reused
+        order = np.argsort(entities["entity_id"].to_numpy(dtype=object), kind="stable")
+        return entities.iloc[order].reset_index(drop=True)
+
+    def _reusable_entities(
+        self, features: pd.DataFrame, memberships: pd.DataFrame, old: pa.Table | None
+    ) -> tuple[np.ndarray, pd.DataFrame]:
+        """Per features row, whether its entity's cached profile is reused; and per reused
+        entity its row in the cached entities table ``old``, its id and confidence now."""
+        n = len(features)
+        none = (np.zeros(n, dtype=bool), pd.DataFrame({"row": [], "entity_id": []}))
+        hashes = self.cache.hashes
+        if old is None or "entity_id" not in hashes or "entity_id" not in old.column_names:
+            return none
+        uids = features["uid"].to_numpy(dtype=object)
+        members = memberships.set_index("uid")
+        entity = members["entity_id"].reindex(uids).to_numpy(dtype=object)
+        old_entity = hashes["entity_id"].to_numpy(dtype=object)
+        old_at = pd.Index(hashes["uid"].to_numpy(dtype=object)).get_indexer(uids)
+        # a record's entity in the cached run (None: new record)
+        before = np.where(old_at >= 0, old_entity[np.maximum(old_at, 0)], None)
+        codes, ids = pd.factorize(pd.Series(entity, dtype=object))
+        old_codes, old_ids = pd.factorize(pd.Series(before, dtype=object), use_na_sentinel=True)
+        k = len(ids)
+        # an entity is reusable when all its members are unchanged, all were in one cached
+        # entity, and that entity had no other members
+        bad = np.zeros(k, dtype=bool)
+        np.logical_or.at(bad, codes, ~self.unchanged | (old_codes < 0))
+        lo = np.full(k, np.iinfo(np.int64).max)
+        hi = np.full(k, -1)
+        np.minimum.at(lo, codes, old_codes)
+        np.maximum.at(hi, codes, old_codes)
+        bad |= lo != hi
+        size_now = np.bincount(codes, minlength=k)
+        old_sizes = pd.Series(old_entity).value_counts()
+        target = np.where(bad, None, np.asarray(old_ids, dtype=object)[np.maximum(lo, 0)])
+        size_before = (
+            old_sizes.reindex(pd.Index(target, dtype=object)).fillna(-1).to_numpy(dtype=np.int64)
+        )
+        ok = ~bad & (size_before == size_now)
+        if not ok.any():
+            return none
+        position = pd.Index(old.column("entity_id").to_numpy(zero_copy_only=False))
+        row = position.get_indexer(pd.Index(target[ok], dtype=object))
+        keep = np.flatnonzero(ok)[row >= 0]
+        confidence = (
+            members["confidence"].groupby(members["entity_id"]).min()
+            if "confidence" in members
+            else None
+        )
+        chosen = np.asarray(ids, dtype=object)[keep]
+        old_rows = pd.DataFrame(
+            {
+                "row": row[row >= 0],
+                "entity_id": chosen,
+                "confidence": (
+                    confidence.reindex(chosen).to_numpy(dtype=np.float64)
+                    if confidence is not None
+                    else np.nan
+                ),
+            }
+        )
+        reused_codes = np.zeros(k, dtype=bool)
+        reused_codes[keep] = True
+        return reused_codes[codes], old_rows
+
 
 def plan_for(
     store_path: str | Path, run_id: int, config: Any, records: pd.DataFrame, hashes: np.ndarray
@@ -350,4 +508,5 @@ __all__ = [
     "plan_for",
     "record_hashes",
     "save_cache",
+    "survivorship_settings",
 ]

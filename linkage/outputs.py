@@ -54,20 +54,21 @@ def write_outputs(result: RunResult, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     result.memberships.to_csv(out_dir / "memberships.csv", index=False, lineterminator="\n")
     result.entities.to_csv(out_dir / "entities.csv", index=False, lineterminator="\n")
-    _write_parquet(result.entities, out_dir / "entities.parquet")
-    _write_parquet(result.pairs, out_dir / "pairs.parquet", pair_columns(result.pairs))
-    _write_parquet(result.features, out_dir / "features.parquet")
+    write_parquet(result.entities, out_dir / "entities.parquet")
+    write_parquet(result.pairs, out_dir / "pairs.parquet", pair_columns(result.pairs))
+    write_parquet(result.features, out_dir / "features.parquet")
     if result.model is not None:
         model_text = json.dumps(result.model, indent=2, sort_keys=True, ensure_ascii=False)
         (out_dir / "model.json").write_text(model_text + "\n", encoding="utf-8")
     if result.merges is not None:
-        _write_parquet(result.merges, out_dir / "merges.parquet")
+        write_parquet(result.merges, out_dir / "merges.parquet")
     text = json.dumps(result.manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
     (out_dir / "manifest.json").write_text(text + "\n", encoding="utf-8")
     return out_dir
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path, columns: list[str] | None = None) -> None:
+def write_parquet(frame: pd.DataFrame, path: Path, columns: list[str] | None = None) -> None:
+    """A frame as Parquet (zstd), without the index and without pandas metadata."""
     # no pandas copies of a large frame (pairs): Arrow reads the columns it writes
     index = frame.index
     if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):

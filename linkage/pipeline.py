@@ -149,10 +149,13 @@ class Linker:
                     )
             memberships, lineage = self._stable_ids(clustering)
         with self._stage("survive"):
-            priorities = {s.name: config.priority(s) for s in config.sources}
-            entities = build_profiles(
-                features, memberships, priorities, config.survivorship, list(config.fields)
-            )
+            if plan is not None:
+                entities = plan.profiles(features, memberships, config)
+            else:
+                priorities = {s.name: config.priority(s) for s in config.sources}
+                entities = build_profiles(
+                    features, memberships, priorities, config.survivorship, list(config.fields)
+                )
         self.progress(f"{len(records):,} records -> {len(entities):,} entities")
         # both kinds of model have what matching_choices reads (threshold, to_dict)
         choices = matching_choices(rules, comparisons, cast(FellegiSunter, model))
@@ -172,7 +175,7 @@ class Linker:
         if out_dir is not None:
             result.write(out_dir)
         self._record(result, lineage, cache)
-        cache.save(self, records, features, compared, comparisons, model)
+        cache.save(self, records, features, compared, comparisons, model, result, out_dir)
         return result
 
     def _cache_state(self, records: pd.DataFrame) -> _CacheState:
@@ -272,11 +275,13 @@ class _CacheState:
         compared: pd.DataFrame,
         comparisons: list[Any],
         model: FellegiSunter | SupervisedModel,
+        result: RunResult | None = None,
+        out_dir: str | Path | None = None,
     ) -> None:
         """Leave what the next incremental run reuses beside the store (runs with a store)."""
         if linker.store_path is None or self.run_id <= 0:
             return
-        from linkage.incremental import matching_settings, save_cache
+        from linkage.incremental import matching_settings, save_cache, survivorship_settings
 
         with linker._stage("cache"):
             save_cache(
@@ -289,4 +294,8 @@ class _CacheState:
                 comparisons=comparisons,
                 model=model,
                 settings=matching_settings(linker.config),
+                memberships=None if result is None else result.memberships,
+                entities=None if result is None else result.entities,
+                entities_file=None if out_dir is None else Path(out_dir) / "entities.parquet",
+                profiles=survivorship_settings(linker.config),
             )

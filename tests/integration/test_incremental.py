@@ -102,6 +102,8 @@ def test_incremental_run_equals_a_full_run_with_the_pinned_model(versions: dict[
     assert stats["reused_pairs"] > 0 and stats["scored_pairs"] > 0
     assert stats["standardised"] == stats["new"] + stats["changed"]
     assert stats["reused_pairs"] + stats["scored_pairs"] == len(full.pairs)
+    # most entities keep their members: their cached profiles are reused, the rest are built
+    assert 0 < stats["reused_profiles"] < len(full.entities)
 
     # the features equal a fresh standardisation of every record
     records, _ = read_sources(load_config(versions["new"]))
@@ -172,3 +174,24 @@ def test_a_stale_cache_is_not_used(versions: dict[str, Path], key: str, value: o
     result = Linker(versions["new"], store=store, incremental=True).run()
     assert result.manifest["incremental"]["mode"] == "full"
     assert reason in result.manifest["incremental"]["fallback"]
+
+
+def test_changed_survivorship_settings_rebuild_every_profile(versions: dict[str, Path]):
+    """Profiles depend on source priorities: when they change, none is reused, and the
+    incremental run still equals a full run with the pinned model."""
+    root = versions["root"]
+    text = versions["new"].read_text(encoding="utf-8")
+    config = root / "v2" / "config-priorities.toml"
+    assert "priority = 1" in text
+    config.write_text(text.replace("priority = 1", "priority = 9"), encoding="utf-8")
+    incremental_store = copy_store(versions["store"], root / "prio-a")
+    full_store = copy_store(versions["store"], root / "prio-b")
+    cache, _ = load_cache(versions["store"], 1)
+    assert cache is not None
+    incremental = Linker(config, store=incremental_store, incremental=True).run(root / "prio-i")
+    Linker(config, store=full_store, model=cache.meta["model"]).run(root / "prio-f")
+    stats = incremental.manifest["incremental"]
+    assert stats["mode"] == "incremental" and stats["reused_profiles"] == 0
+    for name in OUTPUTS:
+        a = (root / "prio-i" / name).read_bytes()
+        assert a == (root / "prio-f" / name).read_bytes(), name
