@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import chain
 from typing import Any
 
 from linkage.standardize import legal_forms
@@ -20,9 +21,10 @@ from linkage.standardize.text import fold, latin_key
 
 _PLACE_SUFFIX = "(?:维吾尔自治区|壮族自治区|回族自治区|特别行政区|自治区|省|市|县|区)"
 _SUFFIX_START = re.compile(f"^{_PLACE_SUFFIX}+(?!场)")
-_BRANCH = re.compile(
-    r"(?:驻华|驻中国)?(分公司|分店|办事处|代表处|分行|支行|分厂|营业部|分部|分所|分社|分院)$"
-)
+_BRANCH_MARKERS = ("分公司", "分店", "办事处", "代表处", "分行", "支行", "分厂", "营业部", "分部")
+_BRANCH_MARKERS += ("分所", "分社", "分院")
+_BRANCH = re.compile(rf"(?:驻华|驻中国)?({'|'.join(_BRANCH_MARKERS)})$")
+_BRANCH_ENDS = (*_BRANCH_MARKERS, "\n")  # "$" also matches before a final newline
 _BRACKETS = re.compile(r"\(([^()]*)\)")
 _CJK_OR_PAREN = r"[\u3000-\u9fff\uf900-\ufaff\U00020000-\U0003ffff()]"
 # spaces next to a CJK character or a parenthesis (removed without rewriting the character)
@@ -119,12 +121,32 @@ def canonical_place(text: str) -> str | None:
     return None
 
 
+@cache
+def _pinyin() -> tuple[Any, Any, Any]:
+    """pypinyin's segmenter and the converter ``lazy_pinyin`` builds with its defaults."""
+    from pypinyin import Style  # its phrase dictionary takes ~0.2 s to import
+    from pypinyin.converter import UltimateConverter
+    from pypinyin.core import Pinyin
+
+    converter = UltimateConverter()
+    return Pinyin(converter), converter, Style.NORMAL
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_pinyin(word: str) -> str:
+    """Toneless pinyin of one segment (a dictionary phrase, a character or a non-Chinese run)."""
+    _, converter, normal = _pinyin()
+    return "".join(chain.from_iterable(converter.convert(word, normal, False, "default", True)))
+
+
 @lru_cache(maxsize=1 << 17)
 def romanise(text: str) -> str:
-    """Pinyin without tones or spaces; non-Chinese characters pass through lower-cased."""
-    from pypinyin import lazy_pinyin  # its phrase dictionary takes ~0.2 s to import
+    """Pinyin without tones or spaces; non-Chinese characters pass through lower-cased.
 
-    return "".join(lazy_pinyin(text)).lower()
+    Equals ``"".join(pypinyin.lazy_pinyin(text)).lower()``: the text is segmented as
+    ``lazy_pinyin`` does and each segment converted once (segments repeat across names).
+    """
+    return "".join([_word_pinyin(w) for w in _pinyin()[0].seg(text)]).lower()
 
 
 def _balance(text: str) -> str:
@@ -151,6 +173,8 @@ def _bracket_place(text: str) -> tuple[str | None, str]:
 
 def _split_branch(text: str) -> tuple[str, bool, str | None]:
     """Remove a branch marker and return (head name, is_branch, branch place)."""
+    if not text.endswith(_BRANCH_ENDS):  # cheap test first: _BRANCH only matches at the end
+        return text, False, None
     match = _BRANCH.search(text)
     if not match or match.start() == 0:
         return text, False, None
@@ -212,7 +236,12 @@ def _split_industry(text: str) -> tuple[str, tuple[str, ...]]:
 
 def parse_chinese(text: str) -> ChineseName:
     """Split a Chinese (or Japanese kanji) company name into its registered parts."""
-    folded = to_simplified(fold(text))
+    return parse_folded(fold(text))
+
+
+def parse_folded(folded: str) -> ChineseName:
+    """``parse_chinese`` of a text already passed through ``fold``."""
+    folded = to_simplified(folded)
     folded = _DROP.sub(" ", folded.replace("[", "(").replace("]", ")"))
     folded = _SPACE_NEAR_CJK.sub("", " ".join(folded.split()))
     folded = _balance(folded.strip())

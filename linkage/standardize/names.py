@@ -176,8 +176,8 @@ def _fallback(text: str) -> CompanyName:
     return CompanyName(text, norm, None, False, None, None, (norm,), norm.replace(" ", ""))
 
 
-def _parse_cjk(text: str, country: str | None) -> CompanyName:
-    parsed = chinese.parse_chinese(text)
+def _parse_cjk(text: str, country: str | None, folded: str) -> CompanyName:
+    parsed = chinese.parse_folded(folded)  # folded = fold(text)
     tokens = parsed.tokens  # a property that builds the tuple on each access
     if not tokens:
         return _fallback(text)
@@ -224,6 +224,6 @@ def normalize_name(text: str, *, country: str | None = None) -> CompanyName:
     """
     if not text.strip():
         return CompanyName(text, "", None, False, None, None, (), "")
-    if not text.isascii() and has_cjk(fold(text)):
-        return _parse_cjk(text, country)
+    if not text.isascii() and has_cjk(folded := fold(text)):
+        return _parse_cjk(text, country, folded)
     return _parse_latin(text, country)
