@@ -71,7 +71,10 @@ class BlockingReport:
 
 
 def _present(frame: pd.DataFrame, column: str) -> bool:
-    return column in frame and bool((frame[column].fillna("").astype(str) != "").any())
+    """Does any record have a non-empty value in ``column``? (stops at the first one)"""
+    if column not in frame:
+        return False
+    return any(str(value) != "" for value in frame[column].dropna().to_numpy())
 
 
 def choose_rules(
@@ -126,28 +129,40 @@ def choose_rules(
 
 
 def _clean_distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Factorise a column: per record a code (-1 = missing/blank) and the cleaned distinct texts.
+    """Factorise a column: per record the code of its cleaned text (-1 = missing/blank) and
+    the distinct cleaned texts (equal texts, one code).
 
     Cleaning (case-folding, single spaces) runs once per distinct value, not per record.
     """
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    texts = np.array(
-        [" ".join(str(u).casefold().split()) for u in np.asarray(uniques, dtype=object)] or [""],
-        dtype=object,
-    )[: len(uniques)]
-    blank = np.append(texts == "", True)
-    codes = np.where(blank[codes], -1, codes)
-    return codes.astype(np.int64), texts
+    raw, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    cleaned = [" ".join(str(u).casefold().split()) for u in np.asarray(uniques, dtype=object)]
+    canonical, texts = pd.factorize(np.array(cleaned, dtype=object))
+    texts = np.asarray(texts, dtype=object)
+    canonical = np.where(texts[canonical] == "", -1, canonical) if len(texts) else canonical
+    return np.append(canonical, -1).astype(np.int64)[raw], texts
 
 
-def _rule_long(
+@dataclass
+class _RuleKeys:
+    """A rule's keys: ``(idx, code)`` rows (codes dense from 0; for a sorted neighbourhood,
+    in the order of the key strings) and how to spell a key code as its string."""
+
+    idx: np.ndarray
+    codes: np.ndarray
+    spell: Any  # Callable[[np.ndarray], np.ndarray]: key codes -> key strings
+
+    @property
+    def count(self) -> int:
+        return int(self.codes.max(initial=-1)) + 1
+
+
+def _rule_keys(
     features: pd.DataFrame,
     rule: BlockingRule,
     cache: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(idx, key)`` rows of a rule: one per record (exact, sorted neighbourhood) or per
-    distinct token (tokens), keys as strings; vectorised over distinct values. ``cache``
-    keeps each column's cleaned values across the rules of one run."""
+) -> _RuleKeys:
+    """The keys of a rule, as integer codes built over distinct values (no per-record
+    strings). ``cache`` keeps each column's cleaned values across the rules of one run."""
     cache = {} if cache is None else cache
 
     def clean(column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -157,34 +172,87 @@ def _rule_long(
 
     n = len(features)
     idx = np.arange(n, dtype=np.int64)
+    none = np.zeros(0, dtype=np.int64)
     if any(c not in features for c in rule.columns):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+        return _RuleKeys(none, none, lambda codes: np.zeros(len(codes), dtype=object))
     if rule.kind == "tokens":
         codes, texts = clean(rule.columns[0])
-        tokens = pd.Series(texts, dtype=object).str.split().explode().dropna()
-        tokens = tokens[tokens.str.len() >= rule.min_length]
-        table = pd.DataFrame(
-            {"code": tokens.index.to_numpy(dtype=np.int64), "key": tokens.to_numpy(dtype=object)}
-        ).drop_duplicates()
-        live = codes >= 0
-        long = pd.DataFrame({"idx": idx[live], "code": codes[live]}).merge(
-            table, on="code", how="inner", sort=False
+        per_text = [
+            list(dict.fromkeys(t for t in str(text).split() if len(t) >= rule.min_length))
+            for text in texts.tolist()
+        ]
+        counts = np.array([len(tokens) for tokens in per_text] + [0], dtype=np.int64)
+        flat = [t for tokens in per_text for t in tokens]
+        token_codes, names = pd.factorize(np.array(flat, dtype=object))
+        names = np.asarray(names, dtype=object)
+        starts = np.append(np.cumsum(counts[:-1]) - counts[:-1], 0)
+        repeat = counts[codes]  # code -1 reads the trailing 0
+        total = int(repeat.sum())
+        offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+        positions = np.repeat(starts[codes], repeat) + offsets
+        return _RuleKeys(
+            np.repeat(idx, repeat), token_codes[positions].astype(np.int64), lambda k: names[k]
         )
-        # row order is free: key codes are sorted by key, and pairs are sorted at the end
-        return long["idx"].to_numpy(dtype=np.int64), long["key"].to_numpy(dtype=object)
-    keys: np.ndarray | None = None
-    live = np.ones(n, dtype=bool)
+    combined = np.zeros(n, dtype=np.int64)
+    lengths = np.full(n, -1, dtype=np.int64)  # the separators between the parts
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
     for position, column in enumerate(rule.columns):
         codes, texts = clean(column)
         if rule.prefix is not None and position == len(rule.columns) - 1:
-            texts = pd.Series(texts, dtype=object).str.slice(0, rule.prefix).to_numpy(object)
-        part = np.append(texts, "").astype(object)[codes]
+            sliced = np.array([t[: rule.prefix] for t in texts.tolist()], dtype=object)
+            canonical, texts = pd.factorize(sliced)
+            texts = np.asarray(texts, dtype=object)
+            codes = np.where(codes >= 0, np.append(canonical, -1)[codes], -1)
+        parts.append((codes, texts))
+        text_lengths = np.array([len(t) for t in texts.tolist()] + [0], dtype=np.int64)
+        lengths += text_lengths[codes] + 1
+        combined, _ = pd.factorize(combined * (len(texts) + 1) + (codes + 1))
+        combined = combined.astype(np.int64)
+    live = lengths >= rule.min_length
+    for codes, _ in parts:
         live &= codes >= 0
-        keys = part if keys is None else keys + "\x1f" + part
-    assert keys is not None
-    lengths = pd.Series(keys, dtype=object).str.len().to_numpy()
-    live &= lengths >= rule.min_length
-    return idx[live], keys[live]
+    codes, _ = pd.factorize(combined[live])
+    codes = codes.astype(np.int64)
+    rows = idx[live]
+    first = np.empty(int(codes.max(initial=-1)) + 1, dtype=np.int64)
+    first[codes[::-1]] = rows[::-1]  # a record of each key (all spell it alike)
+
+    def spell(keys: np.ndarray) -> np.ndarray:
+        records = first[np.asarray(keys, dtype=np.int64)]
+        pieces = [texts[codes_of[records]] for codes_of, texts in parts]
+        if len(pieces) == 1:
+            return pieces[0]
+        return np.array(["\x1f".join(p) for p in zip(*pieces, strict=True)], dtype=object)
+
+    if rule.kind == "sorted_neighbourhood":  # codes in the order of the key strings
+        rank = np.empty(len(first), dtype=np.int64)
+        rank[np.argsort(spell(np.arange(len(first))), kind="stable")] = np.arange(len(first))
+        codes = rank[codes]
+        order = np.argsort(rank)
+        first = first[order]
+    return _RuleKeys(rows, codes, spell)
+
+
+def _rule_long(
+    features: pd.DataFrame,
+    rule: BlockingRule,
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(idx, key)`` rows of a rule: one per record (exact, sorted neighbourhood) or per
+    distinct token (tokens), keys as strings."""
+    keys = _rule_keys(features, rule, cache)
+    return keys.idx, keys.spell(keys.codes) if len(keys.codes) else np.zeros(0, dtype=object)
+
+
+def _reported(keys: _RuleKeys, sizes: np.ndarray, chosen: np.ndarray) -> list[tuple[str, int]]:
+    """``(key, size)`` of the chosen key codes, largest first, ties by key."""
+    if not len(chosen):
+        return []
+    names = keys.spell(chosen)
+    return sorted(
+        ((str(name), int(size)) for name, size in zip(names, sizes[chosen], strict=True)),
+        key=lambda item: (-item[1], item[0]),
+    )
 
 
 def candidate_pairs(
@@ -214,12 +282,13 @@ def candidate_pairs(
     cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     try:
         con.execute("SET threads TO 2")
+        con.execute("SET enable_progress_bar = false")
         con.register("g", pd.DataFrame({"idx": np.arange(n, dtype=np.int64), "grp": group}))
         con.execute("CREATE TABLE seen (pid BIGINT)")
         for i, rule in enumerate(rules):
-            ridx, rkeys = _rule_long(features, rule, cleaned)
-            key_codes, key_names = pd.factorize(pd.Series(rkeys, dtype=object), sort=True)
-            sizes = np.bincount(key_codes, minlength=len(key_names))
+            keys = _rule_keys(features, rule, cleaned)
+            ridx, key_codes = keys.idx, keys.codes
+            sizes = np.bincount(key_codes, minlength=keys.count)
             cap = rule.max_block_size
             if cap is None and rule.kind != "tokens":
                 cap = max_block_size
@@ -229,21 +298,20 @@ def candidate_pairs(
             if cap is not None:
                 generic = np.flatnonzero(sizes > cap)
                 if len(generic):
-                    order = generic[np.argsort(-sizes[generic], kind="stable")]
                     report.skipped_blocks += [
-                        {"rule": rule.name, "key": str(key_names[k]), "size": int(sizes[k])}
-                        for k in order
+                        {"rule": rule.name, "key": key, "size": size}
+                        for key, size in _reported(keys, sizes, generic)
                     ]
                     keep = sizes[key_codes] <= cap
             if rule.kind != "sorted_neighbourhood":
                 kept_sizes = np.where(
                     sizes <= (cap if cap is not None else sizes.max(initial=0)), sizes, 0
                 )
-                top = np.argsort(-kept_sizes, kind="stable")[:5]
+                fifth = np.sort(kept_sizes)[-5:][:1]  # the 5th largest size (ties all compete)
+                top = np.flatnonzero((kept_sizes > 0) & (kept_sizes >= fifth.max(initial=1)))
                 largest += [
-                    {"rule": rule.name, "key": str(key_names[k]), "size": int(kept_sizes[k])}
-                    for k in top
-                    if kept_sizes[k] > 0
+                    {"rule": rule.name, "key": key, "size": size}
+                    for key, size in _reported(keys, kept_sizes, top)[:5]
                 ]
             frame = pd.DataFrame({"idx": ridx[keep], "key": key_codes[keep].astype(np.int64)})
             con.register("e", frame)
@@ -294,7 +362,7 @@ def candidate_pairs(
         allpairs = pd.DataFrame({"idx_l": [], "idx_r": [], "rule": []})
     left = allpairs["idx_l"].to_numpy(dtype=np.int64)
     right = allpairs["idx_r"].to_numpy(dtype=np.int64)
-    order = np.lexsort((right, left))
+    order = np.argsort(left * max(n, 1) + right)  # pairs are distinct: no ties
     left, right = left[order], right[order]
     rule_of = allpairs["rule"].to_numpy(dtype=np.int64)[order]
     uids = features["uid"].to_numpy(dtype=object)
