@@ -21,8 +21,10 @@ from linkage.standardize.text import fold, latin_key
 
 _PLACE_SUFFIX = "(?:维吾尔自治区|壮族自治区|回族自治区|特别行政区|自治区|省|市|县|区)"
 _SUFFIX_START = re.compile(f"^{_PLACE_SUFFIX}+(?!场)")
-_BRANCH_MARKERS = ("分公司", "分店", "办事处", "代表处", "分行", "支行", "分厂", "营业部", "分部")
-_BRANCH_MARKERS += ("分所", "分社", "分院")
+_BRANCH_MARKERS: tuple[str, ...] = (
+    *("分公司", "分店", "办事处", "代表处", "分行", "支行", "分厂", "营业部", "分部"),
+    *("分所", "分社", "分院"),
+)
 _BRANCH = re.compile(rf"(?:驻华|驻中国)?({'|'.join(_BRANCH_MARKERS)})$")
 _BRANCH_ENDS = (*_BRANCH_MARKERS, "\n")  # "$" also matches before a final newline
 _BRACKETS = re.compile(r"\(([^()]*)\)")

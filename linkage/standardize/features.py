@@ -53,9 +53,7 @@ NAME_COLUMNS = (
 WORKERS_ENV = "LINKAGE_WORKERS"
 # below this many distinct values in all, forking the workers costs more than it saves
 MIN_PARALLEL_VALUES = 5000
-_MIN_CHUNK, _MAX_CHUNK, _CHUNKS_PER_WORKER = 256, 8192, 24
-
-Task = tuple[Callable[[Any], Any], Sequence[Any]]
+_MIN_CHUNK, _MAX_CHUNK, _CHUNKS_PER_WORKER = 256, 4096, 24
 
 
 def _text(value: Any) -> str | None:
@@ -72,7 +70,10 @@ class _Distinct:
     def __init__(self, records: pd.DataFrame, column: str) -> None:
         if column in records.columns:
             codes, uniques = pd.factorize(records[column], use_na_sentinel=True)
-            texts = [_text(u) for u in uniques]
+            if pd.api.types.infer_dtype(uniques, skipna=False) == "string":
+                texts = [u if u.strip() else None for u in uniques]  # the usual case, faster
+            else:
+                texts = [_text(u) for u in uniques]
             if any(t is None for t in texts):  # blank texts count as missing
                 blank = np.array([t is None for t in texts] + [True])
                 codes = np.where(blank[codes], -1, codes)
@@ -114,15 +115,11 @@ def _context(countries: _Distinct, per_country: list[Any]) -> tuple[np.ndarray, 
     return lookup[countries.codes], values  # code -1 takes the last entry: no country
 
 
-def _spread(codes: np.ndarray, values: list[Any]) -> np.ndarray:
+def _spread(codes: np.ndarray, values: Sequence[Any]) -> np.ndarray:
     table = np.empty(len(values) + 1, dtype=object)
     table[: len(values)] = values
     table[-1] = None
     return table[codes]
-
-
-def _column(codes: np.ndarray, results: list[tuple[Any, ...]], field: int) -> np.ndarray:
-    return _spread(codes, [r[field] for r in results])
 
 
 # ---- the work per distinct value (runs in the workers; every result is a tuple of plain values)
@@ -150,17 +147,25 @@ def _address_item(text: str) -> tuple[str | None, str | None]:
     return norm, (None if norm is None else address_numbers(norm))
 
 
-def _postcode_item(item: tuple[str, str | None]) -> str | None:
-    return normalize_postcode(item[0], item[1])
+def _postcode_item(item: tuple[str, str | None]) -> tuple[str | None]:
+    return (normalize_postcode(item[0], item[1]),)
 
 
-def _phone_item(item: tuple[str, str | None]) -> str | None:
-    return normalize_phone(item[0], region=item[1])
+def _phone_item(item: tuple[str, str | None]) -> tuple[str | None]:
+    return (normalize_phone(item[0], region=item[1]),)
 
 
 def _email_item(text: str) -> tuple[str | None, str | None]:
     norm = normalize_email(text)
     return norm, (None if norm is None else registrable_domain(norm))
+
+
+def _website_item(text: str) -> tuple[str | None]:
+    return (registrable_domain(text),)
+
+
+def _legal_form_item(text: str) -> tuple[str | None]:
+    return (legal_form_code(text),)
 
 
 def _identifier_item(scheme: str) -> Callable[[str], tuple[Any, ...]]:
@@ -171,23 +176,35 @@ def _identifier_item(scheme: str) -> Callable[[str], tuple[Any, ...]]:
     return parse
 
 
-# ---- running the work: in process, or forked workers
+# ---- running the work: in process, or in forked workers
+
+
+class Task:
+    """A function applied to each item of a list; it returns a tuple of ``width`` values."""
+
+    def __init__(self, func: Callable[[Any], tuple[Any, ...]], items: Sequence[Any], width: int):
+        self.func, self.items, self.width = func, items, width
+
+    def columns(self, start: int, stop: int) -> list[list[Any]]:
+        """The results of items[start:stop], one list per value of the tuple."""
+        rows = [self.func(item) for item in self.items[start:stop]]
+        return [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * self.width
 
 
 _PENDING: list[Task] = []  # the tasks of the running parallel call; the workers inherit them
 _FORK_LOCK = threading.Lock()
 
 
-def _chunk(task: int, start: int, stop: int) -> list[Any]:
-    func, items = _PENDING[task]
-    return [func(item) for item in items[start:stop]]
+def _chunk(task: int, start: int, stop: int) -> list[list[Any]]:
+    return _PENDING[task].columns(start, stop)
 
 
 def worker_count(workers: int | None = None) -> int:
-    """The number of worker processes ``build_features`` uses.
+    """The number of processes ``build_features`` uses for the per-value work.
 
     ``workers`` when given, else the ``LINKAGE_WORKERS`` environment variable, else
-    ``min(2, CPUs available to this process)``. 1 means in-process.
+    ``min(2, CPUs available to this process)``. 1 means in process only; ``n`` means this
+    process and ``n - 1`` forked ones.
     """
     if workers is None:
         env = os.environ.get(WORKERS_ENV, "").strip()
@@ -218,25 +235,26 @@ def _can_fork() -> bool:
     )
 
 
-def run_tasks(tasks: list[Task], workers: int) -> list[list[Any]]:
-    """Apply each task's function to each of its items; the results in item order.
+def run_tasks(tasks: list[Task], workers: int) -> list[list[list[Any]]]:
+    """Apply each task's function to each of its items: per task, one list per result value.
 
     With ``workers`` > 1 and at least ``MIN_PARALLEL_VALUES`` items in all, the items are cut
-    into chunks in a fixed order and computed by forked worker processes; the results are
-    reassembled in that order, so they equal the in-process results.
+    into chunks in a fixed order; ``workers - 1`` forked processes take chunks from the front
+    while this process takes them from the back, and the results are put together in chunk
+    order, so they equal the in-process results.
     """
-    total = sum(len(items) for _, items in tasks)
+    total = sum(len(t.items) for t in tasks)
     if workers < 2 or total < max(MIN_PARALLEL_VALUES, 1) or not _can_fork():
-        return [[func(item) for item in items] for func, items in tasks]
+        return [t.columns(0, len(t.items)) for t in tasks]
     size = min(_MAX_CHUNK, max(_MIN_CHUNK, total // (workers * _CHUNKS_PER_WORKER)))
     jobs = [
-        (t, start, min(start + size, len(items)))
-        for t, (_, items) in enumerate(tasks)
-        for start in range(0, len(items), size)
+        (i, start, min(start + size, len(t.items)))
+        for i, t in enumerate(tasks)
+        for start in range(0, len(t.items), size)
     ]
-    for func, items in tasks:  # load lazy dictionaries and metadata once, before the fork
-        if items:
-            func(items[0])
+    for task in tasks:  # load lazy dictionaries and metadata once, before the fork
+        if task.items:
+            task.func(task.items[0])
     global _PENDING
     with _FORK_LOCK:
         _PENDING = tasks
@@ -246,16 +264,30 @@ def run_tasks(tasks: list[Task], workers: int) -> list[list[Any]]:
                 # Python 3.12+ warns about fork in a threaded process; the workers only run the
                 # pure-Python normalisers, never a lock another thread may hold
                 warnings.filterwarnings("ignore", message=".*fork", category=DeprecationWarning)
-                pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-                first = pool.submit(_chunk, *jobs[0])  # forks every worker
+                pool = ProcessPoolExecutor(
+                    workers - 1, mp_context=multiprocessing.get_context("fork")
+                )
+                futures = [pool.submit(_chunk, *jobs[0])]  # forks every worker
         finally:
             gc.unfreeze()
             _PENDING = []
-    with pool:
-        chunks = [first.result(), *pool.map(_chunk, *zip(*jobs[1:], strict=True))]
-    results: list[list[Any]] = [[] for _ in tasks]
-    for (t, _, _), chunk in zip(jobs, chunks, strict=True):
-        results[t].extend(chunk)
+    chunks: list[list[list[Any]] | None] = [None] * len(jobs)
+    try:
+        futures += [pool.submit(_chunk, *job) for job in jobs[1:]]
+        for index in range(len(jobs) - 1, -1, -1):  # from the back, until the workers' front
+            if not futures[index].cancel():
+                break
+            number, start, stop = jobs[index]
+            chunks[index] = tasks[number].columns(start, stop)
+        for index, future in enumerate(futures):
+            if chunks[index] is None:
+                chunks[index] = future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    results: list[list[list[Any]]] = [[[] for _ in range(t.width)] for t in tasks]
+    for (number, _, _), chunk in zip(jobs, chunks, strict=True):
+        for column, values in zip(results[number], chunk or [], strict=True):
+            column.extend(values)
     return results
 
 
@@ -332,40 +364,44 @@ def build_features(
     emails, websites, forms = (_Distinct(records, c) for c in ("email", "website", "legal_form"))
     id_columns = _identifier_columns(records)
     id_values = [_Distinct(records, c) for c in id_columns]
-    tasks: list[Task] = [
-        (_name_item, name_items),
-        (_address_item, addresses.texts),
-        (_postcode_item, postcode_items),
-        (_phone_item, phone_items),
-        (_email_item, emails.texts),
-        (registrable_domain, websites.texts),
-        (legal_form_code, forms.texts),
-        *((_identifier_item(c[3:]), v.texts) for c, v in zip(id_columns, id_values, strict=True)),
+    tasks = [
+        Task(_name_item, name_items, len(NAME_COLUMNS)),
+        Task(_address_item, addresses.texts, 2),
+        Task(_postcode_item, postcode_items, 1),
+        Task(_phone_item, phone_items, 1),
+        Task(_email_item, emails.texts, 2),
+        Task(_website_item, websites.texts, 1),
+        Task(_legal_form_item, forms.texts, 1),
+        *(
+            Task(_identifier_item(c[3:]), v.texts, 5)
+            for c, v in zip(id_columns, id_values, strict=True)
+        ),
     ]
     done = run_tasks(tasks, workers)
-    parsed_names, parsed_addresses, postcodes, phones, parsed_emails, domains, codes = done[:7]
+    name_parts, address_parts, (postcodes,), (phones,), email_parts, (domains,), (codes,) = done[:7]
 
-    new = {c: _column(name_codes, parsed_names, i) for i, c in enumerate(NAME_COLUMNS)}
+    new = {c: _spread(name_codes, v) for c, v in zip(NAME_COLUMNS, name_parts, strict=True)}
     new["is_branch"] = new["is_branch"].astype(bool)
     raw_forms = _spread(forms.codes, codes)
     new["legal_form_code"] = np.where(pd.isna(raw_forms), new["legal_form_code"], raw_forms)
-    new["address_norm"] = _column(addresses.codes, parsed_addresses, 0)
+    new["address_norm"] = _spread(addresses.codes, address_parts[0])
     core, generic = new.pop("name_core"), new.pop("name_generic")
     new["name_core"], new["name_generic"] = core, generic
-    new["address_numbers"] = _column(addresses.codes, parsed_addresses, 1)
+    new["address_numbers"] = _spread(addresses.codes, address_parts[1])
     new["postcode_norm"] = _spread(postcode_codes, postcodes)
     new["phone_e164"] = _spread(phone_codes, phones)
-    new["email_norm"] = _column(emails.codes, parsed_emails, 0)
+    new["email_norm"] = _spread(emails.codes, email_parts[0])
     website_domains = _spread(websites.codes, domains)
-    email_domains = _column(emails.codes, parsed_emails, 1)
+    email_domains = _spread(emails.codes, email_parts[1])
     new["domain"] = np.where(pd.isna(website_domains), email_domains, website_domains)
     key_columns = []
-    for column, values, parsed in zip(id_columns, id_values, done[7:], strict=True):
-        new[f"{column}_norm"] = _column(values.codes, parsed, 0)
-        new[f"{column}_valid"] = _column(values.codes, parsed, 1).astype(bool)
-        new[f"{column}_scheme"] = _column(values.codes, parsed, 2)
-        new[f"{column}_problem"] = _column(values.codes, parsed, 3)
-        key_columns.append(_column(values.codes, parsed, 4))
+    for column, values, parts in zip(id_columns, id_values, done[7:], strict=True):
+        norm, valid, scheme, problem, keys = (_spread(values.codes, p) for p in parts)
+        new[f"{column}_norm"] = norm
+        new[f"{column}_valid"] = valid.astype(bool)
+        new[f"{column}_scheme"] = scheme
+        new[f"{column}_problem"] = problem
+        key_columns.append(keys)
     new["id_keys"] = _merge_keys(key_columns, len(records))
     frame = pd.DataFrame(new, index=records.index)
     return pd.concat([records, frame], axis=1)
