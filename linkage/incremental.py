@@ -53,7 +53,8 @@ from linkage.standardize.features import build_features
 
 CACHE_FORMAT = 3
 # 2: levels.parquet names the records by row in records.parquet, not by uid
-# 3: records.parquet holds each record's entity id; entities.parquet (the run's profiles)
+# 3: records.parquet holds each record's entity id; entities.parquet (the run's profiles);
+#    levels.parquet the index of the blocking rule that found each pair
 Model = FellegiSunter | SupervisedModel
 
 
@@ -101,6 +102,18 @@ def matching_settings(config: Any) -> dict[str, Any]:
     return {
         "matching": config.matching.model_dump(mode="json"),
         "comparisons": comparisons,
+    }
+
+
+def blocking_settings(
+    rules: list[Any], unique_sources: set[str], max_block_size: int
+) -> dict[str, Any]:
+    """What a run's candidate pairs depend on besides the features (the next run blocks
+    locally only when it blocks with the same)."""
+    return {
+        "rules": [r.to_dict() for r in rules],
+        "unique_sources": sorted(unique_sources),
+        "max_block_size": max_block_size,
     }
 
 
@@ -181,13 +194,15 @@ def save_cache(
     entities: pd.DataFrame | None = None,
     entities_file: Path | None = None,
     profiles: dict[str, Any] | None = None,
+    blocking: dict[str, Any] | None = None,
 ) -> Path:
     """Write the cache of run ``run_id`` beside the store (replacing the previous one).
 
     ``memberships`` (``uid, entity_id``, final ids) and ``entities`` let the next run reuse the
     profiles of entities whose members did not change; ``entities_file``, the run's
     ``entities.parquet`` when it was written, is copied instead of writing ``entities`` again.
-    ``profiles`` are the :func:`survivorship_settings` the profiles were built with.
+    ``profiles`` are the :func:`survivorship_settings` the profiles were built with;
+    ``blocking`` the :func:`blocking_settings` the pairs were found with.
     """
     folder = cache_dir(store_path)
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
@@ -210,7 +225,12 @@ def save_cache(
         _write_entities(entities, tmp / "entities.parquet")
     _write(features[["uid", *standard_columns]], tmp / "standardised.parquet")
     # features rows are the records rows, so idx_l/idx_r are rows of records.parquet
-    _write(compared[["idx_l", "idx_r", *level_columns]], tmp / "levels.parquet")
+    levels = compared[["idx_l", "idx_r", *level_columns]]
+    if blocking is not None and "rules" in compared:
+        names = [r["name"] for r in blocking["rules"]]
+        rule = pd.Index(names).get_indexer(compared["rules"].to_numpy(dtype=object))
+        levels = levels.assign(rule=rule.astype(np.int16))
+    _write(levels, tmp / "levels.parquet")
     meta = {
         "format": CACHE_FORMAT,
         "run_id": run_id,
@@ -221,6 +241,7 @@ def save_cache(
         "level_columns": level_columns,
         "settings": settings,
         "profiles": profiles,
+        "blocking": blocking,
         "model": model.to_dict(),
     }
     (tmp / "meta.json").write_text(
@@ -311,6 +332,44 @@ class IncrementalPlan:
         standard.index = records.index
         return pd.concat([records, standard], axis=1)
 
+    def block(
+        self,
+        features: pd.DataFrame,
+        rules: list[Any],
+        *,
+        unique_sources: set[str],
+        max_block_size: int,
+    ) -> tuple[pd.DataFrame, Any]:
+        """``candidate_pairs(features, rules, ...)``: blocked locally around the new, changed
+        and removed records (:mod:`linkage.incremental_blocking`) when the previous run
+        blocked with the same settings, else on all records."""
+        from linkage.blocking import candidate_pairs
+        from linkage.incremental_blocking import local_candidate_pairs
+
+        settings = blocking_settings(rules, unique_sources, max_block_size)
+        stored = self.cache.standardised
+        columns = {c for r in rules for c in r.columns}
+        if (
+            self.cache.meta.get("blocking") != settings
+            or "rule" not in self.cache.levels
+            or not columns <= set(stored.columns)
+        ):
+            self.stats["blocking"] = "full"
+            return candidate_pairs(
+                features, rules, unique_sources=unique_sources, max_block_size=max_block_size
+            )
+        self.stats["blocking"] = "local"
+        levels = self.cache.levels
+        return local_candidate_pairs(
+            features,
+            rules,
+            unique_sources=unique_sources,
+            max_block_size=max_block_size,
+            touched=~self.unchanged,
+            old_features=stored,
+            old_pairs=levels[["idx_l", "idx_r", "rule"]],
+        )
+
     def compare(
         self,
         features: pd.DataFrame,
@@ -400,7 +459,7 @@ class IncrementalPlan:
             else None
         )
         reusable, old_rows = self._reusable_entities(features, memberships, old)
-        self.stats["reused_profiles"] = int(len(old_rows))
+        self.stats["reused_profiles"] = len(old_rows)
         if old is None or not len(old_rows):
             return build(None)
         fresh_rows = np.flatnonzero(~reusable)
@@ -501,6 +560,7 @@ def plan_for(
 __all__ = [
     "Cache",
     "IncrementalPlan",
+    "blocking_settings",
     "cache_dir",
     "code_fingerprint",
     "load_cache",

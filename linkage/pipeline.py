@@ -109,7 +109,8 @@ class Linker:
         with self._stage("block"):
             rules = rules_for(config, features)
             unique = {s.name for s in config.sources if s.unique}
-            pairs, blocking = candidate_pairs(
+            block = plan.block if plan is not None else candidate_pairs
+            pairs, blocking = block(
                 features,
                 rules,
                 unique_sources=unique,
@@ -175,6 +176,7 @@ class Linker:
         if out_dir is not None:
             result.write(out_dir)
         self._record(result, lineage, cache)
+        cache.blocking = (rules, unique, config.matching.max_block_size)
         cache.save(self, records, features, compared, comparisons, model, result, out_dir)
         return result
 
@@ -260,6 +262,7 @@ class _CacheState:
     fallback: str = ""
     hashes: Any = None
     run_id: int = 0
+    blocking: Any = None  # (rules, unique sources, max block size) the pairs were found with
 
     def summary(self) -> dict[str, Any]:
         """What the manifest records under ``incremental``."""
@@ -281,7 +284,12 @@ class _CacheState:
         """Leave what the next incremental run reuses beside the store (runs with a store)."""
         if linker.store_path is None or self.run_id <= 0:
             return
-        from linkage.incremental import matching_settings, save_cache, survivorship_settings
+        from linkage.incremental import (
+            blocking_settings,
+            matching_settings,
+            save_cache,
+            survivorship_settings,
+        )
 
         with linker._stage("cache"):
             save_cache(
@@ -298,4 +306,5 @@ class _CacheState:
                 entities=None if result is None else result.entities,
                 entities_file=None if out_dir is None else Path(out_dir) / "entities.parquet",
                 profiles=survivorship_settings(linker.config),
+                blocking=None if self.blocking is None else blocking_settings(*self.blocking),
             )

@@ -102,6 +102,9 @@ def test_incremental_run_equals_a_full_run_with_the_pinned_model(versions: dict[
     assert stats["reused_pairs"] > 0 and stats["scored_pairs"] > 0
     assert stats["standardised"] == stats["new"] + stats["changed"]
     assert stats["reused_pairs"] + stats["scored_pairs"] == len(full.pairs)
+    # blocked around the new, changed and removed records only, with the same report
+    assert stats["blocking"] == "local"
+    assert incremental.manifest["blocking"] == full.manifest["blocking"]
     # most entities keep their members: their cached profiles are reused, the rest are built
     assert 0 < stats["reused_profiles"] < len(full.entities)
 
