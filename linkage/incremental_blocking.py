@@ -21,7 +21,9 @@ Every other ("dirty") pair that is a candidate now is
 and for those the first rule is decided afresh, rule by rule. The result equals
 ``candidate_pairs`` on all records (``tests/unit/test_incremental_blocking.py`` checks it per
 rule kind, with caps crossed both ways). Keys still come from every record (block sizes need
-them); the self-joins and anti-joins over all blocks are what is saved.
+them; ``blocking._rule_keys``, integer codes over distinct values, with the old versions of the
+changed and removed records coded alongside); the self-joins and anti-joins over all blocks are
+what is saved.
 """
 
 from __future__ import annotations
@@ -31,23 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from linkage.blocking import BlockingReport, BlockingRule, _rule_long
-
-
-def _long_codes(
-    frame: pd.DataFrame,
-    rule: BlockingRule,
-    names: pd.Index,
-    cleaned: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(row, key code)`` of a rule's keys in ``frame``, codes from ``names`` (keys absent
-    from ``names`` are dropped)."""
-    rows, keys = _rule_long(frame, rule, cleaned)
-    if not len(rows):
-        return rows, np.zeros(0, dtype=np.int64)
-    codes = names.get_indexer(pd.Index(keys, dtype=object))
-    live = codes >= 0
-    return rows[live], codes[live].astype(np.int64)
+from linkage.blocking import BlockingReport, BlockingRule, _reported, _rule_keys
 
 
 def _unique(values: np.ndarray) -> np.ndarray:
@@ -171,34 +157,34 @@ def local_candidate_pairs(
     pl, pr, prule = now[ol[keep_old]], now[orr[keep_old]], orule[keep_old]
     prev_dirty = np.zeros(len(pl), dtype=bool)
 
+    # keys of this run's records and of the old versions of the changed and removed ones,
+    # coded together (rows >= n are old versions)
+    columns = sorted({c for rule in rules for c in rule.columns if c in features})
+    both = pd.concat([features[columns], old_gone[columns]], ignore_index=True)
     cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     kept_long: list[tuple[np.ndarray, np.ndarray, int] | None] = []  # per non-SN rule
     sn_sets: dict[int, np.ndarray] = {}
     candidates: list[np.ndarray] = []
     largest: list[dict[str, object]] = []
     for i, rule in enumerate(rules):
-        ridx, rkeys = _rule_long(features, rule, cleaned)
-        # codes in key order only where the order matters (the sorted neighbourhood); the
-        # report's ties are broken by key below, as candidate_pairs' sorted codes break them
-        sort = rule.kind == "sorted_neighbourhood"
-        key_codes, key_names = pd.factorize(pd.Series(rkeys, dtype=object), sort=sort)
-        key_codes = key_codes.astype(np.int64)
-        names = pd.Index(key_names, dtype=object)
-        width = max(len(names), 1)
-        sizes = np.bincount(key_codes, minlength=len(names))
+        keys = _rule_keys(both, rule, cleaned)
+        current = keys.idx < n
+        ridx, key_codes = keys.idx[current], keys.codes[current]
+        gone_codes = keys.codes[~current]
+        count = keys.count
+        width = max(count, 1)
+        sizes = np.bincount(key_codes, minlength=count)
         if rule.kind == "sorted_neighbourhood":
             kept_long.append(None)
             new_sn = _neighbour_pairs(ridx, key_codes, rule.window, n)
             sn_sets[i] = new_sn
             # the previous run's neighbours, in rows of now, between unchanged records
-            orows, okeys = _rule_long(old_features, rule)
-            ocodes, _ = pd.factorize(pd.Series(okeys, dtype=object), sort=True)
-            old_sn = _neighbour_pairs(
-                orows, ocodes.astype(np.int64), rule.window, max(len(old_uids), 1)
-            )
-            a, b = old_sn // max(len(old_uids), 1), old_sn % max(len(old_uids), 1)
-            both = old_alive_unchanged[a] & old_alive_unchanged[b]
-            old_sn = _unique(now[a[both]] * n + now[b[both]])
+            old_keys = _rule_keys(old_features, rule)
+            m = max(len(old_uids), 1)
+            old_sn = _neighbour_pairs(old_keys.idx, old_keys.codes, rule.window, m)
+            a, b = old_sn // m, old_sn % m
+            kept_pair = old_alive_unchanged[a] & old_alive_unchanged[b]
+            old_sn = _unique(now[a[kept_pair]] * n + now[b[kept_pair]])
             nl, nr = new_sn // max(n, 1), new_sn % max(n, 1)
             new_clean = new_sn[~touched[nl] & ~touched[nr]]
             changed = np.setxor1d(new_clean, old_sn, assume_unique=True)
@@ -210,39 +196,29 @@ def local_candidate_pairs(
         cap = rule.max_block_size
         if cap is None and rule.kind != "tokens":
             cap = max_block_size
-        keep_key = np.ones(len(names), dtype=bool) if cap is None else sizes <= cap
+        keep_key = np.ones(count, dtype=bool) if cap is None else sizes <= cap
+        # the report, as candidate_pairs makes it
         if cap is not None:
             generic = np.flatnonzero(sizes > cap)
             report.skipped_blocks += [
-                {"rule": rule.name, "key": str(key), "size": size}
-                for size, key in sorted(
-                    zip(sizes[generic].tolist(), names[generic].tolist(), strict=True),
-                    key=lambda b: (-b[0], b[1]),
-                )
+                {"rule": rule.name, "key": key, "size": size}
+                for key, size in _reported(keys, sizes, generic)
             ]
         kept_sizes = np.where(sizes <= (cap if cap is not None else sizes.max(initial=0)), sizes, 0)
-        if len(kept_sizes):
-            # the 5 largest, ties by key: only keys as large as the 5th largest can be in it
-            fifth = -np.partition(-kept_sizes, min(4, len(kept_sizes) - 1))[
-                min(4, len(kept_sizes) - 1)
-            ]
-            near = np.flatnonzero(kept_sizes >= max(fifth, 1))
-            largest += [
-                {"rule": rule.name, "key": str(key), "size": size}
-                for size, key in sorted(
-                    zip(kept_sizes[near].tolist(), names[near].tolist(), strict=True),
-                    key=lambda b: (-b[0], b[1]),
-                )[:5]
-            ]
+        fifth = np.sort(kept_sizes)[-5:][:1]  # the 5th largest size (ties all compete)
+        top = np.flatnonzero((kept_sizes > 0) & (kept_sizes >= fifth.max(initial=1)))
+        largest += [
+            {"rule": rule.name, "key": key, "size": size}
+            for key, size in _reported(keys, kept_sizes, top)[:5]
+        ]
         # touched keys: held now by a new or changed record, or before by a changed or
         # removed one; a touched block whose cap decision flipped changes pairs of
         # unchanged records, the others only pairs of the touched records
         now_touched = touched[ridx]
-        held_now = np.bincount(key_codes[now_touched], minlength=len(names))
-        _, gone_codes = _long_codes(old_gone, rule, names)
-        held_before = np.bincount(gone_codes, minlength=len(names))
+        held_now = np.bincount(key_codes[now_touched], minlength=count)
+        held_before = np.bincount(gone_codes, minlength=count)
         is_touched = (held_now > 0) | (held_before > 0)
-        flipped = np.zeros(len(names), dtype=bool)
+        flipped = np.zeros(count, dtype=bool)
         if cap is not None:
             kept_before = sizes - held_now + held_before <= cap
             flipped = is_touched & (kept_before != keep_key)
