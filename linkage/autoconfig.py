@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.blocking import BlockingRule, choose_rules
+from linkage.clustering import component_labels
 from linkage.comparisons import (
     AddressComparison,
     CompanyNameComparison,
@@ -163,12 +164,8 @@ def clustered_threshold(
     a higher cut-off are the connected components of the accepted unions (``merges``) at or
     above it: one clustering run serves every candidate cut-off.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     if len(scored) == 0 or len(merges) == 0 or "probability" not in scored:
         return threshold
-    n = len(features)
     position = pd.Index(features["uid"].astype(str))
     decided = scored["decided_by"].astype(str).to_numpy()
     p = scored["probability"].to_numpy(dtype=np.float64).copy()
@@ -189,14 +186,27 @@ def clustered_threshold(
     if len(candidates) > max_candidates:
         grid = np.linspace(0.0, 1.0, max_candidates)
         candidates = np.unique(np.quantile(candidates, grid, method="lower"))
+    # clusters only split as the cut-off rises: pairs apart at the lowest one stay apart, and
+    # records joined by no union stay alone (they add nothing to either count)
+    joined = np.unique(np.concatenate([a, b]))
+    m = len(joined)
+    node = np.full(len(features), -1, dtype=np.int64)
+    node[joined] = np.arange(m)
+    a, b = node[a], node[b]
+    inside_l, inside_r = node[left], node[right]
+    inside = (inside_l >= 0) & (inside_r >= 0)
+    keep = ~modelled | (confidence >= candidates[0])
+    lowest = component_labels(a[keep], b[keep], m)
+    together = np.flatnonzero(inside)
+    together = together[lowest[inside_l[together]] == lowest[inside_r[together]]]
+    left, right, p_together = inside_l[together], inside_r[together], p[together]
     best_t, best_f1 = threshold, -1.0
     for t in candidates:
         keep = ~modelled | (confidence >= t)
-        graph = coo_matrix((np.ones(int(keep.sum())), (a[keep], b[keep])), shape=(n, n))
-        _, label = connected_components(graph, directed=False)
+        label = component_labels(a[keep], b[keep], m)
         sizes = np.bincount(label).astype(np.float64)
         predicted = float((sizes * (sizes - 1) / 2).sum())
-        expected = float(p[label[left] == label[right]].sum())
+        expected = float(p_together[label[left] == label[right]].sum())
         f1 = 2 * expected / (predicted + actual)
         if f1 > best_f1 + 1e-9:
             best_t, best_f1 = float(t), f1

@@ -450,11 +450,10 @@ def at_higher_cutoff(
     last in processing order (a raised cut-off on the weakest model edges); else None.
 
     A union depends only on the edges tried before it, so the clustering of a prefix of the
-    edges is the prefix of the merge log: nothing needs to be tried again.
+    edges is the prefix of the merge log: nothing needs to be tried again. Kept edges tried
+    after a stopped one are allowed when the must-links had already joined their records
+    (weak pairs decided by a shared identifier): they change nothing in either run.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     if not first._log or len(before) != len(after):
         return None
     was = before["is_match"].to_numpy(dtype=bool)
@@ -462,14 +461,24 @@ def at_higher_cutoff(
     if (now & ~was).any():
         return None
     edges = before[was]
-    stopped = ~now[was][_edge_order(edges)]
+    order = _edge_order(edges)
+    stopped = ~now[was][order]
+    log = first._log
+    n = len(features)
     if stopped.any():
         cut = int(np.argmax(stopped))
-        if not stopped[cut:].all():
-            return None
+        late = order[cut:][~stopped[cut:]]  # kept, but tried after a stopped edge
+        if len(late):
+            # fine when the must-links already joined their records: then they change
+            # nothing in either run (identifier- and judgement-decided edges usually)
+            must = (log["rank"] < 0) & _accepted(log["reason"])
+            label = component_labels(log["l"][must], log["r"][must], n)
+            at_l = edges["idx_l"].to_numpy(dtype=np.int64)[late]
+            at_r = edges["idx_r"].to_numpy(dtype=np.int64)[late]
+            if (label[at_l] != label[at_r]).any():
+                return None
     else:
         cut = len(stopped)
-    log = first._log
     keep = log["rank"] < cut  # must-links (-1) and the edges tried before the cut
     log = {key: values[keep] for key, values in log.items()}
     tried = Counter(first._tried)
@@ -477,13 +486,18 @@ def at_higher_cutoff(
         tried[kind] -= count
     tried = Counter({kind: count for kind, count in tried.items() if count > 0})
     accepted = _accepted(log["reason"])
-    graph = coo_matrix(
-        (np.ones(int(accepted.sum())), (log["l"][accepted], log["r"][accepted])),
-        shape=(len(features), len(features)),
-    )
-    _, roots = connected_components(graph, directed=False)
+    roots = component_labels(log["l"][accepted], log["r"][accepted], n)
     uids = features["uid"].astype(str).to_numpy(dtype=object)
-    return _result(features, uids, roots.astype(np.int64), log, tried)
+    return _result(features, uids, roots, log, tried)
+
+
+def component_labels(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """Connected-component label per node of the edges ``(a, b)`` over ``n`` nodes."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
 
 
 def _accepted(reasons: np.ndarray) -> np.ndarray:
