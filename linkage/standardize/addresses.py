@@ -65,8 +65,12 @@ def normalize_address(value: str, *, country: str | None = None) -> str | None:
     folded = fold(value)
     if has_cjk(folded):
         return re.sub(r"\s+", "", to_simplified(folded)) or None
-    text = _NON_WORD.sub(" ", _GLUED_STRASSE.sub(r"\1 strasse", folded))
-    tokens = _FLOOR.sub(_floor, text).replace("/", " ").split()
+    if "str" in folded:  # every _GLUED_STRASSE match holds it (the test is much cheaper)
+        folded = _GLUED_STRASSE.sub(r"\1 strasse", folded)
+    text = _NON_WORD.sub(" ", folded)
+    if "f" in text:  # likewise for _FLOOR
+        text = _FLOOR.sub(_floor, text)
+    tokens = text.replace("/", " ").split()
     words = [_ABBREVIATIONS.get(t, t) for t in tokens]
     return " ".join(w for w in words if w) or None
 

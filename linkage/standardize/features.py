@@ -74,7 +74,7 @@ class _Distinct:
                 texts = [u if u.strip() else None for u in uniques]  # the usual case, faster
             else:
                 texts = [_text(u) for u in uniques]
-            if any(t is None for t in texts):  # blank texts count as missing
+            if None in texts:  # blank texts count as missing
                 blank = np.array([t is None for t in texts] + [True])
                 codes = np.where(blank[codes], -1, codes)
                 keep = [i for i, t in enumerate(texts) if t is not None]
@@ -171,7 +171,10 @@ def _legal_form_item(text: str) -> tuple[str | None]:
 def _identifier_item(scheme: str) -> Callable[[str], tuple[Any, ...]]:
     def parse(text: str) -> tuple[Any, ...]:
         p = parse_identifier(text, scheme)
-        return p.value, p.valid, p.scheme, "; ".join(p.problems) or None, " ".join(sorted(p.keys))
+        keys = " ".join(sorted(p.keys))
+        alone = " ".join(sorted(set(keys.split())))  # id_keys of a row with no other id
+        problem = "; ".join(p.problems) or None
+        return p.value, p.valid, p.scheme, problem, keys, (None if alone == keys else alone)
 
     return parse
 
@@ -305,24 +308,34 @@ def _identifier_columns(records: pd.DataFrame) -> list[str]:
     ]
 
 
-def _merge_keys(key_columns: list[np.ndarray], rows: int) -> np.ndarray:
-    """Per row, the sorted union of the space-joined keys of every identifier column."""
-    if not key_columns:
+def _merge_keys(
+    parts: list[tuple[np.ndarray, list[str], list[str | None]]], rows: int
+) -> np.ndarray:
+    """Per row, the sorted union of the space-joined keys of every identifier column.
+
+    Args:
+        parts: Per identifier column: the code per row, the keys per distinct value, and
+            per distinct value the keys' sorted distinct words when they differ from the keys.
+    """
+    if not parts:
         return np.full(rows, "", dtype=object)
-    if len(key_columns) == 1:
-        return np.where(pd.isna(key_columns[0]), "", key_columns[0])
-    codes = np.zeros(rows, dtype=np.int64)
-    for column in key_columns:  # one code per distinct combination of the columns' keys
-        part, uniques = pd.factorize(column, use_na_sentinel=True)
-        codes, _ = pd.factorize(codes * (len(uniques) + 1) + part + 1)
-    count = int(codes.max()) + 1 if rows else 0
-    first = np.empty(count, dtype=np.int64)
-    first[codes[::-1]] = np.arange(rows - 1, -1, -1)
-    merged = []
-    for row in first.tolist():
-        words = {w for column in key_columns if (part := column[row]) for w in part.split()}
-        merged.append(" ".join(sorted(words)))
-    return np.array(merged, dtype=object)[codes] if rows else np.empty(0, dtype=object)
+    if len(parts) == 1:
+        column = _spread(parts[0][0], parts[0][1])
+        return np.where(pd.isna(column), "", column)
+    merged = np.full(rows, "", dtype=object)
+    count = np.zeros(rows, dtype=np.int64)
+    present = []
+    for codes, keys, _ in parts:
+        present.append(np.array([bool(k) for k in keys] + [False])[codes])
+        count += present[-1]
+    for (codes, keys, alone), has in zip(parts, present, strict=True):
+        single = has & (count == 1)  # the usual case: one identifier with keys
+        words = [k if a is None else a for k, a in zip(keys, alone, strict=True)]
+        merged[single] = _spread(codes[single], words)
+    for row in np.flatnonzero(count > 1).tolist():
+        found = {w for codes, keys, _ in parts if (c := codes[row]) >= 0 for w in keys[c].split()}
+        merged[row] = " ".join(sorted(found))
+    return merged
 
 
 def build_features(
@@ -373,7 +386,7 @@ def build_features(
         Task(_website_item, websites.texts, 1),
         Task(_legal_form_item, forms.texts, 1),
         *(
-            Task(_identifier_item(c[3:]), v.texts, 5)
+            Task(_identifier_item(c[3:]), v.texts, 6)
             for c, v in zip(id_columns, id_values, strict=True)
         ),
     ]
@@ -394,14 +407,14 @@ def build_features(
     website_domains = _spread(websites.codes, domains)
     email_domains = _spread(emails.codes, email_parts[1])
     new["domain"] = np.where(pd.isna(website_domains), email_domains, website_domains)
-    key_columns = []
+    key_parts = []
     for column, values, parts in zip(id_columns, id_values, done[7:], strict=True):
-        norm, valid, scheme, problem, keys = (_spread(values.codes, p) for p in parts)
+        norm, valid, scheme, problem = (_spread(values.codes, p) for p in parts[:4])
         new[f"{column}_norm"] = norm
         new[f"{column}_valid"] = valid.astype(bool)
         new[f"{column}_scheme"] = scheme
         new[f"{column}_problem"] = problem
-        key_columns.append(keys)
-    new["id_keys"] = _merge_keys(key_columns, len(records))
+        key_parts.append((values.codes, parts[4], parts[5]))
+    new["id_keys"] = _merge_keys(key_parts, len(records))
     frame = pd.DataFrame(new, index=records.index)
     return pd.concat([records, frame], axis=1)

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import mul
 from types import MappingProxyType
 
 from stdnum import lei as std_lei
@@ -93,11 +94,17 @@ def compact(value: str) -> str:
     return _SEPARATORS.sub("", unicodedata.normalize("NFKC", value)).upper()
 
 
+_BASE36_VALUE = {c: int(c, 36) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+_ORG_CHECK = {check: {10: "X", 11: "0"}.get(check, str(check)) for check in range(1, 12)}
+
+
 def org_code_check(body: str) -> str:
     """Return the GB 11714 check character for an 8-character organisation-code body."""
-    total = sum(int(c, 36) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
-    check = 11 - total % 11
-    return {10: "X", 11: "0"}.get(check, str(check))
+    if len(body) == len(_ORG_WEIGHTS) and _BASE36_VALUE.keys() >= set(body):  # the usual case
+        total = sum(map(mul, map(_BASE36_VALUE.__getitem__, body), _ORG_WEIGHTS))
+    else:  # lower case, other digits, a wrong length (ValueError): as int() and zip() say
+        total = sum(int(c, 36) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
+    return _ORG_CHECK[11 - total % 11]
 
 
 def _result(
@@ -140,7 +147,7 @@ def _uscc_valid(value: str) -> bool:
     """Fast check of a compact USCC, the same test as ``stdnum.cn.uscc.validate``."""
     if not _USCC_FORMAT.fullmatch(value):
         return False
-    total = sum(_USCC_INDEX[c] * w for c, w in zip(value, _USCC_WEIGHTS, strict=False))
+    total = sum(map(mul, map(_USCC_INDEX.__getitem__, value[:17]), _USCC_WEIGHTS))
     return value[-1] == _USCC_ALPHABET[(31 - total) % 31]
 
 

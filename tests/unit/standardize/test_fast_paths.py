@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+import re
+import string
+import unicodedata
 
 import pytest
 from pypinyin import lazy_pinyin
 from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
 
-from linkage.standardize import chinese
+from linkage.standardize import addresses, chinese, identifiers, text
 
 SAMPLES = [
     "",
@@ -48,3 +51,62 @@ def test_romanise_equals_lazy_pinyin_on_random_text() -> None:
         ]  # fmt: skip
         text = "".join(pieces)
         assert chinese.romanise(text) == _reference(text), text
+
+
+def test_fold_skips_translate_only_when_nothing_maps() -> None:
+    for code in [*range(0x3000), 0xFF06, 0xFF0B, 0x1D400]:
+        char = chr(code)
+        assert (text._FOLD_CHARS.search(char) is not None) == (code in text.FOLD_TABLE), code
+    for sample in ["Acme & Sons", "Café+Bar", "O'Brien", "Straße", "ＡＢＣ", "华信", "Æon", "abc"]:
+        folded = unicodedata.normalize("NFKC", sample).casefold()
+        if not folded.isascii():
+            folded = unicodedata.normalize("NFKC", text._COMBINING.sub("", folded))
+        assert text.fold(sample) == folded.translate(text.FOLD_TABLE)
+
+
+def _org_check_reference(body: str) -> str:
+    total = sum(int(c, 36) * w for c, w in zip(body, identifiers._ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
+def test_org_code_check_equals_reference() -> None:
+    rng = random.Random(3)
+    alphabet = string.digits + string.ascii_uppercase + string.ascii_lowercase + "٣"
+    for _ in range(5000):
+        body = "".join(rng.choice(alphabet) for _ in range(8))
+        assert identifiers.org_code_check(body) == _org_check_reference(body), body
+    for body in ["", "1234567", "123456789"]:
+        with pytest.raises(ValueError):
+            _org_check_reference(body)
+        with pytest.raises(ValueError):
+            identifiers.org_code_check(body)
+
+
+def _address_reference(value: str) -> str | None:
+    folded = text.fold(value)
+    if text.has_cjk(folded):
+        return re.sub(r"\s+", "", chinese.to_simplified(folded)) or None
+    cleaned = addresses._NON_WORD.sub(" ", addresses._GLUED_STRASSE.sub(r"\1 strasse", folded))
+    tokens = addresses._FLOOR.sub(addresses._floor, cleaned).replace("/", " ").split()
+    words = [addresses._ABBREVIATIONS.get(t, t) for t in tokens]
+    return " ".join(w for w in words if w) or None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Hauptstr. 5",
+        "Bahnhofstraße 12, 3. OG",
+        "Rm 1203, 12/F, 88 Queen's Rd",
+        "5th floor, 1 Main St",
+        "F3 Block B",
+        "Flat 2, 10 Downing Street",
+        "北京市东城区迎宾大道312号1012室",
+        "Strasse des 17. Juni",
+        "",
+        " / ",
+    ],
+)
+def test_address_equals_reference(value: str) -> None:
+    assert addresses.normalize_address.__wrapped__(value) == _address_reference(value)
