@@ -276,6 +276,7 @@ class IncrementalPlan:
     records: pd.DataFrame
     hashes: np.ndarray
     unchanged: np.ndarray  # bool per record row: raw values hash as in the cached run
+    old_rows: np.ndarray  # per record row: its row in the cached run (-1: new)
     stats: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -298,7 +299,7 @@ class IncrementalPlan:
             "unchanged": int(same.sum()),
             "removed": int(len(old) - known.sum()),
         }
-        return cls(cache, records, hashes, same, stats)
+        return cls(cache, records, hashes, same, where, stats)
 
     def features(self) -> pd.DataFrame:
         """The features table: stored standardised columns for unchanged records, fresh ones
@@ -307,14 +308,10 @@ class IncrementalPlan:
         columns = list(self.cache.meta["standardised_columns"])
         fresh_rows = np.flatnonzero(~self.unchanged)
         self.stats["standardised"] = len(fresh_rows)
-        parts: list[pd.DataFrame] = []
-        uids: list[np.ndarray] = []
-        if self.unchanged.any():
-            kept = records["uid"].to_numpy(dtype=object)[self.unchanged]
-            stored = self.cache.standardised
-            at = pd.Index(stored["uid"].to_numpy(dtype=object)).get_indexer(kept)
-            parts.append(stored[columns].iloc[at].reset_index(drop=True))
-            uids.append(kept)
+        stored = self.cache.standardised[columns]
+        # per record its row in ``combined``: the stored row, or a fresh one after them
+        position = np.where(self.unchanged, self.old_rows, -1).astype(np.int64)
+        combined = stored
         if len(fresh_rows):
             subset = records.iloc[fresh_rows]
             fresh = build_features(subset)
@@ -324,11 +321,9 @@ class IncrementalPlan:
                     "standardised columns differ from the cached run's: "
                     f"{fresh_columns} vs {columns}"
                 )
-            parts.append(fresh[columns].reset_index(drop=True))
-            uids.append(subset["uid"].to_numpy(dtype=object))
-        standard = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-        order = pd.Index(np.concatenate(uids)).get_indexer(records["uid"].to_numpy(dtype=object))
-        standard = standard.iloc[order]
+            combined = pd.concat([stored, fresh[columns]], ignore_index=True)
+            position[fresh_rows] = len(stored) + np.arange(len(fresh_rows))
+        standard = combined.take(position)
         standard.index = records.index
         return pd.concat([records, standard], axis=1)
 
@@ -458,16 +453,16 @@ class IncrementalPlan:
             if self.cache.meta.get("profiles") == survivorship_settings(config)
             else None
         )
-        reusable, old_rows = self._reusable_entities(features, memberships, old)
-        self.stats["reused_profiles"] = len(old_rows)
-        if old is None or not len(old_rows):
+        reusable, reuse = self._reusable_entities(features, memberships, old)
+        self.stats["reused_profiles"] = len(reuse)
+        if old is None or not len(reuse):
             return build(None)
         fresh_rows = np.flatnonzero(~reusable)
         fresh = build(fresh_rows) if len(fresh_rows) else None
-        reused = old.take(pa.array(old_rows["row"].to_numpy(dtype=np.int64))).to_pandas()
-        reused["entity_id"] = old_rows["entity_id"].to_numpy(dtype=object)
+        reused = old.take(pa.array(reuse["row"].to_numpy(dtype=np.int64))).to_pandas()
+        reused["entity_id"] = reuse["entity_id"].to_numpy(dtype=object)
         if "confidence" in reused:
-            reused["confidence"] = old_rows["confidence"].to_numpy(dtype=np.float64)
+            reused["confidence"] = reuse["confidence"].to_numpy(dtype=np.float64)
         if fresh is not None:
             if list(fresh.columns) != list(reused.columns):
                 return build(None)
@@ -478,7 +473,9 @@ class IncrementalPlan:
         else:
             entities = reused
         order = np.argsort(entities["entity_id"].to_numpy(dtype=object), kind="stable")
-        return entities.iloc[order].reset_index(drop=True)
+        entities = entities.take(order)
+        entities.index = pd.RangeIndex(len(entities))
+        return entities
 
     def _reusable_entities(
         self, features: pd.DataFrame, memberships: pd.DataFrame, old: pa.Table | None
