@@ -59,67 +59,125 @@ def clean_text(value: Any) -> str | None:
     """
     if _missing(value):
         return None
-    text = unicodedata.normalize("NFKC", str(value)).casefold()
+    text = str(value)
+    # NFKC leaves ASCII as it is, and ASCII case-folds as it lower-cases
+    text = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
     text = " ".join(text.split())
     return text or None
 
 
-def map_distinct(values: Sequence[Any] | np.ndarray, func: Callable[[Any], Any]) -> np.ndarray:
-    """Apply ``func`` once per distinct non-missing value; missing values give None."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    results = np.empty(len(uniques) + 1, dtype=object)
-    results[:-1] = [func(u) for u in uniques]
-    results[-1] = None
-    return results[codes]
+@dataclass(frozen=True)
+class Distinct:
+    """A column as an integer code per record (-1 = missing or blank) and its distinct values.
+
+    Preparation works on the distinct values (a million records hold far fewer names), and
+    equality and presence tests on the codes: each record column is factorised once.
+    """
+
+    codes: np.ndarray  # int64 per record
+    values: np.ndarray  # object: the value of each code
+
+    @classmethod
+    def of(
+        cls, raw: Sequence[Any] | np.ndarray, func: Callable[[Any], Any] | None = None
+    ) -> Distinct:
+        """Factorise ``raw``; ``func`` (once per distinct value) may clean or derive values.
+        Missing values, blank strings and ``func`` results None or "" are missing."""
+        codes, uniques = pd.factorize(pd.Series(raw, dtype=object), use_na_sentinel=True)
+        column = cls(codes.astype(np.int64), np.asarray(uniques, dtype=object))
+        return column.derive(func) if func is not None else column._without_blanks()
+
+    @classmethod
+    def column(cls, frame: pd.DataFrame, column: str, *, clean: bool = False) -> Distinct:
+        """A features column (``clean``: NFKC, case-folded, single-spaced); all missing when
+        the column is absent."""
+        if column not in frame:
+            return cls(np.full(len(frame), -1, dtype=np.int64), np.zeros(0, dtype=object))
+        return cls.of(frame[column].to_numpy(dtype=object), clean_text if clean else None)
+
+    def derive(self, func: Callable[[Any], Any]) -> Distinct:
+        """``func`` of each value, re-coded so that equal results share a code."""
+        results = pd.Series([func(v) for v in self.values.tolist()], dtype=object)
+        codes, uniques = pd.factorize(results, use_na_sentinel=True)
+        mapped = np.append(codes.astype(np.int64), -1)[self.codes]
+        return Distinct(mapped, np.asarray(uniques, dtype=object))._without_blanks()
+
+    def _without_blanks(self) -> Distinct:
+        """Blank strings ("", "  ") made missing (values are distinct: nothing else merges)."""
+        blank = np.array(
+            [isinstance(v, str) and not v.strip() for v in self.values.tolist()], dtype=bool
+        )
+        if not blank.any():
+            return self
+        renumber = np.append(np.where(blank, -1, np.cumsum(~blank) - 1), -1)
+        return Distinct(renumber[self.codes], self.values[~blank])
+
+    def or_else(self, other: Distinct) -> Distinct:
+        """This column's value where present, else ``other``'s (one code space)."""
+        codes, uniques = pd.factorize(np.concatenate([self.values, other.values]))
+        codes = codes.astype(np.int64)
+        mine = np.append(codes[: len(self.values)], -1)[self.codes]
+        theirs = np.append(codes[len(self.values) :], -1)[other.codes]
+        return Distinct(np.where(self.codes >= 0, mine, theirs), np.asarray(uniques, dtype=object))
+
+    def per_record(self) -> np.ndarray:
+        """The value of each record (None where missing)."""
+        return self.map(lambda v: v)
+
+    def map(
+        self, func: Callable[[Any], Any], dtype: Any = object, missing: Any = None
+    ) -> np.ndarray:
+        """``func`` of each record's value, computed once per distinct value."""
+        out = np.empty(len(self.values) + 1, dtype=dtype)
+        out[:-1] = [func(v) for v in self.values.tolist()]
+        out[-1] = missing
+        return out[self.codes]
 
 
-def column_values(frame: pd.DataFrame, column: str, *, clean: bool = False) -> np.ndarray:
-    """A column as an object array with None for missing/blank (all None when absent)."""
-    if column not in frame:
-        return np.full(len(frame), None, dtype=object)
-    values = frame[column].to_numpy(dtype=object)
-    if clean:
-        return map_distinct(values, clean_text)
-    return map_distinct(values, lambda v: v if (not isinstance(v, str) or v.strip()) else None)
-
-
-def present(values: np.ndarray) -> np.ndarray:
-    """Boolean mask of non-missing entries of an object array."""
-    return pd.notna(pd.Series(values, dtype=object)).to_numpy() & (values != "")
-
-
-def value_codes(values: np.ndarray) -> np.ndarray:
-    """int32 codes of an object array (equal values, equal codes; -1 = missing or blank), so
-    per-pair equality and presence tests are integer operations."""
-    codes, _ = pd.factorize(pd.Series(values, dtype=object).replace("", None), use_na_sentinel=True)
-    return codes.astype(np.int32)
-
-
-def frequencies(values: np.ndarray, sources: np.ndarray | None = None) -> np.ndarray:
+def frequencies(codes: np.ndarray, sources: np.ndarray | None = None) -> np.ndarray:
     """Per record, the chance that a record of *another* entity holds its value (nan if missing).
 
-    Counting a value over all records counts the entity's own duplicates in other registries
-    (a name held by one firm in five registries is not common). So the number of entities
-    holding a value is estimated as its smallest count within one source holding it (registries
-    list a firm once or a few times), and the frequency is ``(entities - 1)`` over the average
-    source size: 0 for a value of a single entity. Without sources, ``(count - 1) / (n - 1)``.
-    The model uses it to lower the weight of agreement on common values only.
+    ``codes``: the records' value codes (-1 = missing); ``sources``: their source codes (-1 =
+    unknown). Counting a value over all records counts the entity's own duplicates in other
+    registries (a name held by one firm in five registries is not common). So the number of
+    entities holding a value is estimated as its smallest count within one source holding it
+    (registries list a firm once or a few times), and the frequency is ``(entities - 1)`` over
+    the average source size: 0 for a value of a single entity. Without sources,
+    ``(count - 1) / (n - 1)``. The model uses it to lower the weight of agreement on common
+    values only.
     """
-    n = max(len(values), 2)
-    series = pd.Series(values, dtype=object)
+    n = max(len(codes), 2)
+    width = int(codes.max(initial=-1)) + 1
+    live = codes >= 0
+    per_value = np.full(width + 1, np.nan)  # the last: missing
     if sources is None:
-        counts = series.map(series.value_counts(dropna=True)).to_numpy(dtype=np.float64)
+        per_value[:width] = np.bincount(codes[live], minlength=width)
+        counts = per_value[codes]
         return np.maximum(counts - 1.0, 0.0) / (n - 1)
-    frame = pd.DataFrame({"value": series, "source": pd.Series(sources, dtype=object)})
-    per_source = frame.dropna().groupby(["value", "source"], sort=False).size()
-    entities = per_source.groupby(level=0, sort=False).min()
-    counts = series.map(entities).to_numpy(dtype=np.float64)
-    size = n / max(frame["source"].nunique(), 1)
+    kinds = int(sources.max(initial=-1)) + 1
+    held = live & (sources >= 0)
+    pairs, sizes = np.unique(codes[held] * max(kinds, 1) + sources[held], return_counts=True)
+    smallest = np.full(width, np.iinfo(np.int64).max)
+    np.minimum.at(smallest, pairs // max(kinds, 1), sizes)
+    known = smallest < np.iinfo(np.int64).max
+    per_value[:width][known] = smallest[known]
+    counts = per_value[codes]
+    size = n / max(kinds, 1)
     return np.maximum(counts - 1.0, 0.0) / max(size, 1.0)
 
 
 def _sources(frame: pd.DataFrame) -> np.ndarray | None:
-    return frame["source"].to_numpy(dtype=object) if "source" in frame else None
+    """Source codes of the records (-1 = unknown), or None without a source column."""
+    if "source" not in frame:
+        return None
+    return pd.factorize(frame["source"].to_numpy(dtype=object), use_na_sentinel=True)[0]
+
+
+def _null_exact(left: Prepared, right: Prepared, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs where a side lacks ``key`` (null), and pairs with equal values (exact)."""
+    a, b = left[key + "_code"], right[key + "_code"]
+    null = (a < 0) | (b < 0)
+    return null, ~null & (a == b)
 
 
 def _cutoff(threshold: float | None, scale: float) -> float | None:
@@ -174,7 +232,7 @@ def similarity_distinct(
 
     Candidate pairs repeat name pairs (a firm's records meet the same namesakes), so an
     expensive scorer (token-set ratio) pays off the factorisation. ``codes``: integer codes
-    of ``a`` and ``b`` (equal values, equal codes; e.g. from :func:`value_codes`), which
+    of ``a`` and ``b`` (equal values, equal codes, e.g. :attr:`Distinct.codes`), which
     spare factorising the strings.
     """
     out = np.zeros(len(a), dtype=np.float32)
@@ -371,10 +429,12 @@ class _SingleColumn(Comparison):
         return {self.n_levels - 1: "value"} if self.tf_adjust else {}
 
     def prepare(self, frame: pd.DataFrame) -> Prepared:
-        values = column_values(frame, self.column, clean=self.clean)
-        out = {"value": values}
+        return self._prepared(Distinct.column(frame, self.column, clean=self.clean), frame)
+
+    def _prepared(self, column: Distinct, frame: pd.DataFrame) -> Prepared:
+        out = {"value": column.per_record(), "value_code": column.codes}
         if self.tf_adjust:
-            out["value_freq"] = frequencies(values, _sources(frame))
+            out["value_freq"] = frequencies(column.codes, _sources(frame))
         return out
 
     def base_params(self) -> dict[str, Any]:
@@ -393,9 +453,8 @@ class ExactMatch(_SingleColumn):
         return [Level(NULL, "null"), Level(1, "exact match"), Level(0, "else")]
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
-        a, b = left["value"], right["value"]
-        null = ~(present(a) & present(b))
-        return assign_levels([(1, a == b)], null)
+        null, exact = _null_exact(left, right, "value")
+        return assign_levels([(1, exact)], null)
 
     def params(self) -> dict[str, Any]:
         return self.base_params()
@@ -424,8 +483,7 @@ class JaroWinklerAtThresholds(_SingleColumn):
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
         a, b = left["value"], right["value"]
-        null = ~(present(a) & present(b))
-        exact = (a == b) & ~null
+        null, exact = _null_exact(left, right, "value")
         sim = similarity(
             a,
             b,
@@ -466,8 +524,7 @@ class LevenshteinAtThresholds(_SingleColumn):
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
         a, b = left["value"], right["value"]
-        null = ~(present(a) & present(b))
-        exact = (a == b) & ~null
+        null, exact = _null_exact(left, right, "value")
         mask = ~null & ~exact
         dist = np.full(len(a), np.iinfo(np.int32).max, dtype=np.int32)
         if mask.any():
@@ -502,13 +559,11 @@ def _date_days(digits: Any) -> float:
 
 
 def _days_of(digits: np.ndarray) -> np.ndarray:
-    """Days since 1970 of ``YYYYMMDD`` strings (nan otherwise), parsed once per distinct value."""
-    codes, uniques = pd.factorize(pd.Series(digits, dtype=object), use_na_sentinel=True)
-    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    """Days since 1970 of distinct ``YYYYMMDD`` strings (nan otherwise)."""
+    text = pd.Series(digits, dtype=object)
     eight = text.str.len() == 8
     stamps = pd.to_datetime(text.where(eight, None), format="%Y%m%d", errors="coerce")
-    days = (stamps - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=np.float64)
-    return np.append(days, np.nan)[codes]
+    return (stamps - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=np.float64)
 
 
 class DateComparison(_SingleColumn):
@@ -536,17 +591,14 @@ class DateComparison(_SingleColumn):
         ]
 
     def prepare(self, frame: pd.DataFrame) -> Prepared:
-        raw = column_values(frame, self.column, clean=False)
-        digits = map_distinct(raw, _date_digits)
-        out = {"value": digits, "days": _days_of(digits)}
-        if self.tf_adjust:
-            out["value_freq"] = frequencies(digits, _sources(frame))
+        digits = Distinct.column(frame, self.column).derive(_date_digits)
+        out = self._prepared(digits, frame)
+        out["days"] = np.append(_days_of(digits.values), np.nan)[digits.codes]
         return out
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
         a, b = left["value"], right["value"]
-        null = ~(present(a) & present(b))
-        exact = (a == b) & ~null
+        null, exact = _null_exact(left, right, "value")
         mask = ~null & ~exact
         dist = np.full(len(a), 99, dtype=np.int32)
         if mask.any():
@@ -601,16 +653,16 @@ class PhoneComparison(_SingleColumn):
         ]
 
     def prepare(self, frame: pd.DataFrame) -> Prepared:
-        out = super().prepare(frame)
+        column = Distinct.column(frame, self.column, clean=self.clean)
+        out = self._prepared(column, frame)
         digits = self.digits
-        out["tail"] = map_distinct(out["value"], lambda v: _NON_DIGIT.sub("", v)[-digits:] or None)
+        out["tail_code"] = column.derive(lambda v: _NON_DIGIT.sub("", str(v))[-digits:]).codes
         return out
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
-        a, b = left["value"], right["value"]
-        null = ~(present(a) & present(b))
-        tail = (left["tail"] == right["tail"]) & present(left["tail"])
-        return assign_levels([(2, a == b), (1, tail)], null)
+        null, exact = _null_exact(left, right, "value")
+        _, tail = _null_exact(left, right, "tail")
+        return assign_levels([(2, exact), (1, tail)], null)
 
     def params(self) -> dict[str, Any]:
         return {**self.base_params(), "digits": self.digits}
@@ -637,24 +689,17 @@ class EmailComparison(Comparison):
         ]
 
     def prepare(self, frame: pd.DataFrame) -> Prepared:
-        domain = column_values(frame, self.domain, clean=True)
+        domain = Distinct.column(frame, self.domain, clean=True)
         return {
-            "email": column_values(frame, self.email, clean=True),
-            "domain": domain,
-            "domain_freq": frequencies(domain, _sources(frame)),
+            "email_code": Distinct.column(frame, self.email, clean=True).codes,
+            "domain_code": domain.codes,
+            "domain_freq": frequencies(domain.codes, _sources(frame)),
         }
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
-        email_ok = present(left["email"]) & present(right["email"])
-        domain_ok = present(left["domain"]) & present(right["domain"])
-        null = ~(email_ok | domain_ok)
-        return assign_levels(
-            [
-                (2, email_ok & (left["email"] == right["email"])),
-                (1, domain_ok & (left["domain"] == right["domain"])),
-            ],
-            null,
-        )
+        no_email, same_email = _null_exact(left, right, "email")
+        no_domain, same_domain = _null_exact(left, right, "domain")
+        return assign_levels([(2, same_email), (1, same_domain)], no_email & no_domain)
 
     def params(self) -> dict[str, Any]:
         return {"email": self.email, "domain": self.domain, "name": self.name}
@@ -723,19 +768,19 @@ class AddressComparison(Comparison):
         return [*out, Level(0, other)]
 
     def prepare(self, frame: pd.DataFrame) -> Prepared:
-        address = column_values(frame, self.address, clean=True)
+        address = Distinct.column(frame, self.address, clean=True)
         out = {
-            "address_code": value_codes(address),
-            "address_freq": frequencies(address, _sources(frame)),
-            "cjk": map_distinct(address, lambda a: bool(_CJK_CHAR.search(a))).astype(bool),
+            "address_code": address.codes,
+            "address_freq": frequencies(address.codes, _sources(frame)),
+            "cjk": address.map(lambda a: bool(_CJK_CHAR.search(a)), dtype=bool, missing=False),
             # words sorted once per address: token-sort similarity is then a plain ratio
-            "address_sorted": map_distinct(address, lambda a: " ".join(sorted(a.split()))),
+            "address_sorted": address.map(lambda a: " ".join(sorted(a.split()))),
         }
         if self.postcode:
-            out["postcode_code"] = value_codes(column_values(frame, self.postcode, clean=True))
+            out["postcode_code"] = Distinct.column(frame, self.postcode, clean=True).codes
         if self.numbers:
-            numbers = column_values(frame, self.numbers)
-            out["numbers_code"] = value_codes(numbers)
+            numbers = Distinct.column(frame, self.numbers)
+            out["numbers_code"] = numbers.codes
             if self.number_conflict:
                 out["number_bits"] = _word_bits(numbers)
         return out
@@ -789,13 +834,6 @@ class AddressComparison(Comparison):
 
 
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-def _lengths(values: np.ndarray) -> np.ndarray:
-    """float32 length per value of an object array (0 where missing)."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    lengths = np.array([len(u) for u in uniques] + [0], dtype=np.float32)
-    return lengths[codes]
 
 
 def _acronym(tokens: Any) -> str | None:
@@ -877,28 +915,25 @@ class CompanyNameComparison(Comparison):
         ]
 
     def prepare(self, frame: pd.DataFrame) -> Prepared:
-        norm = column_values(frame, self.norm)
-        latin = column_values(frame, self.latin)
-        latin = np.where(present(latin), latin, norm)
-        tokens = column_values(frame, self.tokens)
-        tokens = np.where(present(tokens), tokens, norm)
-        core = column_values(frame, self.core)
+        norm = Distinct.column(frame, self.norm)
+        latin = Distinct.column(frame, self.latin).or_else(norm)
+        tokens = Distinct.column(frame, self.tokens).or_else(norm)
+        core = Distinct.column(frame, self.core)
         sources = _sources(frame)
         return {
-            "norm": norm,
-            "norm_code": value_codes(norm),
-            "latin_code": value_codes(latin),
-            "core_code": value_codes(core),
-            "place_code": value_codes(column_values(frame, self.place)),
-            "norm_freq": frequencies(norm, sources),
-            "latin": latin,
-            "latin_freq": frequencies(latin, sources),
-            "tokens": tokens,
-            "tokens_code": value_codes(tokens),
-            "core": core,
-            "core_len": _lengths(core),
-            "core_freq": frequencies(core, sources),
-            "generic": _word_bits(column_values(frame, self.generic)),
+            "norm_code": norm.codes,
+            "latin_code": latin.codes,
+            "core_code": core.codes,
+            "place_code": Distinct.column(frame, self.place).codes,
+            "norm_freq": frequencies(norm.codes, sources),
+            "latin": latin.per_record(),
+            "latin_freq": frequencies(latin.codes, sources),
+            "tokens": tokens.per_record(),
+            "tokens_code": tokens.codes,
+            "core": core.per_record(),
+            "core_len": core.map(len, dtype=np.float32, missing=0),
+            "core_freq": frequencies(core.codes, sources),
+            "generic": _word_bits(Distinct.column(frame, self.generic)),
             **_acronym_codes(tokens),
         }
 
@@ -997,15 +1032,17 @@ class CompanyNameComparison(Comparison):
         }
 
 
-def _acronym_codes(tokens: np.ndarray) -> Prepared:
+def _acronym_codes(tokens: Distinct) -> Prepared:
     """Per record, codes of its name's acronym and of its name without spaces, in one code
     space (-1 = none), so "one name is the acronym of the other" is an integer test."""
-    acronym = map_distinct(tokens, _acronym)
-    compact = map_distinct(tokens, lambda t: str(t).replace(" ", "") or None)
-    both = np.concatenate([acronym, compact])
-    codes, _ = pd.factorize(pd.Series(both, dtype=object).replace("", None), use_na_sentinel=True)
-    codes = codes.astype(np.int32)
-    return {"acronym_code": codes[: len(tokens)], "compact_code": codes[len(tokens) :]}
+    acronym = tokens.derive(_acronym)
+    compact = tokens.derive(lambda t: str(t).replace(" ", ""))
+    codes, _ = pd.factorize(np.concatenate([acronym.values, compact.values]))
+    codes = codes.astype(np.int64)
+    return {
+        "acronym_code": np.append(codes[: len(acronym.values)], -1)[acronym.codes],
+        "compact_code": np.append(codes[len(acronym.values) :], -1)[compact.codes],
+    }
 
 
 def _acronym_match(left: Prepared, right: Prepared, mask: np.ndarray) -> np.ndarray:
@@ -1015,11 +1052,10 @@ def _acronym_match(left: Prepared, right: Prepared, mask: np.ndarray) -> np.ndar
     return mask & (((la >= 0) & (la == rc)) | ((ra >= 0) & (ra == lc)))
 
 
-def _word_bits(values: np.ndarray) -> np.ndarray:
+def _word_bits(column: Distinct) -> np.ndarray:
     """Space-separated words per record -> a 63-bit set of word hashes (0 = no words)."""
-
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    words = [str(text).split() for text in np.asarray(uniques, dtype=object)]
+    codes, uniques = column.codes, column.values
+    words = [str(text).split() for text in uniques.tolist()]
     flat = [w for ws in words for w in ws]
     per_value = np.zeros(len(uniques) + 1, dtype=np.int64)  # last: missing
     if flat:
@@ -1031,11 +1067,10 @@ def _word_bits(values: np.ndarray) -> np.ndarray:
     return per_value[codes]
 
 
-def _key_matrix(keys: np.ndarray) -> np.ndarray:
+def _key_matrix(keys: Distinct) -> np.ndarray:
     """Space-separated keys per record -> (n, k) int64 hash matrix, 0 = no key."""
-    codes, uniques = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
     # built once per distinct value (the last row: missing)
-    return _key_rows(np.append(np.asarray(uniques, dtype=object), None))[codes]
+    return _key_rows(np.append(keys.values, None))[keys.codes]
 
 
 def _key_rows(keys: np.ndarray) -> np.ndarray:
@@ -1087,9 +1122,9 @@ class IdentifierComparison(Comparison):
         ]
 
     def prepare(self, frame: pd.DataFrame) -> Prepared:
-        keys = column_values(frame, self.keys)
-        spaces = map_distinct(
-            keys, lambda k: " ".join(sorted({p.split(":", 1)[0] for p in str(k).split()}))
+        keys = Distinct.column(frame, self.keys)
+        spaces = keys.derive(
+            lambda k: " ".join(sorted({p.split(":", 1)[0] for p in str(k).split()}))
         )
         raw_columns = [
             c
@@ -1101,8 +1136,8 @@ class IdentifierComparison(Comparison):
         ]
         has_raw = np.zeros(len(frame), dtype=bool)
         for column in raw_columns:
-            has_raw |= present(column_values(frame, column))
-        has_keys = present(keys)
+            has_raw |= Distinct.column(frame, column).codes >= 0
+        has_keys = keys.codes >= 0
         return {
             "keys": _key_matrix(keys),
             "spaces": _key_matrix(spaces),
