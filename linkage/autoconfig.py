@@ -31,9 +31,10 @@ from linkage.scoring import FellegiSunter
 
 
 def _present(features: pd.DataFrame, column: str) -> bool:
-    return column in features and bool(
-        (features[column].fillna("").astype(str).str.strip() != "").any()
-    )
+    """Does any record hold a non-blank value in ``column``? (stops at the first one)"""
+    if column not in features:
+        return False
+    return any(str(value).strip() for value in features[column].dropna().to_numpy())
 
 
 def comparison_for_field(column: str, field_type: str) -> Comparison:

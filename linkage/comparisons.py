@@ -1288,6 +1288,42 @@ def _term_frequencies(
     return out
 
 
+def compare_columns(
+    comparisons: Sequence[Comparison],
+    prepared: Sequence[Prepared],
+    idx_l: np.ndarray,
+    idx_r: np.ndarray,
+    *,
+    chunk_size: int = 1_000_000,
+) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """Per comparison, int8 levels and shared-value term frequencies (None for comparisons
+    without term frequencies) of the index pairs.
+
+    Levels are computed once per distinct pair of records' prepared values (candidate pairs
+    repeat them: a firm's records meet the same namesakes, phones and cities), then spread.
+    Comparisons run on two threads (the kernels and numpy release the GIL), chunk by chunk.
+    """
+    n = len(idx_l)
+    levels = [np.empty(n, dtype=np.int8) for _ in comparisons]
+    tf: list[np.ndarray | None] = [np.full(n, np.nan) if c.tf_levels else None for c in comparisons]
+
+    def run(j: int, start: int, stop: int) -> None:
+        comparison, prep = comparisons[j], prepared[j]
+        il, ir = idx_l[start:stop], idx_r[start:stop]
+        lv = _levels_distinct(comparison, prep, il, ir)
+        levels[j][start:stop] = lv
+        column = tf[j]
+        if column is not None:
+            column[start:stop] = _term_frequencies(comparison, prep, il, ir, lv)
+
+    k = len(comparisons)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for start in range(0, n, chunk_size):
+            stop = min(start + chunk_size, n)
+            list(pool.map(run, range(k), [start] * k, [stop] * k))
+    return levels, tf
+
+
 def compare_indexed(
     comparisons: Sequence[Comparison],
     prepared: Sequence[Prepared],
@@ -1296,23 +1332,17 @@ def compare_indexed(
     *,
     chunk_size: int = 1_000_000,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Levels (n, k) int8 and shared-value term frequencies (n, k) for index pairs.
-
-    Levels are computed once per distinct pair of records' prepared values (candidate pairs
-    repeat them: a firm's records meet the same namesakes, phones and cities), then spread.
-    """
+    """Levels (n, k) int8 and shared-value term frequencies (n, k) for index pairs."""
+    levels, tf = compare_columns(comparisons, prepared, idx_l, idx_r, chunk_size=chunk_size)
     n, k = len(idx_l), len(comparisons)
-    levels = np.empty((n, k), dtype=np.int8)
-    tf = np.full((n, k), np.nan)
-    for start in range(0, n, chunk_size):
-        stop = min(start + chunk_size, n)
-        il, ir = idx_l[start:stop], idx_r[start:stop]
-        for j, (comparison, prep) in enumerate(zip(comparisons, prepared, strict=True)):
-            lv = _levels_distinct(comparison, prep, il, ir)
-            levels[start:stop, j] = lv
-            if comparison.tf_levels:
-                tf[start:stop, j] = _term_frequencies(comparison, prep, il, ir, lv)
-    return levels, tf
+    level_matrix = np.empty((n, k), dtype=np.int8)
+    tf_matrix = np.full((n, k), np.nan)
+    for j in range(k):
+        level_matrix[:, j] = levels[j]
+        column = tf[j]
+        if column is not None:
+            tf_matrix[:, j] = column
+    return level_matrix, tf_matrix
 
 
 def compare_pairs(
@@ -1330,27 +1360,13 @@ def compare_pairs(
         comparisons: the comparisons to compute.
         chunk_size: pairs per chunk (bounds the memory of intermediate arrays).
     """
-    prepared = prepare_all(comparisons, features)
-    idx_l = pairs["idx_l"].to_numpy(dtype=np.int64)
-    idx_r = pairs["idx_r"].to_numpy(dtype=np.int64)
-    n = len(pairs)
-    levels = [np.empty(n, dtype=np.int8) for _ in comparisons]
-    tf = [np.full(n, np.nan) if c.tf_levels else None for c in comparisons]
-
-    def run(j: int, start: int, stop: int) -> None:
-        comparison, prep = comparisons[j], prepared[j]
-        il, ir = idx_l[start:stop], idx_r[start:stop]
-        lv = _levels_distinct(comparison, prep, il, ir)
-        levels[j][start:stop] = lv
-        column = tf[j]
-        if column is not None:
-            column[start:stop] = _term_frequencies(comparison, prep, il, ir, lv)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for start in range(0, n, chunk_size):
-            stop = min(start + chunk_size, n)
-            k = len(comparisons)
-            list(pool.map(run, range(k), [start] * k, [stop] * k))
+    levels, tf = compare_columns(
+        comparisons,
+        prepare_all(comparisons, features),
+        pairs["idx_l"].to_numpy(dtype=np.int64),
+        pairs["idx_r"].to_numpy(dtype=np.int64),
+        chunk_size=chunk_size,
+    )
     data: dict[Any, Any] = {c: pairs[c] for c in pairs}
     for j, comparison in enumerate(comparisons):
         data[f"{comparison.name}_level"] = pd.Series(levels[j], index=pairs.index)
