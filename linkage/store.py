@@ -82,27 +82,63 @@ def assign_stable_ids(
         previous: the store's current ``uid, entity_id``.
         issued: every entity id ever issued (new ids must avoid them).
     """
-    current = memberships[["uid", "entity_id"]].rename(columns={"entity_id": "cluster"})
-    sizes = current.groupby("cluster").size()
-    # smallest uid per cluster (a sort, not groupby().min(), which is slow on strings)
-    firsts = current.sort_values("uid", kind="stable").drop_duplicates("cluster")
-    first_uid = dict(zip(firsts["cluster"].tolist(), firsts["uid"].tolist(), strict=True))
-    overlap = (
-        current.merge(previous[["uid", "entity_id"]], on="uid")
-        .groupby(["cluster", "entity_id"])
-        .size()
-        .rename("n")
-        .reset_index()
-        .sort_values(["n", "entity_id", "cluster"], ascending=[False, True, True], kind="stable")
+    # clusters and previous entities as integer codes in the order of their keys, so that
+    # every sort below is an integer sort with the string tie-breaks of the contract
+    uids = memberships["uid"].to_numpy(dtype=object)
+    cluster_codes, cluster_keys = pd.factorize(
+        memberships["entity_id"].to_numpy(dtype=object), sort=True
     )
-    mapping: dict[str, str] = {}
-    taken: set[str] = set()
-    for cluster_key, previous_id in zip(
-        overlap["cluster"].tolist(), overlap["entity_id"].tolist(), strict=True
-    ):
-        if cluster_key not in mapping and previous_id not in taken:
-            mapping[cluster_key] = previous_id
-            taken.add(previous_id)
+    cluster_keys = np.asarray(cluster_keys, dtype=object)
+    k = len(cluster_keys)
+    size = np.bincount(cluster_codes, minlength=k)
+    # smallest uid per cluster
+    by_uid = np.argsort(uids, kind="stable")
+    _, first_at = np.unique(cluster_codes[by_uid], return_index=True)
+    first_uid = uids[by_uid[first_at]] if k else uids[:0]
+    previous_codes, previous_ids = pd.factorize(
+        previous["entity_id"].to_numpy(dtype=object), sort=True
+    )
+    previous_ids = np.asarray(previous_ids, dtype=object)
+    at = pd.Index(previous["uid"].to_numpy(dtype=object)).get_indexer(uids)
+    both = at >= 0
+    pair = (
+        cluster_codes[both].astype(np.int64) * max(len(previous_ids), 1) + previous_codes[at[both]]
+    )
+    pair_codes, pairs = pd.factorize(pair)
+    overlap_n = np.bincount(pair_codes, minlength=len(pairs))
+    overlap_cluster = pairs // max(len(previous_ids), 1)
+    overlap_previous = pairs % max(len(previous_ids), 1)
+    # largest overlap first, ties by previous id, then cluster
+    order = np.lexsort((overlap_cluster, overlap_previous, -overlap_n))
+    overlap_n, overlap_cluster, overlap_previous = (
+        overlap_n[order],
+        overlap_cluster[order],
+        overlap_previous[order],
+    )
+    mapped = np.full(k, -1, dtype=np.int64)  # cluster code -> previous code it inherits
+    taken_codes = np.zeros(len(previous_ids), dtype=bool)
+    for c, p in zip(overlap_cluster.tolist(), overlap_previous.tolist(), strict=True):
+        if mapped[c] < 0 and not taken_codes[p]:
+            mapped[c] = p
+            taken_codes[p] = True
+    inheriting = np.flatnonzero(mapped >= 0)
+    mapping: dict[str, str] = dict(
+        zip(
+            cluster_keys[inheriting].tolist(),
+            previous_ids[mapped[inheriting]].tolist(),
+            strict=True,
+        )
+    )
+    taken = set(previous_ids[taken_codes].tolist())
+    first_uid = dict(zip(cluster_keys.tolist(), first_uid.tolist(), strict=True))
+    sizes = pd.Series(size, index=pd.Index(cluster_keys, dtype=object))
+    overlap = pd.DataFrame(
+        {
+            "cluster": cluster_keys[overlap_cluster],
+            "entity_id": previous_ids[overlap_previous],
+            "n": overlap_n.astype(np.int64),
+        }
+    )
     inherited = set(mapping)
     used = set(issued) | taken
     for cluster_key in sorted(set(sizes.index) - inherited):
