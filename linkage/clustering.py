@@ -333,7 +333,8 @@ def _cluster(
     position = pd.Index(uids)
     comps = _Components(features, set(unique_sources))
     judged = normalise_judgements(judgements)
-    judged = judged[judged["uid_a"].isin(position) & judged["uid_b"].isin(position)]
+    if len(judged):
+        judged = judged[judged["uid_a"].isin(position) & judged["uid_b"].isin(position)]
     ja = position.get_indexer(judged["uid_a"])
     jb = position.get_indexer(judged["uid_b"])
     verdicts = judged["verdict"].to_numpy()
@@ -513,12 +514,12 @@ def _result(
 ) -> Clustering:
     """Memberships, merge log and counts from the component of each record (``roots``)."""
     n = len(uids)
-    # features are sorted by uid, so the first row of each root is its smallest uid.
-    first = pd.Series(np.arange(n)).groupby(roots).transform("min").to_numpy()
+    # features are sorted by uid, so the first row of each root is its smallest uid
+    _, heads, group = np.unique(roots, return_index=True, return_inverse=True)
+    group = group.ravel()
     # one sha256 per entity, not per record
-    heads, back = np.unique(first, return_inverse=True)
     entity = (
-        np.array([entity_id_for(u) for u in uids[heads].tolist()], dtype=object)[back.ravel()]
+        np.array([entity_id_for(u) for u in uids[heads].tolist()], dtype=object)[group]
         if n
         else uids
     )
@@ -540,16 +541,18 @@ def _result(
             "entity_r": entity[log_r_arr] if len(log_r_arr) else empty,
         }
     )
-    joins = merges[accepted]
-    weakest = pd.Series(joins["confidence"].to_numpy(), index=roots[log_l_arr[accepted]])
-    weakest = weakest.groupby(level=0).min()
+    # an entity's confidence: the weakest union that built it (1.0 for a single record)
+    weakest = np.full(len(heads), np.inf)
+    np.fmin.at(weakest, group[log_l_arr[accepted]], merges["confidence"].to_numpy()[accepted])
+    weakest[np.isinf(weakest)] = np.nan
+    confidence = np.where(np.isnan(weakest), 1.0, weakest)[group] if n else np.ones(0)
     members = pd.DataFrame(
         {
             "source": features["source"].to_numpy(),
             "record_id": features["record_id"].to_numpy(),
             "uid": uids,
             "entity_id": entity,
-            "confidence": weakest.reindex(roots).fillna(1.0).round(6).to_numpy(),
+            "confidence": np.round(confidence, 6),
         }
     )
     refused = merges.loc[~accepted, "reason"].str.split(":").str[0].value_counts()
@@ -569,5 +572,6 @@ def _result(
         ),
         "entities": len(np.unique(roots)),
     }
-    members = members.sort_values("uid", kind="stable").reset_index(drop=True)
+    if not pd.Index(uids).is_monotonic_increasing:  # features come sorted by uid
+        members = members.sort_values("uid", kind="stable").reset_index(drop=True)
     return Clustering(members, merges, stats, log, tried)
