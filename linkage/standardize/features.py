@@ -19,8 +19,9 @@ import os
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -261,7 +262,6 @@ def run_tasks(tasks: list[Task], workers: int) -> list[list[list[Any]]]:
     global _PENDING
     with _FORK_LOCK:
         _PENDING = tasks
-        gc.freeze()  # the workers' collector then leaves the parent's objects (and pages) alone
         try:
             with warnings.catch_warnings():
                 # Python 3.12+ warns about fork in a threaded process; the workers only run the
@@ -272,7 +272,6 @@ def run_tasks(tasks: list[Task], workers: int) -> list[list[list[Any]]]:
                 )
                 futures = [pool.submit(_chunk, *jobs[0])]  # forks every worker
         finally:
-            gc.unfreeze()
             _PENDING = []
     chunks: list[list[list[Any]] | None] = [None] * len(jobs)
     try:
@@ -338,6 +337,23 @@ def _merge_keys(
     return merged
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector; restore its state after.
+
+    The normalisers build millions of small tuples and no reference cycles, and each full
+    collection walks every live container again: about a quarter of the time on 1M records.
+    Forked workers inherit the pause, so they never touch (and copy) the parent's pages for it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_features(
     records: pd.DataFrame, *, default_region: str | None = None, workers: int | None = None
 ) -> pd.DataFrame:
@@ -363,6 +379,11 @@ def build_features(
         Missing values stay missing (None); blank strings count as missing.
     """
     workers = worker_count(workers)
+    with _collector_paused():
+        return _build(records, default_region, workers)
+
+
+def _build(records: pd.DataFrame, default_region: str | None, workers: int) -> pd.DataFrame:
     countries = _Distinct(records, "country")
     country_codes = [country_code(t) for t in countries.texts] + [None]
     country_rows, country_values = _context(countries, country_codes)

@@ -122,3 +122,18 @@ def test_blank_and_missing_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         serial["id_keys"][5],
     ]
     assert serial["name_norm"][1] is None and serial["name_norm"][3] is None
+
+
+def test_collector_state_restored(records: pd.DataFrame) -> None:
+    import gc
+
+    small = records.head(20)
+    assert gc.isenabled()
+    features.build_features(small, workers=1)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        features.build_features(small, workers=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
