@@ -1,10 +1,12 @@
 """Throughput of ``build_features`` on generated company names (median of 3 runs).
 
-Usage: ``python benchmarks/standardize_speed.py [--rows 1000000] [--distinct 0.5]``
+Usage: ``python benchmarks/standardize_speed.py [--rows 1000000] [--distinct 0.5] [--workers 2]``
 
 Names are built from random words, a legal form and sometimes a city, so that ``--distinct``
 of the rows are distinct names (the rest repeat earlier ones, as registries overlap). Every run
-starts with cold caches. Latin and Chinese names are timed separately.
+starts with cold caches. Latin and Chinese names are timed separately, in process
+(``workers=1``) and with ``--workers`` processes (default 2), and the two tables are checked
+equal.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 
 import pandas as pd
 
-from linkage.standardize import build_features, names
+from linkage.standardize import addresses, build_features, chinese, contacts, identifiers, names
 
 WORDS = [
     "alpha",
@@ -106,20 +108,35 @@ def table(pool: list[str], rows: int, rng: random.Random) -> pd.DataFrame:
     )
 
 
-def measure(frame: pd.DataFrame) -> float:
-    """Names per second of one cold-cache ``build_features`` run."""
-    names.normalize_name.cache_clear()
+def clear_caches() -> None:
+    """Empty the per-value caches, so that every run does all the work."""
+    for cached in (
+        names.normalize_name,
+        chinese.romanise,
+        chinese._word_pinyin,
+        identifiers.parse_identifier,
+        addresses.normalize_address,
+        contacts.normalize_phone,
+        contacts.registrable_domain,
+    ):
+        cached.cache_clear()
+
+
+def measure(frame: pd.DataFrame, workers: int) -> tuple[float, pd.DataFrame]:
+    """Names per second of one cold-cache ``build_features`` run, and its table."""
+    clear_caches()
     start = time.perf_counter()
-    build_features(frame)
-    return len(frame) / (time.perf_counter() - start)
+    features = build_features(frame, workers=workers)
+    return len(frame) / (time.perf_counter() - start), features
 
 
 def main() -> None:
-    """Print names/s (median of 3) for Latin and Chinese names."""
+    """Print names/s (median of 3) for Latin and Chinese names, in process and in workers."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--distinct", type=float, default=0.5, help="share of distinct names")
     parser.add_argument("--chinese-rows", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=2, help="processes of the parallel runs")
     args = parser.parse_args()
     rng = random.Random(0)
     for label, make, rows in (
@@ -129,13 +146,20 @@ def main() -> None:
         pool = list(dict.fromkeys(make(int(rows * args.distinct * 1.3), rng)))
         pool = pool[: int(rows * args.distinct)]
         frame = table(pool, rows, rng)
-        runs = [measure(frame) for _ in range(3)]
-        print(
-            f"{label}: {rows:,} rows, {len(pool):,} distinct names: "
-            f"{statistics.median(runs):,.0f} names/s (median of 3; runs "
-            + ", ".join(f"{r:,.0f}" for r in runs)
-            + ")"
-        )
+        tables = {}
+        for workers in (1, args.workers):
+            runs = []
+            for _ in range(3):
+                speed, tables[workers] = measure(frame, workers)
+                runs.append(speed)
+            print(
+                f"{label}: {rows:,} rows, {len(pool):,} distinct names, workers={workers}: "
+                f"{statistics.median(runs):,.0f} names/s (median of 3; runs "
+                + ", ".join(f"{r:,.0f}" for r in runs)
+                + ")",
+                flush=True,
+            )
+        pd.testing.assert_frame_equal(tables[1], tables[args.workers])
 
 
 if __name__ == "__main__":

@@ -260,7 +260,8 @@ def run_tasks(tasks: list[Task], workers: int) -> list[list[list[Any]]]:
         if task.items:
             task.func(task.items[0])
     global _PENDING
-    with _FORK_LOCK:
+    chunks: list[list[list[Any]] | None] = [None] * len(jobs)
+    with _FORK_LOCK:  # one parallel call at a time: the workers see _PENDING as forked
         _PENDING = tasks
         try:
             with warnings.catch_warnings():
@@ -270,22 +271,20 @@ def run_tasks(tasks: list[Task], workers: int) -> list[list[list[Any]]]:
                 pool = ProcessPoolExecutor(
                     workers - 1, mp_context=multiprocessing.get_context("fork")
                 )
-                futures = [pool.submit(_chunk, *jobs[0])]  # forks every worker
+                futures = [pool.submit(_chunk, *job) for job in jobs]  # the first one forks
+            try:
+                for index in range(len(jobs) - 1, -1, -1):  # from the back to the workers' front
+                    if not futures[index].cancel():
+                        break
+                    number, start, stop = jobs[index]
+                    chunks[index] = tasks[number].columns(start, stop)
+                for index, future in enumerate(futures):
+                    if chunks[index] is None:
+                        chunks[index] = future.result()
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
         finally:
             _PENDING = []
-    chunks: list[list[list[Any]] | None] = [None] * len(jobs)
-    try:
-        futures += [pool.submit(_chunk, *job) for job in jobs[1:]]
-        for index in range(len(jobs) - 1, -1, -1):  # from the back, until the workers' front
-            if not futures[index].cancel():
-                break
-            number, start, stop = jobs[index]
-            chunks[index] = tasks[number].columns(start, stop)
-        for index, future in enumerate(futures):
-            if chunks[index] is None:
-                chunks[index] = future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
     results: list[list[list[Any]]] = [[[] for _ in range(t.width)] for t in tasks]
     for (number, _, _), chunk in zip(jobs, chunks, strict=True):
         for column, values in zip(results[number], chunk or [], strict=True):
