@@ -54,7 +54,8 @@ from linkage.standardize.features import build_features
 CACHE_FORMAT = 3
 # 2: levels.parquet names the records by row in records.parquet, not by uid
 # 3: records.parquet holds each record's entity id; entities.parquet (the run's profiles);
-#    levels.parquet the index of the blocking rule that found each pair
+#    levels.parquet the index of the blocking rule that found each pair; records.parquet the
+#    component of each record, edges.parquet (matched pairs), merges.parquet (merge log)
 Model = FellegiSunter | SupervisedModel
 
 
@@ -115,6 +116,15 @@ def blocking_settings(
         "unique_sources": sorted(unique_sources),
         "max_block_size": max_block_size,
     }
+
+
+def clustering_settings(
+    unique_sources: set[str], judgements: pd.DataFrame | None
+) -> dict[str, Any]:
+    """What clustering depends on besides the records and the scored pairs."""
+    from linkage.incremental_clustering import judgements_digest
+
+    return {"unique_sources": sorted(unique_sources), "judgements": judgements_digest(judgements)}
 
 
 def survivorship_settings(config: Any) -> dict[str, Any]:
@@ -195,6 +205,10 @@ def save_cache(
     entities_file: Path | None = None,
     profiles: dict[str, Any] | None = None,
     blocking: dict[str, Any] | None = None,
+    pairs: pd.DataFrame | None = None,
+    merges: pd.DataFrame | None = None,
+    merges_file: Path | None = None,
+    clustering: dict[str, Any] | None = None,
 ) -> Path:
     """Write the cache of run ``run_id`` beside the store (replacing the previous one).
 
@@ -202,7 +216,9 @@ def save_cache(
     profiles of entities whose members did not change; ``entities_file``, the run's
     ``entities.parquet`` when it was written, is copied instead of writing ``entities`` again.
     ``profiles`` are the :func:`survivorship_settings` the profiles were built with;
-    ``blocking`` the :func:`blocking_settings` the pairs were found with.
+    ``blocking`` the :func:`blocking_settings` the pairs were found with. ``pairs`` (the
+    scored pairs), ``merges`` (the merge log, or ``merges_file`` to copy) and ``clustering``
+    (:func:`clustering_settings`) let the next run reuse untouched components.
     """
     folder = cache_dir(store_path)
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
@@ -218,7 +234,33 @@ def save_cache(
             index=memberships["uid"].to_numpy(dtype=object),
         )
         frame["entity_id"] = by_uid.reindex(uids).to_numpy(dtype=object)
+        if merges is not None:
+            from linkage.incremental_clustering import components_of_run
+
+            labels = components_of_run(memberships, merges).set_index("uid")["component"]
+            frame["component"] = labels.reindex(uids).to_numpy(dtype=np.int64)
     _write(frame, tmp / "records.parquet")
+    if pairs is not None and merges is not None:
+        matched = pairs[pairs["is_match"].astype(bool)]
+        weight = "match_weight" if "match_weight" in matched else "score"
+        edges = pd.DataFrame(
+            {
+                "idx_l": matched["idx_l"].to_numpy(dtype=np.int64),
+                "idx_r": matched["idx_r"].to_numpy(dtype=np.int64),
+                "weight": matched[weight].to_numpy(dtype=np.float64),
+                "kind": matched["decided_by"].astype(str).to_numpy(dtype=object),
+                "evidence": (
+                    matched["rules"].astype(str).to_numpy(dtype=object)
+                    if "rules" in matched
+                    else np.full(len(matched), "", dtype=object)
+                ),
+            }
+        )
+        _write(edges, tmp / "edges.parquet")
+        if merges_file is not None and merges_file.exists():
+            shutil.copyfile(merges_file, tmp / "merges.parquet")
+        else:
+            _write_entities(merges, tmp / "merges.parquet")
     if entities_file is not None and entities_file.exists():
         shutil.copyfile(entities_file, tmp / "entities.parquet")
     elif entities is not None:
@@ -242,6 +284,7 @@ def save_cache(
         "settings": settings,
         "profiles": profiles,
         "blocking": blocking,
+        "clustering": clustering,
         "model": model.to_dict(),
     }
     (tmp / "meta.json").write_text(
@@ -426,6 +469,47 @@ class IncrementalPlan:
                 out[f"{comparison.name}_tf"] = tf[:, j]
         return out
 
+    def cluster(
+        self,
+        features: pd.DataFrame,
+        scored: pd.DataFrame,
+        *,
+        unique_sources: set[str],
+        judgements: pd.DataFrame | None,
+    ) -> Any:
+        """``cluster(features, scored, ...)``, reusing the previous run's entities and merge-log
+        rows for the components nothing touched (:mod:`linkage.incremental_clustering`)."""
+        from linkage.clustering import cluster
+        from linkage.incremental_clustering import incremental_cluster
+
+        folder = self.cache.folder
+        hashes = self.cache.hashes
+        usable = (
+            folder is not None
+            and self.cache.meta.get("clustering") == clustering_settings(unique_sources, judgements)
+            and "component" in hashes
+            and (folder / "edges.parquet").exists()
+            and (folder / "merges.parquet").exists()
+        )
+        if not usable:
+            self.stats["reused_cluster_records"] = 0
+            return cluster(features, scored, unique_sources=unique_sources, judgements=judgements)
+        assert folder is not None
+        clustering, reused = incremental_cluster(
+            features,
+            scored,
+            unique_sources=unique_sources,
+            judgements=judgements,
+            unchanged=self.unchanged,
+            old_rows=self.old_rows,
+            old_component=hashes["component"].to_numpy(dtype=np.int64),
+            old_entity=hashes["entity_id"].to_numpy(dtype=object),
+            old_edges=pd.read_parquet(folder / "edges.parquet"),
+            old_merges=pd.read_parquet(folder / "merges.parquet"),
+        )
+        self.stats["reused_cluster_records"] = reused
+        return clustering
+
     def profiles(
         self,
         features: pd.DataFrame,
@@ -559,6 +643,7 @@ __all__ = [
     "IncrementalPlan",
     "blocking_settings",
     "cache_dir",
+    "clustering_settings",
     "code_fingerprint",
     "load_cache",
     "matching_settings",

@@ -136,7 +136,13 @@ class Linker:
         with self._stage("cluster"):
             judgements = self._judgements()
             scored = apply_judgements(scored, judgements)
-            clustering = cluster(features, scored, unique_sources=unique, judgements=judgements)
+            if plan is not None:
+                clustering = plan.cluster(
+                    features, scored, unique_sources=unique, judgements=judgements
+                )
+            else:
+                clustering = cluster(features, scored, unique_sources=unique, judgements=judgements)
+            cache.clustering = (unique, judgements)
             if pinned is None and config.matching.threshold is None:
                 # the automatic cut-off: the best expected F1 of the clusters, not of the pairs
                 raised = clustered_threshold(features, scored, clustering.merges, model.threshold_)
@@ -263,6 +269,7 @@ class _CacheState:
     hashes: Any = None
     run_id: int = 0
     blocking: Any = None  # (rules, unique sources, max block size) the pairs were found with
+    clustering: Any = None  # (unique sources, judgements) the run clustered with
 
     def summary(self) -> dict[str, Any]:
         """What the manifest records under ``incremental``."""
@@ -286,6 +293,7 @@ class _CacheState:
             return
         from linkage.incremental import (
             blocking_settings,
+            clustering_settings,
             matching_settings,
             save_cache,
             survivorship_settings,
@@ -307,4 +315,10 @@ class _CacheState:
                 entities_file=None if out_dir is None else Path(out_dir) / "entities.parquet",
                 profiles=survivorship_settings(linker.config),
                 blocking=None if self.blocking is None else blocking_settings(*self.blocking),
+                pairs=None if result is None else result.pairs,
+                merges=None if result is None else result.merges,
+                merges_file=None if out_dir is None else Path(out_dir) / "merges.parquet",
+                clustering=(
+                    None if self.clustering is None else clustering_settings(*self.clustering)
+                ),
             )

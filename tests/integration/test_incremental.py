@@ -105,6 +105,8 @@ def test_incremental_run_equals_a_full_run_with_the_pinned_model(versions: dict[
     # blocked around the new, changed and removed records only, with the same report
     assert stats["blocking"] == "local"
     assert incremental.manifest["blocking"] == full.manifest["blocking"]
+    # untouched components keep their entities and merge-log rows (renumbered)
+    assert 0 < stats["reused_cluster_records"] < len(full.memberships)
     # most entities keep their members: their cached profiles are reused, the rest are built
     assert 0 < stats["reused_profiles"] < len(full.entities)
 

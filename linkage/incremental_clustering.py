@@ -1,0 +1,323 @@
+"""Clustering for incremental runs: only the connected components that new, changed or
+removed records, or changed edges, touch are clustered; the others keep the previous run's
+entities and merge-log rows.
+
+:func:`linkage.clustering.cluster` runs one union-find over reviewer "same" judgements,
+shared identifier keys and matched pairs, strongest first. Its decisions inside one connected
+component of that edge graph depend only on the component's records (identifier keys, branch
+flags, sources), the judgements, and the component's edges in processing order. So a component
+whose records are all unchanged, that is exactly a component of the previous run, and whose
+matched edges are the same pairs, with the same kind and evidence, in the same order, gets the
+same entities and the same merge-log rows (accepted or refused, with the same reasons). Only
+the numbers move: match weights and probabilities change with term frequencies (they count
+over all records), so the weight and confidence of reused rows and entities are taken from this
+run's scored pairs, and the merge log is put back into the global processing order (judgements,
+then identifier links, then matches by weight, ties by uids) and numbered again.
+
+Everything else is clustered by ``cluster`` on the records of the touched components. The
+result equals ``cluster`` on all records (``tests/unit/test_incremental_clustering.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from linkage.clustering import (
+    MERGE_COLUMNS,
+    REASONS,
+    Clustering,
+    cluster,
+    entity_id_for,
+    normalise_judgements,
+)
+
+
+def judgements_digest(judgements: pd.DataFrame | None) -> str:
+    """sha256 of the latest verdict per pair (a change means clustering everything again)."""
+    judged = normalise_judgements(judgements)
+    rows = sorted(map(tuple, judged[["uid_a", "uid_b", "verdict"]].astype(str).to_numpy()))
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
+def _labels(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Connected-component label per node of an undirected graph on ``n`` nodes (dense, from
+    0): minimum labels over the edges with pointer jumping,
+    a few numpy passes for the shallow components of record linkage (SciPy past 64)."""
+    label = np.arange(n, dtype=np.int64)
+    if not len(left):
+        return label
+    for _ in range(64):
+        low = np.minimum(label[left], label[right])
+        new = label.copy()
+        np.minimum.at(new, label[left], low)
+        np.minimum.at(new, label[right], low)
+        new = np.minimum(new, new[label])
+        while True:  # pointer jumping: every node to its root's label
+            jumped = new[new]
+            if np.array_equal(jumped, new):
+                break
+            new = jumped
+        if np.array_equal(new, label):
+            return pd.factorize(label)[0].astype(np.int64)  # dense: 0 .. components - 1
+        label = new
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    return connected_components(graph.tocsr(), directed=False)[1].astype(np.int64)
+
+
+def components_of_run(memberships: pd.DataFrame, merges: pd.DataFrame) -> pd.DataFrame:
+    """``uid, component`` of a finished run: the connected components of the edge graph it
+    clustered. Every edge clustering tried either joined two entities, was refused between
+    two (both are merge-log rows), or lay inside one entity; so the components are the
+    entities joined by the merge-log rows."""
+    codes, ids = pd.factorize(memberships["entity_id"].to_numpy(dtype=object))
+    index = pd.Index(ids)
+    a = index.get_indexer(merges["entity_l"].to_numpy(dtype=object))
+    b = index.get_indexer(merges["entity_r"].to_numpy(dtype=object))
+    live = (a >= 0) & (b >= 0)
+    labels = _labels(len(ids), a[live], b[live])
+    return pd.DataFrame(
+        {"uid": memberships["uid"].to_numpy(dtype=object), "component": labels[codes]}
+    )
+
+
+def _key_links(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``(row, key code)`` of every identifier key in ``id_keys`` (one row per token)."""
+    if "id_keys" not in features:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    text_codes, texts = pd.factorize(features["id_keys"].fillna("").astype(str))
+    per_text = [str(t).split() for t in np.asarray(texts, dtype=object).tolist()]
+    counts = np.array([len(t) for t in per_text] + [0], dtype=np.int64)
+    flat = [k for tokens in per_text for k in tokens]
+    key_codes, _ = pd.factorize(np.array(flat, dtype=object))
+    starts = np.append(np.cumsum(counts[:-1]) - counts[:-1], 0)
+    text_codes = np.where(text_codes < 0, len(per_text), text_codes)
+    repeat = counts[text_codes]
+    total = int(repeat.sum())
+    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    positions = np.repeat(starts[text_codes], repeat) + offsets
+    rows = np.repeat(np.arange(len(features), dtype=np.int64), repeat)
+    return rows, key_codes[positions].astype(np.int64)
+
+
+def _identifier_edge_count(rows: np.ndarray, keys: np.ndarray) -> int:
+    """How many identifier must-links ``cluster`` tries: each record to the first record
+    sharing one of its keys, one per distinct pair."""
+    if not len(rows):
+        return 0
+    order = np.lexsort((rows, keys))
+    rows_s, keys_s = rows[order], keys[order]
+    start = np.append(True, keys_s[1:] != keys_s[:-1])
+    first = rows_s[start][np.cumsum(start) - 1]
+    other = first != rows_s
+    pairs = first[other] * (int(rows.max()) + 1) + rows_s[other]
+    return len(np.unique(pairs))
+
+
+def incremental_cluster(
+    features: pd.DataFrame,
+    scored: pd.DataFrame,
+    *,
+    unique_sources: set[str],
+    judgements: pd.DataFrame | None,
+    unchanged: np.ndarray,
+    old_rows: np.ndarray,
+    old_component: np.ndarray,
+    old_entity: np.ndarray,
+    old_edges: pd.DataFrame,
+    old_merges: pd.DataFrame,
+) -> tuple[Clustering, int]:
+    """``cluster(features, scored, ...)`` reusing the previous run's untouched components.
+
+    Args:
+        features, scored, unique_sources, judgements: as for ``cluster`` (the previous run
+            clustered with the same unique sources and judgements: the caller checks).
+        unchanged: bool per features row: the record hashes as in the previous run.
+        old_rows: per features row, its row in the previous run (-1: new).
+        old_component, old_entity: per previous row, its component label and entity id.
+        old_edges: the previous run's matched pairs: ``idx_l``, ``idx_r`` (previous rows),
+            ``weight`` (as clustering ordered them), ``kind``, ``evidence``.
+        old_merges: the previous run's merge log.
+
+    Returns:
+        The clustering and how many records' components were reused.
+    """
+    n = len(features)
+    uids = features["uid"].astype(str).to_numpy(dtype=object)
+    edges = scored[scored["is_match"].astype(bool)] if len(scored) else scored
+    weight_col = "match_weight" if "match_weight" in edges else "score"
+    conf_col = "probability" if "probability" in edges else "score"
+    el = edges["idx_l"].to_numpy(dtype=np.int64)
+    er = edges["idx_r"].to_numpy(dtype=np.int64)
+    ew = edges[weight_col].to_numpy(dtype=np.float64)
+    econf = edges[conf_col].to_numpy(dtype=np.float64)
+    ekind = edges["decided_by"].astype(str).to_numpy(dtype=object)
+    erule = (
+        edges["rules"].astype(str).to_numpy(dtype=object)
+        if "rules" in edges
+        else np.full(len(edges), "", dtype=object)
+    )
+
+    # the components of this run's edge graph: matches, shared keys, "same" judgements
+    key_rows, key_codes = _key_links(features)
+    judged = normalise_judgements(judgements)
+    position = pd.Index(uids)
+    ja = position.get_indexer(judged["uid_a"].to_numpy(dtype=object))
+    jb = position.get_indexer(judged["uid_b"].to_numpy(dtype=object))
+    same = (ja >= 0) & (jb >= 0) & (judged["verdict"].to_numpy() == "same")
+    k = int(key_codes.max(initial=-1)) + 1
+    left = np.concatenate([el, key_rows, ja[same]])
+    right = np.concatenate([er, n + key_codes, jb[same]])
+    component = _labels(n + k, left, right)[:n]
+    c = int(component.max(initial=-1)) + 1
+
+    # reusable: all records unchanged and exactly one previous component
+    ok = np.ones(c, dtype=bool)
+    np.logical_and.at(ok, component, unchanged)
+    before = np.where(old_rows >= 0, old_component[np.maximum(old_rows, 0)], -1)
+    low = np.full(c, np.iinfo(np.int64).max)
+    high = np.full(c, -1)
+    np.minimum.at(low, component, before)
+    np.maximum.at(high, component, before)
+    ok &= (low == high) & (low >= 0)
+    old_size = np.bincount(old_component, minlength=int(old_component.max(initial=-1)) + 1)
+    size = np.bincount(component, minlength=c)
+    ok &= np.where(ok, old_size[np.maximum(low, 0)] == size, False)
+
+    # ... and the same matched edges, kind and evidence, in the same order
+    now_of_old = np.full(len(old_component), -1, dtype=np.int64)
+    now_of_old[old_rows[old_rows >= 0]] = np.flatnonzero(old_rows >= 0)
+    ol = now_of_old[old_edges["idx_l"].to_numpy(dtype=np.int64)]
+    orr = now_of_old[old_edges["idx_r"].to_numpy(dtype=np.int64)]
+    alive = (ol >= 0) & (orr >= 0)
+    ow = old_edges["weight"].to_numpy(dtype=np.float64)[alive]
+    okind = old_edges["kind"].astype(str).to_numpy(dtype=object)[alive]
+    orule = old_edges["evidence"].astype(str).to_numpy(dtype=object)[alive]
+    ol, orr = ol[alive], orr[alive]
+    ocomp = component[ol]
+    count_now = np.bincount(component[el], minlength=c)
+    count_old = np.bincount(ocomp, minlength=c)
+    ok &= count_now == count_old
+    mine = np.flatnonzero(ok[component[el]])
+    theirs = np.flatnonzero(ok[ocomp])
+    a = mine[np.lexsort((er[mine], el[mine], -ew[mine], component[el[mine]]))]
+    b = theirs[np.lexsort((orr[theirs], ol[theirs], -ow[theirs], ocomp[theirs]))]
+    differ = (el[a] != ol[b]) | (er[a] != orr[b]) | (ekind[a] != okind[b]) | (erule[a] != orule[b])
+    ok[component[el[a[differ]]]] = False
+    reused = ok[component]
+
+    # the touched components, clustered afresh
+    fresh_rows = np.flatnonzero(~reused)
+    parts_members: list[pd.DataFrame] = []
+    parts_merges: list[pd.DataFrame] = []
+    if len(fresh_rows):
+        subset = features.iloc[fresh_rows].reset_index(drop=True)  # cluster reads index labels
+        at = np.full(n, -1, dtype=np.int64)
+        at[fresh_rows] = np.arange(len(fresh_rows))
+        take = np.flatnonzero(~reused[el])
+        sub_edges = edges.iloc[take].assign(idx_l=at[el[take]], idx_r=at[er[take]])
+        fresh = cluster(subset, sub_edges, unique_sources=unique_sources, judgements=judgements)
+        parts_members.append(fresh.memberships)
+        parts_merges.append(fresh.merges.drop(columns=["step", "entity_l", "entity_r"]))
+
+    # the untouched ones: the previous entities and merge-log rows, with this run's numbers
+    keep_rows = np.flatnonzero(reused)
+    if len(keep_rows):
+        previous = old_entity[old_rows[keep_rows]]
+        kept_uids = uids[keep_rows]  # in uid order: the first of each entity is its smallest
+        codes, _ = pd.factorize(previous)
+        first = np.full(codes.max() + 1, -1, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes))[::-1]
+        heads = kept_uids[first]
+        derived = np.array([entity_id_for(u) for u in heads.tolist()], dtype=object)[codes]
+        parts_members.append(
+            pd.DataFrame(
+                {
+                    "source": features["source"].to_numpy()[keep_rows],
+                    "record_id": features["record_id"].to_numpy()[keep_rows],
+                    "uid": kept_uids,
+                    "entity_id": derived,
+                    "confidence": np.nan,  # set below, from this run's merge log
+                }
+            )
+        )
+        ml = position.get_indexer(old_merges["uid_l"].to_numpy(dtype=object))
+        rows = old_merges[(ml >= 0) & reused[np.maximum(ml, 0)]]
+        parts_merges.append(rows.drop(columns=["step", "entity_l", "entity_r"]))
+
+    logged = [c for c in MERGE_COLUMNS if c not in ("step", "entity_l", "entity_r")]
+    merges = (
+        pd.concat(parts_merges, ignore_index=True)
+        if parts_merges
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in logged})
+    )[logged]
+    members = (
+        pd.concat(parts_members, ignore_index=True)
+        if parts_members
+        else cluster(features, scored.iloc[:0], unique_sources=unique_sources).memberships
+    )
+    members = members.sort_values("uid", kind="stable").reset_index(drop=True)
+    # this run's weight and confidence of every match row, then the global processing order
+    ml = position.get_indexer(merges["uid_l"].to_numpy(dtype=object))
+    mr = position.get_indexer(merges["uid_r"].to_numpy(dtype=object))
+    finite = np.isfinite(merges["weight"].to_numpy(dtype=np.float64))
+    pid = el * max(n, 1) + er
+    lookup = pd.Index(pid).get_indexer(ml * max(n, 1) + mr)
+    if (lookup[finite] < 0).any():  # a logged match that is no edge now: cannot happen
+        raise RuntimeError("incremental clustering: a reused merge-log row has no edge")
+    weight = np.where(finite, ew[np.maximum(lookup, 0)], np.inf)
+    confidence = np.where(finite, econf[np.maximum(lookup, 0)], 1.0)
+    phase = np.where(finite, 2, np.where(merges["kind"].to_numpy() == "judgement", 0, 1))
+    order = np.lexsort((mr, ml, np.where(finite, -weight, 0.0), phase))
+    merges = merges.iloc[order].reset_index(drop=True)
+    merges["weight"] = weight[order].round(6)
+    merges["confidence"] = confidence[order].round(6)
+    entity = pd.Series(members["entity_id"].to_numpy(), index=members["uid"].to_numpy())
+    merges.insert(0, "step", np.arange(len(merges), dtype=np.int64))
+    merges["entity_l"] = entity.reindex(merges["uid_l"].to_numpy()).to_numpy()
+    merges["entity_r"] = entity.reindex(merges["uid_r"].to_numpy()).to_numpy()
+    accepted = merges["accepted"].to_numpy(dtype=bool)
+
+    # confidence of the reused entities: their weakest accepted link (1 without one)
+    joins = merges[accepted]
+    weakest = joins.groupby("entity_l")["confidence"].min()
+    if len(keep_rows):
+        blank = members["confidence"].isna().to_numpy()
+        members.loc[blank, "confidence"] = (
+            weakest.reindex(members.loc[blank, "entity_id"]).fillna(1.0).round(6).to_numpy()
+        )
+    members["confidence"] = members["confidence"].astype(np.float64)
+
+    tried: Counter[str] = Counter()
+    tried["judgement"] += int(same.sum())
+    tried["identifier"] += _identifier_edge_count(key_rows, key_codes)
+    tried.update(ekind.tolist())
+    tried = Counter({key: value for key, value in tried.items() if value})
+    refused = merges.loc[~accepted, "reason"].str.split(":").str[0].value_counts()
+    stats: dict[str, object] = {
+        "edges_tried": dict(sorted(tried.items())),
+        "unions": int(accepted.sum()),
+        "refused": {r: int(refused.get(r, 0)) for r in REASONS},
+        "refused_identifier_by_prefix": dict(
+            sorted(
+                merges.loc[
+                    ~accepted & merges["reason"].str.startswith("identifier:", na=False), "reason"
+                ]
+                .str.removeprefix("identifier:")
+                .value_counts()
+                .items()
+            )
+        ),
+        "entities": int(members["entity_id"].nunique()),
+    }
+    return Clustering(members, merges, stats), len(keep_rows)
+
+
+__all__ = ["components_of_run", "incremental_cluster", "judgements_digest"]

@@ -1,0 +1,196 @@
+"""Clustering only the touched components equals clustering everything."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from linkage.clustering import cluster
+from linkage.incremental_clustering import components_of_run, incremental_cluster
+
+UNIQUE = {"a"}
+
+
+def make_features(uids: list[str], rng: np.random.Generator) -> pd.DataFrame:
+    n = len(uids)
+    keys = [
+        " ".join(sorted({f"uscc:K{int(k)}" for k in rng.integers(0, n // 3 + 2, 2)}))
+        if r < 0.25
+        else ("lei:L1" if r < 0.28 else None)
+        for r in rng.random(n)
+    ]
+    return pd.DataFrame(
+        {
+            "uid": uids,
+            "source": [u.split(":")[0] for u in uids],
+            "record_id": [u.split(":")[1] for u in uids],
+            "id_keys": keys,
+            "is_branch": rng.random(n) < 0.1,
+        }
+    )
+
+
+def make_pairs(
+    features: pd.DataFrame, rng: np.random.Generator, group: dict[str, int]
+) -> pd.DataFrame:
+    """Matched and unmatched pairs, mostly inside latent groups (so components form)."""
+    uids = features["uid"].tolist()
+    n = len(uids)
+    pairs = set()
+    for _ in range(n * 2):
+        i, j = sorted(rng.integers(0, n, 2).tolist())
+        if i != j and (group[uids[i]] == group[uids[j]] or rng.random() < 0.05):
+            pairs.add((i, j))
+    left = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+    weight = rng.normal(2.0, 3.0, len(left)).round(2)  # ties happen
+    return pd.DataFrame(
+        {
+            "uid_l": [uids[i] for i in left[:, 0]],
+            "uid_r": [uids[j] for j in left[:, 1]],
+            "idx_l": left[:, 0],
+            "idx_r": left[:, 1],
+            "rules": rng.choice(["name", "phone"], len(left)),
+            "match_weight": weight,
+            "probability": 1 / (1 + 2.0 ** (-weight)),
+            "decided_by": np.where(rng.random(len(left)) < 0.1, "identifier", "model"),
+            "is_match": weight > 0,
+        }
+    )
+
+
+def sized(frame: pd.DataFrame, uids: list[str]) -> pd.DataFrame:
+    """Pairs re-indexed to the rows of ``uids`` (both sides present)."""
+    at = pd.Index(uids)
+    out = frame.assign(idx_l=at.get_indexer(frame["uid_l"]), idx_r=at.get_indexer(frame["uid_r"]))
+    return out[(out["idx_l"] >= 0) & (out["idx_r"] >= 0)].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_incremental_clustering_equals_clustering_everything(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 160))
+    uids = sorted(f"{'abc'[int(s)]}:{i:04d}" for i, s in enumerate(rng.integers(0, 3, n)))
+    group = {u: int(g) for u, g in zip(uids, rng.integers(0, max(n // 3, 1), n), strict=True)}
+    every = make_features(uids, rng)
+    pairs = make_pairs(every, rng, group)
+    judged = rng.choice(len(pairs), size=min(3, len(pairs)), replace=False)
+    judgements = pd.DataFrame(
+        {
+            "uid_a": pairs["uid_l"].to_numpy()[judged],
+            "uid_b": pairs["uid_r"].to_numpy()[judged],
+            "verdict": rng.choice(["same", "different", "unsure"], len(judged)),
+        }
+    )
+
+    # the previous run: without the new records, with the old versions of the changed ones
+    new = rng.random(n) < 0.06
+    removed = ~new & (rng.random(n) < 0.03)
+    changed = ~new & ~removed & (rng.random(n) < 0.05)
+    old_uids = [u for u, x in zip(uids, new, strict=True) if not x]
+    old_features = every[~new].reset_index(drop=True)
+    # a changed record's old version: another branch flag (its component can be the same:
+    # only the record's change says it must be clustered again)
+    flip = changed[~new]
+    old_features.loc[flip, "is_branch"] = ~old_features.loc[flip, "is_branch"]
+    old_pairs = sized(pairs, old_uids)
+    # some previous weights differ: a few components keep their order, others do not
+    nudge = rng.random(len(old_pairs)) < 0.05
+    old_pairs.loc[nudge, "match_weight"] += rng.normal(0, 2, int(nudge.sum())).round(2)
+    old_pairs["is_match"] = old_pairs["match_weight"] > 0
+    evidence = rng.random(len(old_pairs)) < 0.02
+    old_pairs.loc[evidence, "rules"] = "other"
+    before = cluster(old_features, old_pairs, unique_sources=UNIQUE, judgements=judgements)
+    # the cache keeps final ids; any renaming of the entities does
+    old_entity = before.memberships["entity_id"].map(lambda e: f"X{e}").to_numpy(dtype=object)
+    merges = before.merges.assign(
+        entity_l="X" + before.merges["entity_l"], entity_r="X" + before.merges["entity_r"]
+    )
+    members = before.memberships.assign(entity_id=old_entity)
+    component = components_of_run(members, merges)["component"].to_numpy(dtype=np.int64)
+    matched = old_pairs[old_pairs["is_match"]]
+    old_edges = pd.DataFrame(
+        {
+            "idx_l": matched["idx_l"],
+            "idx_r": matched["idx_r"],
+            "weight": matched["match_weight"],
+            "kind": matched["decided_by"],
+            "evidence": matched["rules"],
+        }
+    )
+
+    # this run: the removed records gone
+    now_uids = [u for u, x in zip(uids, removed, strict=True) if not x]
+    features = every[~removed].reset_index(drop=True)
+    scored = sized(pairs, now_uids)
+    old_rows = pd.Index(old_uids).get_indexer(now_uids)
+    unchanged = (old_rows >= 0) & ~changed[~removed]
+
+    expected = cluster(features, scored, unique_sources=UNIQUE, judgements=judgements)
+    got, reused = incremental_cluster(
+        features,
+        scored,
+        unique_sources=UNIQUE,
+        judgements=judgements,
+        unchanged=unchanged,
+        old_rows=old_rows,
+        old_component=component,
+        old_entity=old_entity,
+        old_edges=old_edges,
+        old_merges=merges,
+    )
+    pd.testing.assert_frame_equal(got.memberships, expected.memberships)
+    pd.testing.assert_frame_equal(got.merges, expected.merges)
+    assert got.stats == expected.stats
+    assert 0 <= reused <= len(features)
+
+
+def test_reuse_happens_and_nothing_changed_reuses_everything() -> None:
+    rng = np.random.default_rng(99)
+    uids = sorted(f"{'abc'[i % 3]}:{i:04d}" for i in range(120))
+    group = {u: i // 3 for i, u in enumerate(uids)}
+    features = make_features(uids, rng)
+    scored = make_pairs(features, rng, group)
+    before = cluster(features, scored, unique_sources=UNIQUE)
+    component = components_of_run(before.memberships, before.merges)["component"].to_numpy()
+    matched = scored[scored["is_match"]]
+    got, reused = incremental_cluster(
+        features,
+        scored,
+        unique_sources=UNIQUE,
+        judgements=None,
+        unchanged=np.ones(len(features), dtype=bool),
+        old_rows=np.arange(len(features)),
+        old_component=component,
+        old_entity=before.memberships["entity_id"].to_numpy(dtype=object),
+        old_edges=matched.rename(
+            columns={"match_weight": "weight", "decided_by": "kind", "rules": "evidence"}
+        ),
+        old_merges=before.merges,
+    )
+    assert reused == len(features)
+    pd.testing.assert_frame_equal(got.memberships, before.memberships)
+    pd.testing.assert_frame_equal(got.merges, before.merges)
+    assert got.stats == before.stats
+
+
+def test_component_labels_equal_scipy() -> None:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from linkage.incremental_clustering import _labels
+
+    rng = np.random.default_rng(0)
+    for trial in range(100):
+        n = int(rng.integers(1, 300))
+        if trial % 3 == 0:  # long chains, in random node order
+            perm = rng.permutation(n)
+            left, right = perm[:-1], perm[1:]
+        else:
+            m = int(rng.integers(0, 400))
+            left, right = rng.integers(0, n, m), rng.integers(0, n, m)
+        ours = _labels(n, left, right)
+        graph = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n)).tocsr()
+        theirs = connected_components(graph, directed=False)[1]
+        pairs = set(zip(ours.tolist(), theirs.tolist(), strict=True))
+        assert len(pairs) == len(set(ours.tolist())) == len(set(theirs.tolist()))
