@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -266,9 +265,9 @@ def candidate_pairs(
 
     ``features`` must be sorted by uid, so that a pair's row positions order like its uids.
     ``max_block_size`` is the cap for rules that leave theirs unset (``None`` on an
-    identifier rule means no cap). Keys are built with vectorised string operations over
-    distinct values and joined as integer codes in DuckDB; a pair that an earlier rule found
-    is dropped by an anti-join on the pair's id (``idx_l * n + idx_r``).
+    identifier rule means no cap). Keys are integer codes built over distinct values; each
+    rule's pairs come from its blocks sorted by key (numpy), and a pair found by several
+    rules is kept once, for the first (a stable sort on the pair id ``idx_l * n + idx_r``).
     """
     report = BlockingReport()
     n = len(features)
@@ -277,94 +276,58 @@ def candidate_pairs(
     # a record's "unique group": its source code where the source is unique, else its own row
     group = np.where(restricted[source_codes], source_codes, -1 - np.arange(n)).astype(np.int64)
     largest: list[dict[str, object]] = []
-    con = duckdb.connect()
-    results: list[pd.DataFrame] = []
+    found: list[np.ndarray] = []  # pair ids per rule, in rule order
     cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    try:
-        con.execute("SET threads TO 2")
-        con.execute("SET enable_progress_bar = false")
-        con.register("g", pd.DataFrame({"idx": np.arange(n, dtype=np.int64), "grp": group}))
-        con.execute("CREATE TABLE seen (pid BIGINT)")
-        for i, rule in enumerate(rules):
-            keys = _rule_keys(features, rule, cleaned)
-            ridx, key_codes = keys.idx, keys.codes
-            sizes = np.bincount(key_codes, minlength=keys.count)
-            cap = rule.max_block_size
-            if cap is None and rule.kind != "tokens":
-                cap = max_block_size
-            if rule.kind == "sorted_neighbourhood":
-                cap = None
-            keep = np.ones(len(ridx), dtype=bool)
-            if cap is not None:
-                generic = np.flatnonzero(sizes > cap)
-                if len(generic):
-                    report.skipped_blocks += [
-                        {"rule": rule.name, "key": key, "size": size}
-                        for key, size in _reported(keys, sizes, generic)
-                    ]
-                    keep = sizes[key_codes] <= cap
-            if rule.kind != "sorted_neighbourhood":
-                kept_sizes = np.where(
-                    sizes <= (cap if cap is not None else sizes.max(initial=0)), sizes, 0
-                )
-                fifth = np.sort(kept_sizes)[-5:][:1]  # the 5th largest size (ties all compete)
-                top = np.flatnonzero((kept_sizes > 0) & (kept_sizes >= fifth.max(initial=1)))
-                largest += [
+    for rule in rules:
+        keys = _rule_keys(features, rule, cleaned)
+        ridx, key_codes = keys.idx, keys.codes
+        sizes = np.bincount(key_codes, minlength=keys.count)
+        cap = rule.max_block_size
+        if cap is None and rule.kind != "tokens":
+            cap = max_block_size
+        if rule.kind == "sorted_neighbourhood":
+            cap = None
+        keep = np.ones(len(ridx), dtype=bool)
+        if cap is not None:
+            generic = np.flatnonzero(sizes > cap)
+            if len(generic):
+                report.skipped_blocks += [
                     {"rule": rule.name, "key": key, "size": size}
-                    for key, size in _reported(keys, kept_sizes, top)[:5]
+                    for key, size in _reported(keys, sizes, generic)
                 ]
-            frame = pd.DataFrame({"idx": ridx[keep], "key": key_codes[keep].astype(np.int64)})
-            con.register("e", frame)
-            if rule.kind == "sorted_neighbourhood":
-                # neighbours in (key, idx) order, offset by offset: plain numpy, no range join
-                order = np.lexsort((frame["idx"].to_numpy(), frame["key"].to_numpy()))
-                ranked = frame["idx"].to_numpy()[order]
-                pid_parts = []
-                for offset in range(1, max(int(rule.window), 1)):
-                    a, b = ranked[:-offset], ranked[offset:]
-                    pid_parts.append(np.minimum(a, b) * n + np.maximum(a, b))
-                pids = np.sort(np.concatenate(pid_parts)) if pid_parts else np.zeros(0, np.int64)
-                pids = pids[np.append(True, pids[1:] != pids[:-1])] if len(pids) else pids
-                con.register(
-                    "sn", pd.DataFrame({"idx_l": pids // max(n, 1), "idx_r": pids % max(n, 1)})
-                )
-                found = "SELECT idx_l, idx_r FROM sn"
-            else:
-                distinct = "DISTINCT" if rule.kind == "tokens" else ""
-                found = f"""
-                    SELECT {distinct} l.idx AS idx_l, r.idx AS idx_r
-                    FROM e l JOIN e r ON l.key = r.key AND l.idx < r.idx
-                """
-            con.execute(
-                f"""
-                CREATE OR REPLACE TEMP TABLE p AS
-                SELECT f.idx_l, f.idx_r, f.idx_l * {n} + f.idx_r AS pid
-                FROM ({found}) f
-                JOIN g gl ON gl.idx = f.idx_l JOIN g gr ON gr.idx = f.idx_r
-                WHERE gl.grp <> gr.grp
-                AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.pid = f.idx_l * {n} + f.idx_r)
-                """
+                keep = sizes[key_codes] <= cap
+        if rule.kind != "sorted_neighbourhood":
+            kept_sizes = np.where(
+                sizes <= (cap if cap is not None else sizes.max(initial=0)), sizes, 0
             )
-            con.unregister("e")
-            con.execute("INSERT INTO seen SELECT pid FROM p")
-            pairs = con.execute("SELECT idx_l, idx_r FROM p").df()
-            pairs["rule"] = i
-            report.pairs_per_rule[rule.name] = len(pairs)
-            results.append(pairs)
-    finally:
-        con.close()
+            fifth = np.sort(kept_sizes)[-5:][:1]  # the 5th largest size (ties all compete)
+            top = np.flatnonzero((kept_sizes > 0) & (kept_sizes >= fifth.max(initial=1)))
+            largest += [
+                {"rule": rule.name, "key": key, "size": size}
+                for key, size in _reported(keys, kept_sizes, top)[:5]
+            ]
+        ridx, key_codes = ridx[keep], key_codes[keep]
+        order = np.lexsort((ridx, key_codes))  # by key, then row
+        ranked, ranked_keys = ridx[order], key_codes[order]
+        if rule.kind == "sorted_neighbourhood":
+            left, right = _neighbours(ranked, rule.window)
+        else:
+            left, right = _within_blocks(ranked, ranked_keys)
+        apart = group[left] != group[right]
+        found.append(left[apart] * max(n, 1) + right[apart])
+    # a pair belongs to the first rule that found it: stable sort by pair id, first of each
+    pids = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    rule_of = np.repeat(np.arange(len(found), dtype=np.int64), [len(f) for f in found])
+    order = np.argsort(pids, kind="stable")
+    pids, rule_of = pids[order], rule_of[order]
+    first = np.append(True, pids[1:] != pids[:-1]) if len(pids) else np.zeros(0, dtype=bool)
+    pids, rule_of = pids[first], rule_of[first]
+    counts = np.bincount(rule_of, minlength=len(rules))
+    report.pairs_per_rule = {rule.name: int(counts[i]) for i, rule in enumerate(rules)}
     report.largest_blocks = sorted(largest, key=lambda b: (-int(b["size"]), b["rule"], b["key"]))[
         :10
     ]
-    if results:
-        allpairs = pd.concat(results, ignore_index=True)
-    else:
-        allpairs = pd.DataFrame({"idx_l": [], "idx_r": [], "rule": []})
-    left = allpairs["idx_l"].to_numpy(dtype=np.int64)
-    right = allpairs["idx_r"].to_numpy(dtype=np.int64)
-    order = np.argsort(left * max(n, 1) + right)  # pairs are distinct: no ties
-    left, right = left[order], right[order]
-    rule_of = allpairs["rule"].to_numpy(dtype=np.int64)[order]
+    left, right = pids // max(n, 1), pids % max(n, 1)
     uids = features["uid"].to_numpy(dtype=object)
     names = np.array([r.name for r in rules] or [""], dtype=object)
     out = pd.DataFrame(
@@ -377,6 +340,30 @@ def candidate_pairs(
         }
     )
     return out, report
+
+
+def _within_blocks(ranked: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of rows sharing a key; ``ranked`` rows sorted by key, then row (each row once
+    per key), so the left row of a pair is the smaller."""
+    starts = np.flatnonzero(np.append(True, keys[1:] != keys[:-1])) if len(keys) else keys
+    ends = np.append(starts[1:], len(keys))
+    after = np.repeat(ends, ends - starts) - np.arange(len(keys)) - 1  # partners of each row
+    left = np.repeat(np.arange(len(keys)), after)
+    offset = np.arange(len(left)) - np.repeat(np.cumsum(after) - after, after)
+    return ranked[left], ranked[left + 1 + offset]
+
+
+def _neighbours(ranked: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of rows within ``window`` positions of each other in the sorted order (each pair
+    once, smaller row first)."""
+    parts_l, parts_r = [], []
+    for offset in range(1, max(int(window), 1)):
+        a, b = ranked[:-offset], ranked[offset:]
+        parts_l.append(np.minimum(a, b))
+        parts_r.append(np.maximum(a, b))
+    if not parts_l:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(parts_l), np.concatenate(parts_r)
 
 
 def pair_completeness(
