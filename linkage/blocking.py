@@ -345,7 +345,9 @@ def candidate_pairs(
 def _within_blocks(ranked: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every pair of rows sharing a key; ``ranked`` rows sorted by key, then row (each row once
     per key), so the left row of a pair is the smaller."""
-    starts = np.flatnonzero(np.append(True, keys[1:] != keys[:-1])) if len(keys) else keys
+    if not len(keys):
+        return ranked[:0], ranked[:0]
+    starts = np.flatnonzero(np.append(True, keys[1:] != keys[:-1]))
     ends = np.append(starts[1:], len(keys))
     after = np.repeat(ends, ends - starts) - np.arange(len(keys)) - 1  # partners of each row
     left = np.repeat(np.arange(len(keys)), after)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from linkage.blocking import BlockingRule, candidate_pairs, choose_rules, pair_completeness
 
@@ -88,3 +90,58 @@ def test_automatic_rules_follow_the_fields_present() -> None:
     names = [r.name for r in choose_rules(features())]
     assert names[:2] == ["identifier", "name_exact"]
     assert "phone" in names and "domain" not in names
+
+
+words = st.sampled_from(["acme", "blue", "sky", "zeta", "co", "x", ""])
+record = st.tuples(st.sampled_from("abc"), st.lists(words, max_size=3), st.sampled_from("pqr "))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(record, max_size=25), st.integers(1, 6), st.booleans())
+def test_pairs_equal_a_brute_force_union_on_random_records(rows, cap, unique_a) -> None:  # type: ignore[no-untyped-def]
+    frame = pd.DataFrame(
+        {
+            "uid": [f"{s}:{i:03d}" for i, (s, _, _) in enumerate(rows)],
+            "source": [s for s, _, _ in rows],
+            "name_norm": [" ".join(w) or None for _, w, _ in rows],
+            "phone_e164": [p.strip() or None for _, _, p in rows],
+        }
+    ).sort_values("uid", ignore_index=True)
+    rules = [
+        BlockingRule("phone", ("phone_e164",), max_block_size=cap),
+        BlockingRule("token", ("name_norm",), "tokens", min_length=2, max_block_size=cap),
+        BlockingRule("near", ("name_norm",), "sorted_neighbourhood", window=3),
+    ]
+    unique = {"a"} if unique_a else set()
+    pairs, report = candidate_pairs(frame, rules, unique_sources=unique)
+    # the slow reference: every rule's pairs, then the first rule of each pair
+    # keys are case-folded and single-spaced
+    cleaned = frame.assign(
+        name_norm=[" ".join((s or "").split()) or None for s in frame["name_norm"]]
+    )
+    live = cleaned.dropna(subset=["name_norm"]).sort_values(["name_norm", "uid"])
+    ranked = live["uid"].tolist()
+    near = {
+        tuple(sorted(p))
+        for i in range(len(ranked))
+        for p in zip(ranked[i : i + 1] * 2, ranked[i + 1 : i + 3], strict=False)
+    }
+    expected: dict[tuple[str, str], str] = {}
+    for (_, l), (_, r) in itertools.combinations(frame.iterrows(), 2):  # noqa: E741
+        if l["source"] == r["source"] and l["source"] in unique:
+            continue
+        key = (l["uid"], r["uid"])
+        phone = frame["phone_e164"].value_counts()
+        tokens = lambda s: {t for t in (s or "").split() if len(t) >= 2}  # noqa: E731
+        counts = pd.Series([t for s in frame["name_norm"] for t in tokens(s)]).value_counts()
+        if l["phone_e164"] and l["phone_e164"] == r["phone_e164"] and phone[l["phone_e164"]] <= cap:
+            expected[key] = "phone"
+        elif any(counts[t] <= cap for t in tokens(l["name_norm"]) & tokens(r["name_norm"])):
+            expected[key] = "token"
+        elif key in near:
+            expected[key] = "near"
+    got = dict(zip(zip(pairs["uid_l"], pairs["uid_r"], strict=True), pairs["rules"], strict=True))
+    assert got == expected
+    assert report.pairs_per_rule == {
+        name: sum(v == name for v in expected.values()) for name in ("phone", "token", "near")
+    }
