@@ -98,11 +98,12 @@ class _Distinct:
             values: The distinct context values (a country code, a region, ...).
         """
         present = self.codes >= 0
-        combined = self.codes[present].astype(np.int64) * max(len(values), 1) + context[present]
-        pair_codes, uniques = pd.factorize(combined)
+        width = max(len(values), 1)
+        pair_codes, uniques = pd.factorize(
+            self.codes[present].astype(np.int64) * width + context[present]
+        )
         codes = np.full(len(self.codes), -1, dtype=np.intp)
         codes[present] = pair_codes
-        width = max(len(values), 1)
         items = [(self.texts[key // width], values[key % width]) for key in uniques.tolist()]
         return codes, items
 
@@ -192,7 +193,9 @@ class Task:
     def columns(self, start: int, stop: int) -> list[list[Any]]:
         """The results of items[start:stop], one list per value of the tuple."""
         rows = [self.func(item) for item in self.items[start:stop]]
-        return [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * self.width
+        if not rows:
+            return [[] for _ in range(self.width)]
+        return [list(c) for c in zip(*rows, strict=True)]
 
 
 _PENDING: list[Task] = []  # the tasks of the running parallel call; the workers inherit them
