@@ -9,22 +9,38 @@ what a full run would compute:
 - **standardise**: ``build_features`` works record by record (each standardised value is a
   function of that record's raw values), so a record whose raw values hash as before keeps its
   stored standardised columns; only new and changed records are standardised.
-- **block**: candidate pairs depend on every record (generic keys skipped by block size,
-  sorted-neighbourhood windows), so blocking runs on all features, unchanged.
+- **block**: candidate pairs depend on every record (block-size caps, sorted-neighbourhood
+  windows), but a pair of two unchanged records keeps its previous first rule unless it shares
+  a key whose cap decision flipped or its sorted-neighbourhood membership changed; only the
+  other pairs are decided afresh (:mod:`linkage.incremental_blocking`; same pairs and report as
+  ``candidate_pairs``). Falls back to ``candidate_pairs`` when the rules or caps changed.
 - **compare**: a pair's comparison *levels* are a function of its two records' features, so a
   pair whose two records are unchanged and which was compared last run keeps its stored levels;
   the other pairs are compared. Term frequencies (the ``<name>_tf`` columns) count values over
   all records, so they are recomputed for every pair from the current records.
-- **score, cluster, survive, store, write**: as in a full run (score with the pinned model).
+- **score**: the pinned model over all pairs.
+- **cluster**: only the connected components of the edge graph that new, changed or removed
+  records or changed edges touch are clustered; the others keep their entities and merge-log
+  rows, with this run's weights and confidences, renumbered in the global processing order
+  (:mod:`linkage.incremental_clustering`). Falls back to ``cluster`` when the judgements or the
+  unique sources changed.
+- **survive**: an entity whose members are all unchanged and were exactly one entity of the
+  previous run keeps its cached profile (with this run's id and confidence); the others are
+  built. No reuse when the survivorship settings or source priorities changed.
+- **store, write**: as in a full run.
 
 What a run leaves for the next one sits beside the store, in ``<store>.cache/`` (see
 :func:`cache_dir`): ``meta.json`` (the run id it belongs to, the linkage version, the record
-columns, the matching settings, the model), ``records.parquet`` (uid and a content hash of the
-raw record), ``standardised.parquet`` (uid and the standardised columns) and ``levels.parquet``
-(``idx_l``, ``idx_r``: the pair's rows in ``records.parquet``, and the comparison levels of every
-candidate pair; integer rows rather than uid strings keep writing, reading and matching cheap).
-It is written after the run is committed to the store; a cache whose run id is not the store's
-latest is ignored.
+columns, the matching, blocking, clustering and survivorship settings, the model),
+``records.parquet`` (uid, a content hash of the raw record, its entity id and its component),
+``standardised.parquet`` (uid and the standardised columns; or ``features.parquet``, a copy of
+the run's output holding them), ``levels.parquet`` (``idx_l``,
+``idx_r``: the pair's rows in ``records.parquet``, the comparison levels of every candidate pair
+and the index of the blocking rule that found it; integer rows rather than uid strings keep
+writing, reading and matching cheap), ``edges.parquet`` (the matched pairs with weight, kind and
+evidence), ``merges.parquet`` and ``entities.parquet`` (copies of the run's outputs when it wrote
+them). It is written after the run is committed to the store; a cache whose run id is not the
+store's latest is ignored.
 
 When there is nothing to build on (no previous run in the store, no cache, or a cache made by
 another linkage version, other record columns or other ``[matching]`` settings), the run falls
@@ -158,6 +174,16 @@ class Cache:
         return model_from_dict(self.meta["model"])
 
 
+def _standardised(folder: Path, meta: dict[str, Any]) -> pd.DataFrame:
+    """uid and the standardised columns of the cached run: from ``standardised.parquet``, or
+    from the run's ``features.parquet`` copied into the cache."""
+    path = folder / "standardised.parquet"
+    if path.exists():
+        return pd.read_parquet(path)
+    columns = ["uid", *meta["standardised_columns"]]
+    return pq.read_table(folder / "features.parquet", columns=columns).to_pandas()
+
+
 def load_cache(store_path: str | Path, run_id: int) -> tuple[Cache | None, str]:
     """The cache of the store's run ``run_id``, or None and the reason it cannot be used."""
     folder = cache_dir(store_path)
@@ -182,7 +208,7 @@ def load_cache(store_path: str | Path, run_id: int) -> tuple[Cache | None, str]:
     cache = Cache(
         meta,
         pd.read_parquet(folder / "records.parquet"),
-        pd.read_parquet(folder / "standardised.parquet"),
+        _standardised(folder, meta),
         pd.read_parquet(folder / "levels.parquet"),
         folder,
     )
@@ -209,6 +235,7 @@ def save_cache(
     merges: pd.DataFrame | None = None,
     merges_file: Path | None = None,
     clustering: dict[str, Any] | None = None,
+    features_file: Path | None = None,
 ) -> Path:
     """Write the cache of run ``run_id`` beside the store (replacing the previous one).
 
@@ -265,7 +292,11 @@ def save_cache(
         shutil.copyfile(entities_file, tmp / "entities.parquet")
     elif entities is not None:
         _write_entities(entities, tmp / "entities.parquet")
-    _write(features[["uid", *standard_columns]], tmp / "standardised.parquet")
+    if features_file is not None and features_file.exists():
+        # the run's features.parquet holds the same rows and columns: copied, not rewritten
+        shutil.copyfile(features_file, tmp / "features.parquet")
+    else:
+        _write(features[["uid", *standard_columns]], tmp / "standardised.parquet")
     # features rows are the records rows, so idx_l/idx_r are rows of records.parquet
     levels = compared[["idx_l", "idx_r", *level_columns]]
     if blocking is not None and "rules" in compared:

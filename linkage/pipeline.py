@@ -318,6 +318,7 @@ class _CacheState:
                 pairs=None if result is None else result.pairs,
                 merges=None if result is None else result.merges,
                 merges_file=None if out_dir is None else Path(out_dir) / "merges.parquet",
+                features_file=None if out_dir is None else Path(out_dir) / "features.parquet",
                 clustering=(
                     None if self.clustering is None else clustering_settings(*self.clustering)
                 ),
