@@ -102,8 +102,6 @@ def test_incremental_run_equals_a_full_run_with_the_pinned_model(versions: dict[
     assert stats["reused_pairs"] > 0 and stats["scored_pairs"] > 0
     assert stats["standardised"] == stats["new"] + stats["changed"]
     assert stats["reused_pairs"] + stats["scored_pairs"] == len(full.pairs)
-    # blocked around the new, changed and removed records only, with the same report
-    assert stats["blocking"] == "local"
     assert incremental.manifest["blocking"] == full.manifest["blocking"]
     # untouched components keep their entities and merge-log rows (renumbered)
     assert 0 < stats["reused_cluster_records"] < len(full.memberships)
@@ -200,3 +198,28 @@ def test_changed_survivorship_settings_rebuild_every_profile(versions: dict[str,
     for name in OUTPUTS:
         a = (root / "prio-i" / name).read_bytes()
         assert a == (root / "prio-f" / name).read_bytes(), name
+
+
+def test_local_blocking_in_a_run_equals_a_full_run(
+    versions: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+):
+    """Localised blocking (off by default) inside a whole incremental run."""
+    import linkage.incremental as incremental_module
+
+    monkeypatch.setattr(incremental_module, "LOCAL_BLOCKING", True)
+    root = versions["root"]
+    incremental_store = copy_store(versions["store"], root / "local-a")
+    full_store = copy_store(versions["store"], root / "local-b")
+    cache, _ = load_cache(versions["store"], 1)
+    assert cache is not None
+    incremental = Linker(versions["new"], store=incremental_store, incremental=True).run(
+        root / "local-i"
+    )
+    full = Linker(versions["new"], store=full_store, model=cache.meta["model"]).run(
+        root / "local-f"
+    )
+    assert incremental.manifest["incremental"]["blocking"] == "local"
+    assert incremental.manifest["blocking"] == full.manifest["blocking"]
+    for name in OUTPUTS:
+        a = (root / "local-i" / name).read_bytes()
+        assert a == (root / "local-f" / name).read_bytes(), name
