@@ -583,6 +583,11 @@ class IncrementalPlan:
         fresh_rows = np.flatnonzero(~reusable)
         fresh = build(fresh_rows) if len(fresh_rows) else None
         reused = old.take(pa.array(reuse["row"].to_numpy(dtype=np.int64))).to_pandas()
+        for column in reused.columns:  # Parquet gives None where build_profiles leaves NaN
+            if reused[column].dtype == object and reused[column].isna().any():
+                values = reused[column].to_numpy(dtype=object, copy=True)
+                values[pd.isna(values)] = np.nan
+                reused[column] = values
         reused["entity_id"] = reuse["entity_id"].to_numpy(dtype=object)
         if "confidence" in reused:
             reused["confidence"] = reuse["confidence"].to_numpy(dtype=np.float64)

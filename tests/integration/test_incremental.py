@@ -223,3 +223,26 @@ def test_local_blocking_in_a_run_equals_a_full_run(
     for name in OUTPUTS:
         a = (root / "local-i" / name).read_bytes()
         assert a == (root / "local-f" / name).read_bytes(), name
+
+
+def test_runs_without_an_output_folder_leave_and_use_a_whole_cache(
+    versions: dict[str, Path], tmp_path: Path
+):
+    """Without ``out_dir`` nothing is copied from the outputs: the cache writes its own
+    standardised columns, entities and merge log, and the next run reuses them."""
+    store = tmp_path / "s" / "linkage.duckdb"
+    Linker(versions["old"], store=store).run()
+    names = {p.name for p in cache_dir(store).iterdir()}
+    assert {"standardised.parquet", "entities.parquet", "merges.parquet"} <= names
+    cache, _ = load_cache(store, 1)
+    assert cache is not None
+    full_store = copy_store(store, tmp_path / "full")
+    incremental = Linker(versions["new"], store=store, incremental=True).run()
+    full = Linker(versions["new"], store=full_store, model=cache.meta["model"]).run()
+    stats = incremental.manifest["incremental"]
+    assert stats["mode"] == "incremental"
+    assert stats["reused_profiles"] > 0 and stats["reused_cluster_records"] > 0
+    pd.testing.assert_frame_equal(incremental.memberships, full.memberships)
+    pd.testing.assert_frame_equal(incremental.entities, full.entities)
+    assert incremental.merges is not None and full.merges is not None
+    pd.testing.assert_frame_equal(incremental.merges, full.merges)
