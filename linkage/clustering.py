@@ -192,21 +192,36 @@ def _record_state(
 
 
 def _identifier_edges(features: pd.DataFrame) -> pd.DataFrame:
-    """Must-links: each record to the first record (by uid) sharing one of its keys."""
+    """Must-links: each record to the first record (by uid) sharing one of its keys; a pair
+    sharing several keys is linked once, by the smallest. Records are row positions."""
     empty = pd.DataFrame({"l": pd.Series(dtype=np.int64), "r": [], "key": []})
     if "id_keys" not in features:
         return empty
-    keys = features["id_keys"].fillna("").astype(str).str.split().explode().dropna()
-    keys = keys[keys != ""]
-    if keys.empty:
+    texts = features["id_keys"].fillna("").astype(str).to_numpy(dtype=object)
+    codes, distinct = pd.factorize(texts)
+    per_text = [sorted(set(text.split())) for text in distinct.tolist()]
+    flat = [key for keys in per_text for key in keys]
+    if not flat:
         return empty
-    long = pd.DataFrame({"idx": keys.index.to_numpy(dtype=np.int64), "key": keys.to_numpy()})
-    long = long.sort_values(["key", "idx"], kind="stable")
-    first = long.groupby("key", sort=False)["idx"].transform("first")
-    edges = pd.DataFrame({"l": first.to_numpy(), "r": long["idx"].to_numpy(), "key": long["key"]})
-    edges = edges[edges["l"] != edges["r"]]
-    edges = edges.sort_values(["l", "r", "key"], kind="stable").drop_duplicates(["l", "r"])
-    return edges.reset_index(drop=True)
+    key_codes, names = pd.factorize(np.array(flat, dtype=object), sort=True)
+    counts = np.array([len(keys) for keys in per_text], dtype=np.int64)
+    repeat = counts[codes]
+    record = np.repeat(np.arange(len(texts), dtype=np.int64), repeat)
+    offset = np.arange(len(record)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    key = key_codes[np.repeat((np.cumsum(counts) - counts)[codes], repeat) + offset]
+    first = np.full(len(names), len(texts), dtype=np.int64)
+    np.minimum.at(first, key, record)
+    left, right = first[key], record
+    linked = left != right
+    left, right, key = left[linked], right[linked], key[linked]
+    if not len(left):
+        return empty
+    order = np.lexsort((key, right, left))  # key codes sort like the keys
+    left, right, key = left[order], right[order], key[order]
+    once = np.append(True, (left[1:] != left[:-1]) | (right[1:] != right[:-1]))
+    return pd.DataFrame(
+        {"l": left[once], "r": right[once], "key": np.asarray(names, dtype=object)[key[once]]}
+    )
 
 
 class _Components:

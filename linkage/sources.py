@@ -261,9 +261,9 @@ def _map_columns(
     digest: str,
     size: int,
 ) -> SourceTable:
-    row_numbers = pd.Series(
-        raw.attrs.get("row_numbers") or range(first_row, first_row + len(raw)), index=raw.index
-    )
+    # taken out of attrs, which pandas would deep-copy into every frame derived from raw
+    lines = raw.attrs.pop("row_numbers", None)
+    row_numbers = pd.Series(lines or range(first_row, first_row + len(raw)), index=raw.index)
     wanted = {"id": source.id}
     wanted |= {f"fields.{k}": v for k, v in source.fields.items()}
     wanted |= {f"identifiers.{k}": v for k, v in source.identifiers.items()}

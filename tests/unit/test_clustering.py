@@ -239,3 +239,15 @@ def test_empty_inputs() -> None:
     result = cluster(features, make_scored(features, []))
     assert result.memberships["confidence"].tolist() == [1.0]
     assert np.array_equal(result.memberships["entity_id"], [entity_id_for("s:a")])
+
+
+def test_identifier_links_do_not_depend_on_the_features_index() -> None:
+    features = make_features(
+        [("a", "lei:1", False), ("b", "lei:1 uscc:9", False), ("c", "uscc:9", False)]
+    )
+    scored = make_scored(features, [])
+    plain = cluster(features, scored)
+    shifted = cluster(features.set_axis(features.index + 7), scored)
+    pd.testing.assert_frame_equal(plain.memberships, shifted.memberships)
+    pd.testing.assert_frame_equal(plain.merges, shifted.merges)
+    assert plain.memberships["entity_id"].nunique() == 1
