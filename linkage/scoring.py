@@ -661,15 +661,19 @@ def score_pairs(
     identifier).
     """
     out = model.score_frame(compared)
-    out["score"] = out["probability"]
     shared = np.zeros(len(out), dtype=bool)
     level_column = f"{identifier}_level" if identifier else None
     if level_column and level_column in out:
         shared = out[level_column].to_numpy() == 2
+    probability = out["probability"]
+    columns = {c: out[c] for c in out}
+    columns["score"] = probability  # the same array (a frame built without copies)
     # two string objects shared by all rows (not one new string per row)
-    out["decided_by"] = np.array(["model", "identifier"], dtype=object)[shared.view(np.int8)]
-    out["is_match"] = (out["probability"].to_numpy() >= model.threshold_) | shared
-    return out
+    decided = np.array(["model", "identifier"], dtype=object)[shared.view(np.int8)]
+    columns["decided_by"] = pd.Series(decided, index=out.index)
+    is_match = (probability.to_numpy() >= model.threshold_) | shared
+    columns["is_match"] = pd.Series(is_match, index=out.index)
+    return pd.DataFrame(columns, index=out.index, copy=False)
 
 
 __all__ = [
