@@ -775,6 +775,7 @@ class AddressComparison(Comparison):
             "cjk": address.map(lambda a: bool(_CJK_CHAR.search(a)), dtype=bool, missing=False),
             # words sorted once per address: token-sort similarity is then a plain ratio
             "address_sorted": address.map(lambda a: " ".join(sorted(a.split()))),
+            "__implied": np.array(["address_sorted", "cjk"], dtype=object),  # of address_code
         }
         if self.postcode:
             out["postcode_code"] = Distinct.column(frame, self.postcode, clean=True).codes
@@ -1230,9 +1231,12 @@ def _record_codes(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
         return cached, prepared["__representatives"]
     columns: list[np.ndarray] = []
     n = 0
+    implied = set(prepared.get("__implied", ()))  # functions of another prepared array
     for key, values in prepared.items():
-        if key.startswith("__") or key.endswith("_freq"):
+        if key.startswith("__") or key.endswith("_freq") or key in implied:
             continue
+        if values.dtype == object and key + "_code" in prepared:
+            continue  # its codes say the same, and factorising integers is much cheaper
         n = len(values)
         if values.ndim == 2:
             columns += [values[:, i] for i in range(values.shape[1])]
