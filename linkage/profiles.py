@@ -12,8 +12,12 @@ Ties always go to the better source priority, then the smaller uid, so profiles 
 row order. All name variants and every identifier value, by scheme, are kept; per scheme a
 primary identifier is chosen (valid ones first by default). ``provenance`` maps every survived
 field to the uids of all members holding that exact value. ``confidence`` is the entity's weakest
-internal link (from the memberships). Everything is grouped and sorted in pandas: no per-entity
-Python loop.
+internal link (from the memberships).
+
+No per-entity or per-record Python loop: the records are put in (entity, source rank, uid) order
+once with numpy, every column is factorised once (values are compared, tested for blankness,
+turned into text and sorted per distinct value, as integer codes), and the text columns
+(distinct values, provenance) are joined per entity by Arrow (list arrays and ``binary_join``).
 """
 
 from __future__ import annotations
@@ -23,12 +27,15 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkage.config import CANONICAL_FIELDS, SurvivorshipConfig
 
 LIST_SEPARATOR = " | "
 _ID_PARTS = ("_norm", "_valid")
 _quote = json.encoder.encode_basestring  # what json.dumps(str, ensure_ascii=False) calls
+_NEEDS_ESCAPE = r'[\x00-\x1f"\\]'  # the characters _quote escapes (ensure_ascii=False)
 
 
 def build_profiles(
@@ -48,168 +55,358 @@ def build_profiles(
         custom_fields: names of custom fields to survive besides the canonical ones.
     """
     rules = rules or SurvivorshipConfig()
-    by_uid = memberships.set_index("uid")
-    entity = by_uid["entity_id"].reindex(features["uid"]).to_numpy()
-    ids = pd.Index(np.sort(pd.unique(entity)), name="entity_id")
-    n = len(ids)
-    uids = features["uid"].astype(str)
-    # only the columns survivorship reads are carried through the sort
+    table = _Table(features, memberships, priorities)
+    n = table.n
+    entities = pd.DataFrame(index=table.ids)
+    entities["member_count"] = table.counts
+    entities["sources"] = table.joined("source")
+    if table.confidence is not None:
+        entities["confidence"] = table.weakest(table.confidence)
+    provenance: dict[str, _Holders] = {}
     fields = [f for f in (*CANONICAL_FIELDS, *custom_fields) if f in features]
-    dates = {rules.rule_for(f)[1] for f in fields} - {None}
-    wanted = {"uid", "source", *fields, *dates, *(f"{d}_date" for d in dates)}
-    keep = [
-        c
-        for c in features.columns
-        if c in wanted or (isinstance(c, str) and c.startswith("id_") and c.endswith(_ID_PARTS))
-    ]
-    table = features[keep].assign(
-        _e=ids.get_indexer(entity),
-        _rank=features["source"].map(priorities).fillna(np.iinfo(np.int32).max).to_numpy(),
-        _u=uids.rank(method="first").to_numpy(dtype=np.int64),
-        # json.dumps(u, ensure_ascii=False) of a str, without its per-call overhead
-        _q=[_quote(u) for u in uids.tolist()],
-    )
-    # _pos orders rows by entity, source rank and uid: the tie-break of every rule
-    table = table.sort_values(["_e", "_rank", "_u"], kind="stable").reset_index(drop=True)
-    table["_pos"] = np.arange(len(table), dtype=np.int64)
-    entities = pd.DataFrame(index=ids)
-    entities["member_count"] = np.bincount(table["_e"].to_numpy(), minlength=n)
-    entities["sources"] = _joined(table, "source", n)
-    if "confidence" in by_uid:
-        confidence = by_uid["confidence"].reindex(table["uid"]).to_numpy(dtype=np.float64)
-        weakest = pd.Series(confidence).groupby(table["_e"].to_numpy()).min()
-        entities["confidence"] = weakest.reindex(np.arange(n)).to_numpy()
-    provenance: dict[str, pd.Series] = {}
     for field in fields:
         rule, date = rules.rule_for(field)
-        value, uids = _survive(table, field, rule, date, n)
-        entities[field] = value.reindex(np.arange(n)).to_numpy()
-        provenance[field] = uids
-    if "name" in table:
-        entities["name_variants"] = _joined(table, "name", n)
-    columns = [str(c) for c in table.columns]
-    for column in sorted(c for c in columns if c.startswith("id_") and c.endswith("_norm")):
+        entities[field], provenance[field] = table.survive(field, rule, date)
+    if "name" in features:
+        entities["name_variants"] = table.joined("name")
+    columns = [
+        c
+        for c in features.columns
+        if isinstance(c, str) and c.startswith("id_") and c.endswith(_ID_PARTS)
+    ]
+    for column in sorted(c for c in columns if c.endswith("_norm")):
         scheme_column = column.removesuffix("_norm")
-        entities[scheme_column] = _joined(table, column, n)
+        entities[scheme_column] = table.joined(column)
         valid = f"{scheme_column}_valid"
-        order = (
-            table[valid].fillna(False).astype(bool)
-            if rules.identifiers == "valid_first" and valid in table
-            else None
-        )
-        primary, uids = _pick(table, column, order, n)
-        entities[f"{scheme_column}_primary"] = primary.reindex(np.arange(n)).to_numpy()
-        provenance[f"{scheme_column}_primary"] = uids
-    entities["provenance"] = _provenance_json(provenance, n)
+        key = None
+        if rules.identifiers == "valid_first" and valid in columns:
+            key = features[valid].fillna(False).astype(bool).to_numpy(dtype=np.int8)
+        primary, holders = table.first(column, key)
+        entities[f"{scheme_column}_primary"] = primary
+        provenance[f"{scheme_column}_primary"] = holders
+    entities["provenance"] = table.provenance_json(provenance)
+    assert len(entities) == n
     return entities.reset_index()
 
 
-def _filled(values: pd.Series) -> np.ndarray:
-    """Rows holding a value: not missing and not blank once turned into text.
+class _Holders:
+    """The members holding an entity's survived value: per entity present (``entities``,
+    ascending), the rows (of the features table) ``rows[bounds[i]:bounds[i + 1]]`` by uid."""
 
-    The test runs once per distinct value (``factorize`` gives missing values code -1).
-    """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    blank = np.fromiter((str(u).strip() != "" for u in uniques), dtype=bool, count=len(uniques))
-    return np.append(blank, False)[codes]
+    __slots__ = ("bounds", "entities", "rows")
 
-
-def _present(table: pd.DataFrame, column: str) -> pd.DataFrame:
-    return table.loc[_filled(table[column]), ["_e", "_pos", "_u", "_q", column]]
+    def __init__(self, entities: np.ndarray, bounds: np.ndarray, rows: np.ndarray) -> None:
+        self.entities, self.bounds, self.rows = entities, bounds, rows
 
 
-def _survive(
-    table: pd.DataFrame, field: str, rule: str, date: str | None, n: int
-) -> tuple[pd.Series, pd.Series]:
-    """(value, uids holding it) per entity code for one field under one rule."""
-    present = _present(table, field)
-    if rule == "source_priority":
-        return _first(present, field, [], [], n)
-    if rule == "most_recent":
-        assert date is not None  # validated by SurvivorshipConfig
-        column = f"{date}_date" if f"{date}_date" in table else date
-        dates = table.loc[present.index, column] if column in table else None
-        when = (
-            pd.Series("", index=present.index)
-            if dates is None
-            else dates.fillna("").astype(str).str.strip()
+class _Table:
+    """The features in (entity, source rank, uid) order: ``order[p]`` is the features row at
+    position ``p``, ``entity[p]`` its entity code (0..n-1, the rank of its entity id)."""
+
+    def __init__(
+        self, features: pd.DataFrame, memberships: pd.DataFrame, priorities: dict[str, int]
+    ) -> None:
+        self.features = features
+        uid = features["uid"]
+        self.uids = uid.astype(str).to_numpy(dtype=object)
+        ascending = bool(np.all(self.uids[1:] >= self.uids[:-1]))
+        entity, self.confidence = _members(uid, self.uids, ascending, memberships)
+        self.ids, codes = _entity_codes(entity)
+        self.n = n = len(self.ids)
+        rank = features["source"].map(priorities).fillna(np.iinfo(np.int32).max).to_numpy()
+        rank = pd.factorize(rank, sort=True)[0]
+        if ascending:  # the uid rank (ties in row order) is the row number
+            u = np.arange(len(uid), dtype=np.int64)
+        else:
+            u = np.empty(len(uid), dtype=np.int64)
+            u[np.argsort(self.uids, kind="stable")] = np.arange(len(uid))
+        self.order = np.lexsort((u, rank, codes))
+        self.entity = codes[self.order]
+        self.counts = np.bincount(codes, minlength=n)
+        self.bounds = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(self.counts, out=self.bounds[1:])
+        # positions in (entity, uid) order: the order of the uids in provenance
+        self.by_uid = np.lexsort((u[self.order], self.entity))
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        self._uid_text: tuple[pa.Array, str, str, str] | None = None
+
+    # -- per column -----------------------------------------------------------------------
+
+    def codes(self, column: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """(code per position, -1 where the row holds no value; the distinct values by code
+        when all are str, else None).
+
+        Equal codes are equal values. A row holds a value when it is not missing and not blank
+        once turned into text; the test runs once per distinct value (``factorize`` gives
+        missing values code -1). Distinct str values are distinct texts; other values (``1``
+        and ``1.0`` are equal, with different texts) are factorised in position order, so each
+        distinct value is tested as the first of its rows there."""
+        if column not in self._codes:
+            series = self.features[column]
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            plain = series.dtype == object and pd.api.types.infer_dtype(uniques) in (
+                "string",
+                "empty",
+            )
+            if plain:
+                codes = codes[self.order]
+            else:
+                codes, uniques = pd.factorize(series.iloc[self.order], use_na_sentinel=True)
+            filled = np.append(_nonblank(uniques), False)[codes]
+            texts = np.asarray(uniques, dtype=object) if plain else None
+            self._codes[column] = (np.where(filled, codes, -1), texts)
+        return self._codes[column]
+
+    def joined(self, column: str) -> np.ndarray:
+        """Distinct non-empty values per entity, as text, sorted, joined with ' | ' ("" when
+        none)."""
+        codes, texts = self.codes(column)
+        held = np.flatnonzero(codes >= 0)
+        if texts is not None:  # a str value is its own text
+            text_codes = codes[held]
+        else:  # str() of every row, as before (the text of some dtypes depends on the rows)
+            series = self.features[column].iloc[self.order[held]]
+            text_codes, texts = pd.factorize(series.astype(str).to_numpy(dtype=object))
+        texts = np.asarray(texts, dtype=object)
+        sort = np.argsort(texts, kind="stable")
+        rank = np.empty(len(texts), dtype=np.int64)
+        rank[sort] = np.arange(len(texts))
+        entity = self.entity[held]
+        pairs = _distinct_pairs(entity, rank[text_codes], len(texts))
+        ents, text_rank = pairs
+        bounds = _bounds(ents, self.n)
+        values = _arrow(texts[sort]).take(pa.array(text_rank, type=pa.int64()))
+        return _python(_join(values, bounds, LIST_SEPARATOR))
+
+    def weakest(self, confidence: np.ndarray) -> np.ndarray:
+        """The lowest confidence per entity (missing ones skipped; NaN when all are)."""
+        if self.n == 0:
+            return np.empty(0, dtype=np.float64)
+        return np.fmin.reduceat(confidence[self.order], self.bounds[:-1])
+
+    def survive(self, field: str, rule: str, date: str | None) -> tuple[np.ndarray, _Holders]:
+        """(value per entity, its holders) for one field under one rule."""
+        if rule == "source_priority":
+            return self.first(field, None)
+        codes, _ = self.codes(field)
+        held = np.flatnonzero(codes >= 0)
+        key: np.ndarray
+        if rule == "most_recent":
+            assert date is not None  # validated by SurvivorshipConfig
+            column = f"{date}_date" if f"{date}_date" in self.features else date
+            if column in self.features:
+                dates = self.features[column].iloc[self.order[held]]
+                when = dates.fillna("").astype(str).str.strip().to_numpy(dtype=object)
+                key = _text_rank(when)
+            else:
+                key = np.zeros(len(held), dtype=np.int64)
+            return self.first(field, key, held)
+        if rule == "most_frequent":  # members per (entity, value)
+            entity, code = self.entity[held], codes[held]
+            group = np.lexsort((code, entity))
+            new = np.r_[True, (np.diff(entity[group]) != 0) | (np.diff(code[group]) != 0)]
+            size = np.diff(np.r_[np.flatnonzero(new), len(group)])
+            key = np.empty(len(held), dtype=np.int64)
+            key[group] = np.repeat(size, size)
+            return self.first(field, key, held)
+        if rule == "longest":
+            values = self.features[field].iloc[self.order[held]]
+            key = values.astype(str).str.len().to_numpy(dtype=np.int64)
+            return self.first(field, key, held)
+        raise ValueError(f"unknown survivorship rule {rule!r}")
+
+    def first(
+        self, column: str, key: np.ndarray | None, held: np.ndarray | None = None
+    ) -> tuple[np.ndarray, _Holders]:
+        """The value of the first row per entity holding one, by ``key`` descending (when
+        given), then source rank and uid; and the rows holding that value (by uid).
+
+        ``key`` is per features row (``held`` is None) or per position in ``held``."""
+        codes, _ = self.codes(column)
+        if held is None:
+            held = np.flatnonzero(codes >= 0)
+            if key is not None:
+                key = key[self.order[held]]
+        # stable: ties keep the (source rank, uid) order of ``held``
+        pick = held if key is None else held[np.lexsort((-key.astype(np.int64), self.entity[held]))]
+        entity = self.entity[pick]
+        start = np.r_[True, entity[1:] != entity[:-1]] if len(pick) else np.zeros(0, dtype=bool)
+        firsts, ents = pick[start], entity[start]
+        chosen = np.full(self.n + 1, -1, dtype=np.int64)  # [n]: rows without an entity value
+        chosen[ents] = codes[firsts]
+        holds = (codes >= 0) & (codes == chosen[self.entity])
+        positions = self.by_uid[holds[self.by_uid]]
+        holders = _Holders(
+            ents,
+            _bounds(self.entity[positions], self.n)[np.r_[ents, self.n]],
+            self.order[positions],
         )
-        return _first(present.assign(_key=when), field, ["_key"], [False], n)
-    if rule == "most_frequent":
-        counts = present.groupby(["_e", field], sort=False)[field].transform("size")
-        return _first(present.assign(_key=counts), field, ["_key"], [False], n)
-    if rule == "longest":
-        length = present[field].astype(str).str.len()
-        return _first(present.assign(_key=length), field, ["_key"], [False], n)
-    raise ValueError(f"unknown survivorship rule {rule!r}")
+        return self._values(column, ents, self.order[firsts]), holders
+
+    def _values(self, column: str, ents: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Per entity code, the column's value in ``rows`` (of ``ents``); NaN elsewhere."""
+        series = self.features[column]
+        if series.dtype == object:
+            out = np.full(self.n, np.nan, dtype=object)
+            out[ents] = series.to_numpy()[rows]
+            return out
+        value = series.iloc[rows].set_axis(pd.Index(ents, dtype=np.int64))
+        return value.reindex(np.arange(self.n)).to_numpy()
+
+    # -- provenance -----------------------------------------------------------------------
+
+    def provenance_json(self, provenance: dict[str, _Holders]) -> np.ndarray:
+        """Per entity, ``{"field": ["uid", ...], ...}`` with sorted keys.
+
+        One ``"field": [...]`` fragment per (entity, field) with a value (the uids joined by
+        Arrow), put in (entity, field) order by counting, then joined per entity."""
+        uids, sep, opening, closing = self.uid_text()
+        fields = sorted(provenance)
+        per_entity = np.zeros(self.n, dtype=np.int64)
+        fragments: list[pa.Array] = []
+        for field in fields:
+            holders = provenance[field]
+            per_entity[holders.entities] += 1
+            values = uids.take(pa.array(holders.rows, type=pa.int64()))
+            joined = _join(values, holders.bounds, sep)
+            prefix = json.dumps(field) + ": [" + opening
+            fragments.append(
+                _concat(_scalar(prefix, joined.type), joined, _scalar(closing + "]", joined.type))
+            )
+        bounds = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(per_entity, out=bounds[1:])
+        slot = bounds[:-1].copy()
+        place = np.empty(int(bounds[-1]), dtype=np.int64)
+        done = 0
+        for field in fields:
+            ents = provenance[field].entities
+            place[slot[ents]] = np.arange(done, done + len(ents))
+            slot[ents] += 1
+            done += len(ents)
+        kind = fragments[0].type if fragments else pa.large_string()
+        every = pa.concat_arrays(fragments) if fragments else pa.array([], type=kind)
+        joined = _join(every.take(pa.array(place, type=pa.int64())), bounds, ", ")
+        return _python(_concat(_scalar("{", kind), joined, _scalar("}", kind)))
+
+    def uid_text(self) -> tuple[pa.Array, str, str, str]:
+        """(uids as Arrow text, separator, opening, closing): a JSON list's items are
+        ``opening + sep.join(uids) + closing``; uids are quoted by these unless one needs
+        escaping, then each is quoted as json.dumps would."""
+        if self._uid_text is None:
+            uids = _arrow(self.uids)
+            if pa.types.is_large_string(uids.type):
+                escape = (
+                    len(uids) > 0 and pc.any(pc.match_substring_regex(uids, _NEEDS_ESCAPE)).as_py()
+                )
+            else:
+                escape = any(_quote(u) != f'"{u}"' for u in self.uids.tolist())
+            if escape:
+                quoted = np.array([_quote(u) for u in self.uids.tolist()] or [], dtype=object)
+                self._uid_text = (_arrow(quoted), ", ", "", "")
+            else:
+                self._uid_text = (uids, '", "', '"', '"')
+        return self._uid_text
 
 
-def _pick(
-    table: pd.DataFrame, column: str, preferred: pd.Series | None, n: int
-) -> tuple[pd.Series, pd.Series]:
-    present = _present(table, column)
-    if preferred is None:
-        return _first(present, column, [], [], n)
-    return _first(present.assign(_key=preferred[present.index]), column, ["_key"], [False], n)
+def _members(
+    uid: pd.Series, text: np.ndarray, ascending: bool, memberships: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(entity id, confidence or None) per features row, looked up by uid."""
+    column = memberships["uid"].to_numpy()
+    if (
+        ascending
+        and len(column) == len(text)
+        and (len(text) < 2 or bool(np.all(text[1:] != text[:-1])))
+        and np.array_equal(uid.to_numpy(), text)
+        and np.array_equal(column, text)
+    ):  # the same distinct uids in the same order: nothing to look up
+        entity = memberships["entity_id"].to_numpy()
+        confidence = None
+        if "confidence" in memberships:
+            confidence = memberships["confidence"].to_numpy(dtype=np.float64)
+        return entity, confidence
+    by_uid = memberships.set_index("uid")
+    entity = by_uid["entity_id"].reindex(uid).to_numpy()
+    if "confidence" not in by_uid:
+        return entity, None
+    return entity, by_uid["confidence"].reindex(uid).to_numpy(dtype=np.float64)
 
 
-def _first(
-    present: pd.DataFrame, column: str, keys: list[str], ascending: list[bool], n: int
-) -> tuple[pd.Series, pd.Series]:
-    """The first value per entity after sorting by keys, then rank and uid; and its uids.
-
-    Both results are indexed by entity code (0..n-1); entities without a value are missing.
-    """
-    ordered = (
-        present.sort_values(["_e", *keys, "_pos"], ascending=[True, *ascending, True])
-        if keys
-        else present  # rows are in (_e, _pos) order already
-    )
-    first = ordered.drop_duplicates("_e").set_index("_e")[column]
-    chosen = present[column].to_numpy() == first.reindex(present["_e"]).to_numpy()
-    holders = present.loc[chosen, ["_e", "_u", "_q"]].sort_values(["_e", "_u"])
-    uids = _group_join(holders["_e"].to_numpy(), holders["_q"].tolist(), ", ")
-    return first, uids
+def _entity_codes(entity: np.ndarray) -> tuple[pd.Index, np.ndarray]:
+    """(sorted distinct entity ids, each row's position among them)."""
+    codes, uniques = pd.factorize(entity)
+    if (codes < 0).any():  # missing entity ids: as np.sort and get_indexer make of them
+        ids = pd.Index(np.sort(pd.unique(entity)), name="entity_id")
+        return ids, ids.get_indexer(entity)
+    sort = np.argsort(uniques)
+    rank = np.empty(len(sort), dtype=np.int64)
+    rank[sort] = np.arange(len(sort))
+    return pd.Index(uniques[sort], name="entity_id"), rank[codes]
 
 
-def _group_join(codes: np.ndarray, values: list[str], separator: str) -> pd.Series:
-    """Join consecutive values of equal (sorted) codes: one string per code present."""
-    if len(codes) == 0:
-        return pd.Series([], dtype=object, index=pd.Index([], dtype=np.int64))
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    ends = np.r_[starts[1:], len(codes)]
-    joined = [
-        separator.join(values[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
-    ]
-    return pd.Series(joined, index=codes[starts], dtype=object)
+def _text_rank(text: np.ndarray) -> np.ndarray:
+    """Each str's rank among the distinct ones, in str order."""
+    codes, distinct = pd.factorize(text)
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(np.asarray(distinct, dtype=object), kind="stable")] = np.arange(len(distinct))
+    return rank[codes]
 
 
-def _joined(table: pd.DataFrame, column: str, n: int) -> np.ndarray:
-    """Distinct non-empty values per entity code, sorted, joined with ' | ' ("" when none)."""
-    values = table.loc[_filled(table[column]), ["_e", column]]
-    values = values.assign(**{column: values[column].astype(str)}).drop_duplicates()
-    values = values.sort_values(["_e", column], kind="stable")
-    joined = _group_join(values["_e"].to_numpy(), values[column].tolist(), LIST_SEPARATOR)
-    return joined.reindex(np.arange(n)).fillna("").to_numpy(dtype=object)
+def _nonblank(uniques: pd.Index | np.ndarray) -> np.ndarray:
+    """Per distinct value: not blank once turned into text."""
+    return np.fromiter((str(u).strip() != "" for u in uniques), dtype=bool, count=len(uniques))
 
 
-def _provenance_json(provenance: dict[str, pd.Series], n: int) -> np.ndarray:
-    """Per entity, ``{"field": ["uid", ...], ...}`` with sorted keys.
+def _distinct_pairs(entity: np.ndarray, value: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (entity, value) pairs of two integer arrays, sorted."""
+    if len(entity) == 0:
+        return entity.astype(np.int64), value.astype(np.int64)
+    if int(entity.max()) < (2**62) // max(m, 1):
+        pairs = np.unique(entity.astype(np.int64) * m + value)
+        return pairs // m, pairs % m
+    sort = np.lexsort((value, entity))
+    entity, value = entity[sort], value[sort]
+    new = np.r_[True, (entity[1:] != entity[:-1]) | (value[1:] != value[:-1])]
+    return entity[new], value[new]
 
-    Built long: one ``"field": [...]`` fragment per (entity, field) with a value, stably sorted
-    by entity (fields stay in sorted order), then joined per entity.
-    """
-    codes: list[np.ndarray] = []
-    fragments: list[str] = []
-    for field in sorted(provenance):
-        uids = provenance[field].dropna()
-        prefix = json.dumps(field) + ": ["
-        codes.append(uids.index.to_numpy(dtype=np.int64))
-        fragments.extend(prefix + u + "]" for u in uids.tolist())
-    every = np.concatenate(codes) if codes else np.array([], dtype=np.int64)
-    order = np.argsort(every, kind="stable")
-    joined = _group_join(every[order], [fragments[i] for i in order.tolist()], ", ")
-    text = joined.reindex(np.arange(n)).fillna("").tolist()
-    out = np.empty(n, dtype=object)
-    out[:] = ["{" + t + "}" for t in text]
-    return out
+
+def _bounds(entity: np.ndarray, n: int) -> np.ndarray:
+    """Group bounds (length n + 1) of sorted entity codes over all codes 0..n-1."""
+    bounds = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(entity, minlength=n), out=bounds[1:])
+    return bounds
+
+
+# -- Arrow text ---------------------------------------------------------------------------------
+# Text goes to Arrow as UTF-8; text Arrow cannot hold (lone surrogates) goes as bytes
+# ("surrogatepass") and comes back the same way.
+
+
+def _arrow(values: np.ndarray) -> pa.Array:
+    try:
+        return pa.array(values, type=pa.large_string(), from_pandas=False)
+    except UnicodeEncodeError:
+        encoded = [v.encode("utf-8", "surrogatepass") for v in values.tolist()]
+        return pa.array(encoded, type=pa.large_binary())
+
+
+def _python(values: pa.Array) -> np.ndarray:
+    if pa.types.is_large_binary(values.type):
+        out = np.empty(len(values), dtype=object)
+        out[:] = [v.decode("utf-8", "surrogatepass") for v in values.to_pylist()]
+        return out
+    return values.to_numpy(zero_copy_only=False)
+
+
+def _scalar(text: str, kind: pa.DataType) -> pa.Scalar:
+    return pa.scalar(text.encode("utf-8") if pa.types.is_large_binary(kind) else text, type=kind)
+
+
+def _join(values: pa.Array, bounds: np.ndarray, separator: str) -> pa.Array:
+    """Per group, ``values[bounds[i]:bounds[i + 1]]`` joined with ``separator``."""
+    lists = pa.LargeListArray.from_arrays(pa.array(bounds, type=pa.int64()), values)
+    return pc.binary_join(lists, _scalar(separator, values.type))
+
+
+def _concat(*parts: pa.Array | pa.Scalar) -> pa.Array:
+    return pc.binary_join_element_wise(*parts, _scalar("", parts[1].type))
