@@ -60,8 +60,15 @@ def write_outputs(result: RunResult, out_dir: Path) -> Path:
     """Write memberships.csv, entities.csv/.parquet, pairs.parquet, merges.parquet, manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
     write_csv(result.memberships, out_dir / "memberships.csv")
-    write_csv(result.entities, out_dir / "entities.csv")
-    write_parquet(result.entities, out_dir / "entities.parquet")
+    entities = _plain_index(result.entities)
+    if len(entities) <= ROW_GROUP_ROWS:  # one row group, all in Arrow: convert it once for both
+        table = _to_arrow(entities, None, {})
+        write_csv(entities, out_dir / "entities.csv", table)
+        _write_table(table, out_dir / "entities.parquet")
+        del table
+    else:
+        write_csv(entities, out_dir / "entities.csv")
+        write_parquet(entities, out_dir / "entities.parquet")
     uids = _pair_uids(result.pairs, result.features)
     write_parquet(result.pairs, out_dir / "pairs.parquet", pair_columns(result.pairs), uids)
     write_parquet(result.features, out_dir / "features.parquet")
@@ -103,17 +110,25 @@ def write_parquet(
     time, so that Arrow only ever holds one row group; ``converted`` may supply some columns'
     arrays (per row group) instead of converting them from the frame.
     """
-    # no pandas copies of a large frame (pairs): Arrow reads the columns it writes
-    index = frame.index
-    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
-        frame = frame.reset_index(drop=True)
+    frame = _plain_index(frame)
     if len(frame) > ROW_GROUP_ROWS and _sliceable(frame, columns):
         try:
             _write_row_groups(frame, path, columns, converted)
             return
         except _SchemaChanged:
             pass  # a column's type differs between row groups: convert the frame in one piece
-    table = _to_arrow(frame, columns, converted(0, len(frame)) if converted else {})
+    _write_table(_to_arrow(frame, columns, converted(0, len(frame)) if converted else {}), path)
+
+
+def _plain_index(frame: pd.DataFrame) -> pd.DataFrame:
+    # no pandas copies of a large frame (pairs): Arrow reads the columns it writes
+    index = frame.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        frame = frame.reset_index(drop=True)
+    return frame
+
+
+def _write_table(table: pa.Table, path: Path) -> None:
     try:
         rows = min(len(table), ROW_GROUP_ROWS) or None  # None: as pyarrow picks for no rows
         pq.write_table(table, path, row_group_size=rows, **_WRITER_OPTIONS)
@@ -212,7 +227,7 @@ class _Unsupported(Exception):
     """A column write_csv does not format itself (pandas writes the file)."""
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
+def write_csv(frame: pd.DataFrame, path: Path, table: pa.Table | None = None) -> None:
     """The bytes of ``frame.to_csv(path, index=False, lineterminator="\n")``, built with Arrow.
 
     pandas writes row by row through csv.writer (~7.6 s for entities.csv at 907k records). Here
@@ -220,6 +235,7 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     booleans as ``str``, missing values empty), quoted where csv.writer quotes (a field holding
     one of ``_QUOTED``, quotes doubled), and rows are joined by Arrow, a chunk at a time. Frames
     with other column types, non-string labels or a single column are written by pandas.
+    ``table``, the frame converted by Arrow (:func:`_to_arrow`), saves converting its strings.
     """
     labels = list(frame.columns)
     if (
@@ -235,11 +251,17 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     try:
         if not all(isinstance(t, np.dtype) and t.kind in "biufO" for t in frame.dtypes):
             raise _Unsupported  # extension, categorical, datetime columns
-        values = [frame.iloc[:, i].to_numpy() for i in range(len(labels))]
+        values: list[np.ndarray | pa.ChunkedArray] = [
+            frame.iloc[:, i].to_numpy() for i in range(len(labels))
+        ]
+        if table is not None and table.num_columns == len(values):  # strings already converted
+            values = [
+                t if v.dtype == object else v for v, t in zip(values, table.columns, strict=True)
+            ]
         with open(path, "wb") as handle:
             handle.write(header.getvalue().encode("utf-8"))
             for start in range(0, len(frame), CSV_CHUNK_ROWS):
-                fields = [_csv_field(v[start : start + CSV_CHUNK_ROWS]) for v in values]
+                fields = [_csv_field(_rows(v, start, CSV_CHUNK_ROWS)) for v in values]
                 rows = pc.binary_join_element_wise(*fields, ",")
                 rows = pc.binary_join_element_wise(rows, "", "\n")
                 handle.write(_string_bytes(rows))
@@ -247,8 +269,16 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(path, index=False, lineterminator="\n")
 
 
-def _csv_field(values: np.ndarray) -> pa.Array:
+def _rows(values: np.ndarray | pa.ChunkedArray, start: int, count: int) -> np.ndarray | pa.Array:
+    if isinstance(values, np.ndarray):
+        return values[start : start + count]
+    return values.slice(start, count).combine_chunks()
+
+
+def _csv_field(values: np.ndarray | pa.Array) -> pa.Array:
     """One column's fields as pandas' to_csv spells them (``get_values_for_csv``, csv.writer)."""
+    if isinstance(values, pa.Array):
+        return _csv_text(values)
     kind = values.dtype.kind
     if kind == "f":  # numpy's spelling (values.astype(str)), missing values empty
         return pa.array(values.astype(str), mask=pd.isna(values)).fill_null("")
@@ -256,16 +286,19 @@ def _csv_field(values: np.ndarray) -> pa.Array:
         return pa.array(values).cast(pa.string())
     if kind == "b":
         return pc.if_else(pa.array(values), "True", "False")
-    # objects: strings and missing values only
-    text = pa.array(values, from_pandas=True)
+    return _csv_text(pa.array(values, from_pandas=True))
+
+
+def _csv_text(text: pa.Array) -> pa.Array:
+    """Objects (converted by Arrow): strings and missing values only."""
     if pa.types.is_null(text.type):
         return pa.nulls(len(text), pa.string()).fill_null("")
     if not pa.types.is_string(text.type):
         raise _Unsupported
     needs = pc.match_substring_regex(text, _QUOTED_PATTERN)
     if pc.any(needs).as_py():
-        quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
-        text = pc.if_else(needs, quoted, text)
+        quoted = pc.replace_substring(text.filter(needs), '"', '""')
+        text = pc.replace_with_mask(text, needs, pc.binary_join_element_wise('"', quoted, '"', ""))
     return text.fill_null("")
 
 

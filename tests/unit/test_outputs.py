@@ -81,7 +81,11 @@ def test_csv_bytes_equal_pandas(
     frame: pd.DataFrame, chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(outputs, "CSV_CHUNK_ROWS", chunk)
-    assert ours_csv(frame, tmp_path / "ours.csv") == pandas_csv(frame, tmp_path / "pandas.csv")
+    expected = pandas_csv(frame, tmp_path / "pandas.csv")
+    assert ours_csv(frame, tmp_path / "ours.csv") == expected
+    # with the strings already converted for entities.parquet
+    outputs.write_csv(frame, tmp_path / "ours.csv", outputs._to_arrow(frame, None, {}))
+    assert (tmp_path / "ours.csv").read_bytes() == expected
 
 
 def test_csv_formats_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
