@@ -128,7 +128,7 @@ class _Table:
         # positions in (entity, uid) order: the order of the uids in provenance
         self.by_uid = np.lexsort((u[self.order], self.entity))
         self._codes: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
-        self._uid_text: tuple[pa.Array, str, str, str] | None = None
+        self._uid_text: tuple[pa.Array, str, str] | None = None
 
     # -- per column -----------------------------------------------------------------------
 
@@ -152,7 +152,7 @@ class _Table:
                 codes = codes[self.order]
             else:
                 codes, uniques = pd.factorize(series.iloc[self.order], use_na_sentinel=True)
-            filled = np.append(_nonblank(uniques), False)[codes]
+            filled = np.append(_nonblank(uniques, plain), False)[codes]
             texts = np.asarray(uniques, dtype=object) if plain else None
             self._codes[column] = (np.where(filled, codes, -1), texts)
         return self._codes[column]
@@ -167,16 +167,13 @@ class _Table:
         else:  # str() of every row, as before (the text of some dtypes depends on the rows)
             series = self.features[column].iloc[self.order[held]]
             text_codes, texts = pd.factorize(series.astype(str).to_numpy(dtype=object))
-        texts = np.asarray(texts, dtype=object)
-        sort = np.argsort(texts, kind="stable")
-        rank = np.empty(len(texts), dtype=np.int64)
-        rank[sort] = np.arange(len(texts))
-        entity = self.entity[held]
-        pairs = _distinct_pairs(entity, rank[text_codes], len(texts))
-        ents, text_rank = pairs
-        bounds = _bounds(ents, self.n)
-        values = _arrow(texts[sort]).take(pa.array(text_rank, type=pa.int64()))
-        return _python(_join(values, bounds, LIST_SEPARATOR))
+        text = _arrow(np.asarray(texts, dtype=object))
+        sort = _sort_text(text)
+        rank = np.empty(len(sort), dtype=np.int64)
+        rank[sort] = np.arange(len(sort))
+        ents, text_rank = _distinct_pairs(self.entity[held], rank[text_codes], len(sort))
+        values = text.take(pa.array(sort[text_rank], type=pa.int64()))
+        return _python(_join(values, _bounds(ents, self.n), LIST_SEPARATOR))
 
     def weakest(self, confidence: np.ndarray) -> np.ndarray:
         """The lowest confidence per entity (missing ones skipped; NaN when all are)."""
@@ -258,40 +255,50 @@ class _Table:
     def provenance_json(self, provenance: dict[str, _Holders]) -> np.ndarray:
         """Per entity, ``{"field": ["uid", ...], ...}`` with sorted keys.
 
-        One ``"field": [...]`` fragment per (entity, field) with a value (the uids joined by
-        Arrow), put in (entity, field) order by counting, then joined per entity."""
-        uids, sep, opening, closing = self.uid_text()
+        One Arrow ``take`` lays out every entity's text as items, joined per entity: before
+        each holder's uid, what opens the entity (``{"field": ["``), a field (``"], "field":
+        ["``) or separates uids (``", "``); after the last, ``"]}`` (``{}`` for no field).
+        The holders are put in (entity, field, uid) order by counting, field by field."""
+        uids, opening, closing = self.uid_text()
         fields = sorted(provenance)
-        per_entity = np.zeros(self.n, dtype=np.int64)
-        fragments: list[pa.Array] = []
-        for field in fields:
-            holders = provenance[field]
-            per_entity[holders.entities] += 1
-            values = uids.take(pa.array(holders.rows, type=pa.int64()))
-            joined = _join(values, holders.bounds, sep)
-            prefix = json.dumps(field) + ": [" + opening
-            fragments.append(
-                _concat(_scalar(prefix, joined.type), joined, _scalar(closing + "]", joined.type))
-            )
-        bounds = np.zeros(self.n + 1, dtype=np.int64)
+        groups = [provenance[f] for f in fields]
+        n, k = self.n, len(fields)
+        sizes = [np.diff(h.bounds) for h in groups]
+        per_entity = np.zeros(n, dtype=np.int64)
+        for h, size in zip(groups, sizes, strict=True):
+            per_entity[h.entities] += size
+        bounds = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(per_entity, out=bounds[1:])
-        slot = bounds[:-1].copy()
-        place = np.empty(int(bounds[-1]), dtype=np.int64)
-        done = 0
-        for field in fields:
-            ents = provenance[field].entities
-            place[slot[ents]] = np.arange(done, done + len(ents))
-            slot[ents] += 1
-            done += len(ents)
-        kind = fragments[0].type if fragments else pa.large_string()
-        every = pa.concat_arrays(fragments) if fragments else pa.array([], type=kind)
-        joined = _join(every.take(pa.array(place, type=pa.int64())), bounds, ", ")
-        return _python(_concat(_scalar("{", kind), joined, _scalar("}", kind)))
+        rows = np.empty(int(bounds[-1]), dtype=np.int64)
+        before = np.full(len(rows), 2 * k, dtype=np.int64)  # text codes, see ``texts``
+        slot, seen = bounds[:-1].copy(), np.zeros(n, dtype=bool)
+        for i, (h, size) in enumerate(zip(groups, sizes, strict=True)):
+            starts = slot[h.entities]
+            rows[np.repeat(starts - h.bounds[:-1], size) + np.arange(len(h.rows))] = h.rows
+            before[starts] = i + k * seen[h.entities]
+            seen[h.entities] = True
+            slot[h.entities] += size
+        names = [json.dumps(f) + ": [" + opening for f in fields]
+        texts = [
+            *("{" + name for name in names),  # 0..k-1: the entity's first field
+            *(closing + "], " + name for name in names),  # k..2k-1: its next ones
+            closing + ", " + opening,  # 2k: the next uid of the same field
+            closing + "]}",  # 2k + 1: the end
+            "{}",  # 2k + 2: an entity without provenance
+        ]
+        items = np.empty(2 * len(rows), dtype=np.int64)
+        items[0::2] = before + len(uids)
+        items[1::2] = rows
+        ends = np.where(per_entity > 0, 2 * k + 1, 2 * k + 2) + len(uids)
+        items = np.insert(items, 2 * bounds[1:], ends)
+        every = pa.concat_arrays([uids, _arrow(np.array(texts, dtype=object), uids.type)])
+        lists = every.take(pa.array(items, type=pa.int64()))
+        return _python(_join(lists, 2 * bounds + np.arange(n + 1), ""))
 
-    def uid_text(self) -> tuple[pa.Array, str, str, str]:
-        """(uids as Arrow text, separator, opening, closing): a JSON list's items are
-        ``opening + sep.join(uids) + closing``; uids are quoted by these unless one needs
-        escaping, then each is quoted as json.dumps would."""
+    def uid_text(self) -> tuple[pa.Array, str, str]:
+        """(uids as Arrow text, opening, closing): a uid in JSON is ``opening + uid +
+        closing``; quotes unless a uid needs escaping, then each is quoted as json.dumps
+        would and the quotes are ``""``."""
         if self._uid_text is None:
             uids = _arrow(self.uids)
             if pa.types.is_large_string(uids.type):
@@ -302,9 +309,9 @@ class _Table:
                 escape = any(_quote(u) != f'"{u}"' for u in self.uids.tolist())
             if escape:
                 quoted = np.array([_quote(u) for u in self.uids.tolist()] or [], dtype=object)
-                self._uid_text = (_arrow(quoted), ", ", "", "")
+                self._uid_text = (_arrow(quoted), "", "")
             else:
-                self._uid_text = (uids, '", "', '"', '"')
+                self._uid_text = (uids, '"', '"')
         return self._uid_text
 
 
@@ -338,7 +345,10 @@ def _entity_codes(entity: np.ndarray) -> tuple[pd.Index, np.ndarray]:
     if (codes < 0).any():  # missing entity ids: as np.sort and get_indexer make of them
         ids = pd.Index(np.sort(pd.unique(entity)), name="entity_id")
         return ids, ids.get_indexer(entity)
-    sort = np.argsort(uniques)
+    if pd.api.types.infer_dtype(uniques) == "string":
+        sort = _sort_text(_arrow(np.asarray(uniques, dtype=object)))
+    else:
+        sort = np.argsort(uniques)
     rank = np.empty(len(sort), dtype=np.int64)
     rank[sort] = np.arange(len(sort))
     return pd.Index(uniques[sort], name="entity_id"), rank[codes]
@@ -348,25 +358,40 @@ def _text_rank(text: np.ndarray) -> np.ndarray:
     """Each str's rank among the distinct ones, in str order."""
     codes, distinct = pd.factorize(text)
     rank = np.empty(len(distinct), dtype=np.int64)
-    rank[np.argsort(np.asarray(distinct, dtype=object), kind="stable")] = np.arange(len(distinct))
+    rank[_sort_text(_arrow(np.asarray(distinct, dtype=object)))] = np.arange(len(distinct))
     return rank[codes]
 
 
-def _nonblank(uniques: pd.Index | np.ndarray) -> np.ndarray:
-    """Per distinct value: not blank once turned into text."""
-    return np.fromiter((str(u).strip() != "" for u in uniques), dtype=bool, count=len(uniques))
+def _sort_text(text: pa.Array) -> np.ndarray:
+    """The order of distinct str in str (code point) order: the order of their UTF-8 bytes
+    (lone surrogates, passed as bytes, fall between U+D7FF and U+E000 there too)."""
+    return np.asarray(pc.sort_indices(text), dtype=np.int64)
+
+
+def _nonblank(uniques: pd.Index | np.ndarray, plain: bool) -> np.ndarray:
+    """Per distinct value: not blank once turned into text (``str(u).strip() != ""``).
+
+    When all are str (``plain``), only those starting with whitespace (as ``str.isspace``
+    and numpy's ``isspace`` agree on every code point) or empty are stripped one by one."""
+    if not plain:
+        return np.fromiter((str(u).strip() != "" for u in uniques), dtype=bool, count=len(uniques))
+    values = np.asarray(uniques, dtype=object)
+    head = values.astype("U1")  # the first character
+    out = ~((head == "") | np.char.isspace(head))
+    maybe = np.flatnonzero(~out)
+    out[maybe] = [v.strip() != "" for v in values[maybe].tolist()]
+    return out
 
 
 def _distinct_pairs(entity: np.ndarray, value: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (entity, value) pairs of two integer arrays, sorted."""
-    if len(entity) == 0:
-        return entity.astype(np.int64), value.astype(np.int64)
-    if int(entity.max()) < (2**62) // max(m, 1):
-        pairs = np.unique(entity.astype(np.int64) * m + value)
+    """Distinct (entity, value) pairs of two integer arrays (values below ``m``), sorted."""
+    if len(entity) and int(entity.max()) < (2**62) // max(m, 1):
+        pairs = np.sort(entity.astype(np.int64) * m + value)
+        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
         return pairs // m, pairs % m
     sort = np.lexsort((value, entity))
-    entity, value = entity[sort], value[sort]
-    new = np.r_[True, (entity[1:] != entity[:-1]) | (value[1:] != value[:-1])]
+    entity, value = entity[sort].astype(np.int64), value[sort].astype(np.int64)
+    new = np.r_[True, (entity[1:] != entity[:-1]) | (value[1:] != value[:-1])][: len(entity)]
     return entity[new], value[new]
 
 
@@ -382,20 +407,26 @@ def _bounds(entity: np.ndarray, n: int) -> np.ndarray:
 # ("surrogatepass") and comes back the same way.
 
 
-def _arrow(values: np.ndarray) -> pa.Array:
-    try:
-        return pa.array(values, type=pa.large_string(), from_pandas=False)
-    except UnicodeEncodeError:
-        encoded = [v.encode("utf-8", "surrogatepass") for v in values.tolist()]
-        return pa.array(encoded, type=pa.large_binary())
+def _arrow(values: np.ndarray, kind: pa.DataType | None = None) -> pa.Array:
+    """Arrow text of an object array of str (as bytes when ``kind`` is binary or when a str
+    holds a lone surrogate)."""
+    if kind is None or pa.types.is_large_string(kind):
+        try:
+            return pa.array(values, type=pa.large_string(), from_pandas=False)
+        except UnicodeEncodeError:
+            pass
+    encoded = [v.encode("utf-8", "surrogatepass") for v in values.tolist()]
+    return pa.array(encoded, type=pa.large_binary())
 
 
 def _python(values: pa.Array) -> np.ndarray:
+    """An object array of str (writable) of Arrow text."""
     if pa.types.is_large_binary(values.type):
         out = np.empty(len(values), dtype=object)
         out[:] = [v.decode("utf-8", "surrogatepass") for v in values.to_pylist()]
         return out
-    return values.to_numpy(zero_copy_only=False)
+    out = values.to_numpy(zero_copy_only=False)
+    return out if out.flags.writeable else out.copy()
 
 
 def _scalar(text: str, kind: pa.DataType) -> pa.Scalar:
@@ -408,5 +439,5 @@ def _join(values: pa.Array, bounds: np.ndarray, separator: str) -> pa.Array:
     return pc.binary_join(lists, _scalar(separator, values.type))
 
 
-def _concat(*parts: pa.Array | pa.Scalar) -> pa.Array:
+def _concat(*parts: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(*parts, _scalar("", parts[1].type))

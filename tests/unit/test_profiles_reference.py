@@ -210,7 +210,7 @@ def _provenance_json(provenance: dict[str, pd.Series], n: int) -> np.ndarray:
 # -- random inputs ------------------------------------------------------------------------------
 
 SOURCES = ["reg", "dir", "web", "odd"]  # "odd" has no priority
-TEXT = ["Acme", "acme", "ACME LTD", "Beta", "", "  ", "\x1c", None, np.nan, "β 公司", 'q"x', "a\\b"]
+TEXT = ["Acme", " Acme", "\u3000x", "acme", "ACME LTD", "Beta", "", "  ", "\x1c", None, np.nan, "β 公司", 'q"x', "a\\b"]
 MIXED = [1, 1.0, True, "1", 0, False, 2.5, "", None, np.nan, " x "]
 DATES = ["2020-01-01", "2021-06-30", "2020-01-01 ", "", None, np.nan, "1999"]
 IDS = ["X1", "X2", "X3", "", None]
