@@ -193,7 +193,7 @@ def _write_row_groups(
         pa.default_memory_pool().release_unused()
 
 
-CSV_CHUNK_ROWS = 1 << 16
+CSV_CHUNK_ROWS = 8192
 """Rows formatted at a time by :func:`write_csv`."""
 
 # the writer pandas' to_csv opens (csvs.CSVFormatter) with the arguments write_outputs gives
