@@ -23,6 +23,7 @@ turned into text and sorted per distinct value, as integer codes), and the text 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -56,19 +57,18 @@ def build_profiles(
     """
     rules = rules or SurvivorshipConfig()
     table = _Table(features, memberships, priorities)
-    n = table.n
-    entities = pd.DataFrame(index=table.ids)
-    entities["member_count"] = table.counts
-    entities["sources"] = table.joined("source")
+    out: dict[str, np.ndarray] = {}  # the columns in order (a name set twice keeps its place)
+    out["member_count"] = table.counts
+    out["sources"] = table.joined("source")
     if table.confidence is not None:
-        entities["confidence"] = table.weakest(table.confidence)
+        out["confidence"] = table.weakest(table.confidence)
     provenance: dict[str, _Holders] = {}
     fields = [f for f in (*CANONICAL_FIELDS, *custom_fields) if f in features]
     for field in fields:
         rule, date = rules.rule_for(field)
-        entities[field], provenance[field] = table.survive(field, rule, date)
+        out[field], provenance[field] = table.survive(field, rule, date)
     if "name" in features:
-        entities["name_variants"] = table.joined("name")
+        out["name_variants"] = table.joined("name")
     columns = [
         c
         for c in features.columns
@@ -76,17 +76,31 @@ def build_profiles(
     ]
     for column in sorted(c for c in columns if c.endswith("_norm")):
         scheme_column = column.removesuffix("_norm")
-        entities[scheme_column] = table.joined(column)
+        out[scheme_column] = table.joined(column)
         valid = f"{scheme_column}_valid"
         key = None
         if rules.identifiers == "valid_first" and valid in columns:
             key = features[valid].fillna(False).astype(bool).to_numpy(dtype=np.int8)
         primary, holders = table.first(column, key)
-        entities[f"{scheme_column}_primary"] = primary
+        out[f"{scheme_column}_primary"] = primary
         provenance[f"{scheme_column}_primary"] = holders
-    entities["provenance"] = table.provenance_json(provenance)
-    assert len(entities) == n
-    return entities.reset_index()
+    out["provenance"] = table.provenance_json(provenance)
+    return _frame(table.ids, out)
+
+
+def _frame(ids: pd.Index, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The columns set one by one on a frame indexed by ``ids``, then ``entity_id`` first, as
+    ``reset_index`` makes it, without the copy of every column into one block per dtype that
+    ``reset_index`` makes."""
+    entities = pd.DataFrame(index=ids)
+    for name, values in columns.items():
+        entities[name] = values
+    head = pd.DataFrame(index=ids).reset_index()
+    entities.index = head.index
+    with warnings.catch_warnings():  # a fragmented frame: reset_index would have consolidated
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        entities.insert(0, head.columns[0], head[head.columns[0]])
+    return entities
 
 
 class _Holders:
@@ -168,12 +182,19 @@ class _Table:
             series = self.features[column].iloc[self.order[held]]
             text_codes, texts = pd.factorize(series.astype(str).to_numpy(dtype=object))
         text = _arrow(np.asarray(texts, dtype=object))
-        sort = _sort_text(text)
-        rank = np.empty(len(sort), dtype=np.int64)
-        rank[sort] = np.arange(len(sort))
-        ents, text_rank = _distinct_pairs(self.entity[held], rank[text_codes], len(sort))
-        values = text.take(pa.array(sort[text_rank], type=pa.int64()))
-        return _python(_join(values, _bounds(ents, self.n), LIST_SEPARATOR))
+        ents, pair = _distinct_pairs(self.entity[held], text_codes, len(text))
+        bounds = _bounds(ents, self.n)
+        # texts sorted only where an entity has several: by (entity, text) with Arrow, whose
+        # UTF-8 byte order is str (code point) order
+        several = np.flatnonzero(np.diff(bounds)[ents] > 1)
+        if len(several):
+            both = pa.table(
+                {"e": ents[several], "t": text.take(pa.array(pair[several], type=pa.int64()))}
+            )
+            sort = pc.sort_indices(both, sort_keys=[("e", "ascending"), ("t", "ascending")])
+            pair[several] = pair[several][np.asarray(sort, dtype=np.int64)]
+        values = text.take(pa.array(pair, type=pa.int64()))
+        return _python(_join(values, bounds, LIST_SEPARATOR))
 
     def weakest(self, confidence: np.ndarray) -> np.ndarray:
         """The lowest confidence per entity (missing ones skipped; NaN when all are)."""
