@@ -28,17 +28,16 @@ and every sort here ends on uids.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import weakref
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from linkage.gcpause import gc_paused
 
 REASONS = ("identifier", "branch", "unique_source", "judgement")
 """Why a union can be refused; ``identifier`` reasons carry the prefix (``identifier:uscc``)."""
@@ -59,22 +58,6 @@ MERGE_COLUMNS = (
 )
 
 _BRANCH, _HEAD = 1, 2
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (restored after).
-
-    The union-find loops allocate many small dicts and sets without cycles; in a process that
-    already holds large tables, each triggered full collection walks all of them.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def entity_id_for(uid: str) -> str:
@@ -507,6 +490,25 @@ def at_higher_cutoff(
     return _result(features, uids, roots, log, tried)
 
 
+def clustering_stats(
+    merges: pd.DataFrame, accepted: np.ndarray, tried: Counter[str], entities: int
+) -> dict[str, object]:
+    """The manifest's clustering counts: edges tried by kind, unions, refusals by reason."""
+    refused = merges.loc[~accepted, "reason"].str.split(":").str[0].value_counts()
+    by_prefix = (
+        merges.loc[~accepted & merges["reason"].str.startswith("identifier:", na=False), "reason"]
+        .str.removeprefix("identifier:")
+        .value_counts()
+    )
+    return {
+        "edges_tried": dict(sorted(tried.items())),
+        "unions": int(accepted.sum()),
+        "refused": {r: int(refused.get(r, 0)) for r in REASONS},
+        "refused_identifier_by_prefix": dict(sorted(by_prefix.items())),
+        "entities": entities,
+    }
+
+
 def component_labels(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     """Connected-component label per node of the edges ``(a, b)`` over ``n`` nodes."""
     from scipy.sparse import coo_matrix
@@ -570,23 +572,7 @@ def _result(
             "confidence": np.round(confidence, 6),
         }
     )
-    refused = merges.loc[~accepted, "reason"].str.split(":").str[0].value_counts()
-    stats: dict[str, object] = {
-        "edges_tried": dict(sorted(tried.items())),
-        "unions": int(accepted.sum()),
-        "refused": {r: int(refused.get(r, 0)) for r in REASONS},
-        "refused_identifier_by_prefix": dict(
-            sorted(
-                merges.loc[
-                    ~accepted & merges["reason"].str.startswith("identifier:", na=False), "reason"
-                ]
-                .str.removeprefix("identifier:")
-                .value_counts()
-                .items()
-            )
-        ),
-        "entities": len(np.unique(roots)),
-    }
+    stats = clustering_stats(merges, accepted, tried, len(np.unique(roots)))
     if not pd.Index(uids).is_monotonic_increasing:  # features come sorted by uid
         members = members.sort_values("uid", kind="stable").reset_index(drop=True)
     return Clustering(members, merges, stats, log, tried)

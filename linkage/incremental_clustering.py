@@ -29,9 +29,9 @@ import pandas as pd
 
 from linkage.clustering import (
     MERGE_COLUMNS,
-    REASONS,
     Clustering,
     cluster,
+    clustering_stats,
     entity_id_for,
     normalise_judgements,
 )
@@ -300,23 +300,7 @@ def incremental_cluster(
     tried["identifier"] += _identifier_edge_count(key_rows, key_codes)
     tried.update(ekind.tolist())
     tried = Counter({key: value for key, value in tried.items() if value})
-    refused = merges.loc[~accepted, "reason"].str.split(":").str[0].value_counts()
-    stats: dict[str, object] = {
-        "edges_tried": dict(sorted(tried.items())),
-        "unions": int(accepted.sum()),
-        "refused": {r: int(refused.get(r, 0)) for r in REASONS},
-        "refused_identifier_by_prefix": dict(
-            sorted(
-                merges.loc[
-                    ~accepted & merges["reason"].str.startswith("identifier:", na=False), "reason"
-                ]
-                .str.removeprefix("identifier:")
-                .value_counts()
-                .items()
-            )
-        ),
-        "entities": int(members["entity_id"].nunique()),
-    }
+    stats = clustering_stats(merges, accepted, tried, int(members["entity_id"].nunique()))
     return Clustering(members, merges, stats), len(keep_rows)
 
 
