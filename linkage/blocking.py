@@ -15,8 +15,11 @@ Rule kinds:
 - ``sorted_neighbourhood``: records within ``window`` positions of each other when sorted by
   ``columns[0]`` (catches typos in a first letter that exact keys miss).
 
-Keys are joined in DuckDB (a self-join is several times faster and leaner than a pandas merge
-at a million records). Pairs inside a ``unique = true`` source are never produced.
+Keys are integer codes; each rule's pairs come from its blocks sorted by key, with numpy (the
+caps bound every block, so the pairs of a block are its index combinations), and a pair found
+by several rules is kept once, for the first, by one stable sort on pair ids. At a million
+records this took half the time of the DuckDB self-join plus anti-join per rule it replaced.
+Pairs inside a ``unique = true`` source are never produced.
 """
 
 from __future__ import annotations
