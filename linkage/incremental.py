@@ -303,12 +303,13 @@ def save_cache(
     else:
         _write(features[["uid", *standard_columns]], tmp / "standardised.parquet")
     # features rows are the records rows, so idx_l/idx_r are rows of records.parquet
-    levels = compared[["idx_l", "idx_r", *level_columns]]
+    # a frame over the same arrays (selecting columns, or assign, would copy 10M-row columns)
+    columns = {c: compared[c] for c in ["idx_l", "idx_r", *level_columns]}
     if blocking is not None and "rules" in compared:
         names = [r["name"] for r in blocking["rules"]]
         rule = pd.Index(names).get_indexer(compared["rules"].to_numpy(dtype=object))
-        levels = levels.assign(rule=rule.astype(np.int16))
-    _write(levels, tmp / "levels.parquet")
+        columns["rule"] = pd.Series(rule.astype(np.int16), index=compared.index)
+    _write(pd.DataFrame(columns, index=compared.index, copy=False), tmp / "levels.parquet")
     meta = {
         "format": CACHE_FORMAT,
         "run_id": run_id,
@@ -339,7 +340,7 @@ def _write_entities(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
-    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+    table = pa.Table.from_pandas(frame, preserve_index=False)  # no copy: the index is dropped
     pq.write_table(table, path, compression="zstd")
 
 
