@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 
 from linkage.autoconfig import (
@@ -241,10 +242,11 @@ class Linker:
             assignment = store.assign_ids(clustering.memberships)
         mapping = assignment.mapping
         members = clustering.memberships
-        clustering.memberships = members.assign(entity_id=members["entity_id"].map(mapping))
+        clustering.memberships = members.assign(entity_id=_mapped(members["entity_id"], mapping))
         merges = clustering.merges
         clustering.merges = merges.assign(
-            entity_l=merges["entity_l"].map(mapping), entity_r=merges["entity_r"].map(mapping)
+            entity_l=_mapped(merges["entity_l"], mapping),
+            entity_r=_mapped(merges["entity_r"], mapping),
         )
         return clustering.memberships, assignment.lineage
 
@@ -272,6 +274,13 @@ class Linker:
         yield
         self.timings[name] = round(time.perf_counter() - started, 3)
         gc.freeze()  # the stage's tables live on: later collections need not walk them
+
+
+def _mapped(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """``values.map(mapping)``, looked up once per distinct value (NaN where unmapped)."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    looked_up = pd.Series(distinct, dtype=object).map(mapping).to_numpy(dtype=object)
+    return pd.Series(np.append(looked_up, np.nan)[codes], index=values.index, dtype=object)
 
 
 @dataclass
