@@ -218,48 +218,6 @@ def similarity(
     return out
 
 
-def similarity_distinct(
-    a: np.ndarray,
-    b: np.ndarray,
-    scorer: Callable[..., float],
-    mask: np.ndarray,
-    scale: float,
-    *,
-    cutoff: float | None = None,
-    codes: tuple[np.ndarray, np.ndarray] | None = None,
-) -> np.ndarray:
-    """Like :func:`similarity`, but the scorer runs once per distinct (a, b) value pair.
-
-    Candidate pairs repeat name pairs (a firm's records meet the same namesakes), so an
-    expensive scorer (token-set ratio) pays off the factorisation. ``codes``: integer codes
-    of ``a`` and ``b`` (equal values, equal codes, e.g. :attr:`Distinct.codes`), which
-    spare factorising the strings.
-    """
-    out = np.zeros(len(a), dtype=np.float32)
-    if not mask.any():
-        return out
-    a, b = a[mask], b[mask]
-    if codes is None:
-        both, _ = pd.factorize(np.concatenate([a, b]))
-        code_a, code_b = both[: len(a)], both[len(a) :]
-    else:
-        code_a, code_b = codes[0][mask], codes[1][mask]
-    width = np.int64(max(code_a.max(), code_b.max()) + 2)
-    inverse, _ = pd.factorize((code_a.astype(np.int64) + 1) * width + (code_b + 1))
-    at = np.empty(inverse.max() + 1, dtype=np.int64)
-    at[inverse] = np.arange(len(inverse))  # any pair of each distinct value pair will do
-    scores = process.cpdist(
-        a[at],
-        b[at],
-        scorer=scorer,
-        workers=-1,
-        dtype=np.float32,
-        score_cutoff=_cutoff(cutoff, scale),
-    )
-    out[mask] = scores[inverse] / scale
-    return out
-
-
 def assign_levels(conditions: list[tuple[int, np.ndarray]], null: np.ndarray) -> np.ndarray:
     """int8 levels: the first true condition's value (best first), else 0; ``-1`` where null."""
     n = len(null)
@@ -358,17 +316,6 @@ class Comparison:
     def n_levels(self) -> int:
         """Number of non-null levels (values 0 .. n_levels - 1)."""
         return len(self.levels()) - 1
-
-    def term_frequencies(self, left: Prepared, right: Prepared, levels: np.ndarray) -> np.ndarray:
-        """Per pair, the frequency of the shared value for TF-adjusted levels (nan otherwise)."""
-        out = np.full(len(levels), np.nan)
-        for value, key in self.tf_levels.items():
-            if key + "_code" in left:
-                same = (levels == value) & (left[key + "_code"] == right[key + "_code"])
-            else:
-                same = (levels == value) & (left[key] == right[key])
-            out[same] = left[key + "_freq"][same]
-        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The comparison as JSON-ready settings (type + constructor arguments)."""
@@ -976,14 +923,13 @@ class CompanyNameComparison(Comparison):
             core_alike = core_alike | (core_jw >= self.core_threshold)
         # levels 4-6 do not depend on the name similarities below: skip their pairs
         rest = rest & ~core_eq & ~(core_alike & ~conflict)
-        token = similarity_distinct(
+        token = similarity(
             left["tokens"],
             right["tokens"],
             fuzz.token_set_ratio,
             rest,
             100.0,
             cutoff=self.token_threshold,
-            codes=(left["tokens_code"], right["tokens_code"]),
         )
         jw = similarity(
             left["latin"],
@@ -1276,10 +1222,12 @@ def _levels_distinct(
     return comparison.compute(left, right)[inverse]
 
 
-def _term_frequencies(
+def pair_term_frequencies(
     comparison: Comparison, prepared: Prepared, il: np.ndarray, ir: np.ndarray, lv: np.ndarray
 ) -> np.ndarray:
-    """:meth:`Comparison.term_frequencies` on integer codes, gathering only the TF arrays."""
+    """Per pair of records ``(il, ir)`` at levels ``lv``: the frequency of the shared value
+    where the level is term-frequency adjusted and the two records hold the same value (nan
+    otherwise). Compared on integer codes; only the frequency arrays are gathered."""
     out = np.full(len(lv), np.nan)
     for value, key in comparison.tf_levels.items():
         at = np.flatnonzero(lv == value)
@@ -1318,7 +1266,7 @@ def compare_columns(
         levels[j][start:stop] = lv
         column = tf[j]
         if column is not None:
-            column[start:stop] = _term_frequencies(comparison, prep, il, ir, lv)
+            column[start:stop] = pair_term_frequencies(comparison, prep, il, ir, lv)
 
     k = len(comparisons)
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -63,7 +63,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from linkage._version import __version__
-from linkage.comparisons import Comparison, compare_indexed, gather, prepare_all
+from linkage.comparisons import (
+    Comparison,
+    compare_indexed,
+    pair_term_frequencies,
+    prepare_all,
+)
 from linkage.scoring import FellegiSunter, SupervisedModel, model_from_dict
 from linkage.standardize.features import build_features
 
@@ -492,13 +497,11 @@ class IncrementalPlan:
             rows = stored_rows[lookup[done]]
             for j, column in enumerate(level_columns):
                 levels[done, j] = stored[column].to_numpy(dtype=np.int8)[rows]
-            tf_jobs = [(j, c) for j, c in enumerate(comparisons) if c.tf_levels]
-            for start in range(0, len(done), chunk_size):
-                part = done[start : start + chunk_size]
-                for j, comparison in tf_jobs:
-                    left = gather(prepared[j], il[part])
-                    right = gather(prepared[j], ir[part])
-                    tf[part, j] = comparison.term_frequencies(left, right, levels[part, j])
+            for j, comparison in enumerate(comparisons):
+                if comparison.tf_levels:
+                    tf[done, j] = pair_term_frequencies(
+                        comparison, prepared[j], il[done], ir[done], levels[done, j]
+                    )
         self.stats["reused_pairs"] = len(done)
         self.stats["scored_pairs"] = len(todo)
         out = pairs.copy()
