@@ -235,17 +235,6 @@ def _rule_keys(
     return _RuleKeys(rows, codes, spell)
 
 
-def _rule_long(
-    features: pd.DataFrame,
-    rule: BlockingRule,
-    cache: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(idx, key)`` rows of a rule: one per record (exact, sorted neighbourhood) or per
-    distinct token (tokens), keys as strings."""
-    keys = _rule_keys(features, rule, cache)
-    return keys.idx, keys.spell(keys.codes) if len(keys.codes) else np.zeros(0, dtype=object)
-
-
 def _reported(keys: _RuleKeys, sizes: np.ndarray, chosen: np.ndarray) -> list[tuple[str, int]]:
     """``(key, size)`` of the chosen key codes, largest first, ties by key."""
     if not len(chosen):
@@ -325,15 +314,28 @@ def candidate_pairs(
     pids, rule_of = pids[order], rule_of[order]
     first = np.append(True, pids[1:] != pids[:-1]) if len(pids) else np.zeros(0, dtype=bool)
     pids, rule_of = pids[first], rule_of[first]
-    counts = np.bincount(rule_of, minlength=len(rules))
-    report.pairs_per_rule = {rule.name: int(counts[i]) for i, rule in enumerate(rules)}
     report.largest_blocks = sorted(largest, key=lambda b: (-int(b["size"]), b["rule"], b["key"]))[
         :10
     ]
     left, right = pids // max(n, 1), pids % max(n, 1)
+    return pairs_table(features, rules, left, right, rule_of, report), report
+
+
+def pairs_table(
+    features: pd.DataFrame,
+    rules: Sequence[BlockingRule],
+    left: np.ndarray,
+    right: np.ndarray,
+    rule_of: np.ndarray,
+    report: BlockingReport,
+) -> pd.DataFrame:
+    """The candidate pairs table (rows sorted by ``left``, ``right``) from row positions and
+    each pair's rule index; counts the pairs per rule into ``report``."""
+    counts = np.bincount(rule_of, minlength=len(rules))
+    report.pairs_per_rule = {rule.name: int(counts[i]) for i, rule in enumerate(rules)}
     uids = features["uid"].to_numpy(dtype=object)
     names = np.array([r.name for r in rules] or [""], dtype=object)
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "uid_l": uids[left],
             "uid_r": uids[right],
@@ -342,7 +344,6 @@ def candidate_pairs(
             "idx_r": right,
         }
     )
-    return out, report
 
 
 def _within_blocks(ranked: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

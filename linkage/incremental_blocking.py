@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from linkage.blocking import BlockingReport, BlockingRule, _reported, _rule_keys
+from linkage.blocking import BlockingReport, BlockingRule, _reported, _rule_keys, pairs_table
 
 
 def _unique(values: np.ndarray) -> np.ndarray:
@@ -272,19 +272,7 @@ def local_candidate_pairs(
     rule_of = np.concatenate([prule[clean], first[hit]])
     order = np.lexsort((right, left))
     left, right, rule_of = left[order], right[order], rule_of[order]
-    counts = np.bincount(rule_of, minlength=len(rules))
-    report.pairs_per_rule = {rule.name: int(counts[i]) for i, rule in enumerate(rules)}
-    names_arr = np.array([r.name for r in rules] or [""], dtype=object)
-    out = pd.DataFrame(
-        {
-            "uid_l": uids[left],
-            "uid_r": uids[right],
-            "rules": names_arr[rule_of],
-            "idx_l": left,
-            "idx_r": right,
-        }
-    )
-    return out, report
+    return pairs_table(features, rules, left, right, rule_of, report), report
 
 
 __all__ = ["local_candidate_pairs"]
