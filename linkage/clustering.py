@@ -156,8 +156,8 @@ def _record_state(
     """Per-record identifier states and the identifier must-links of a features table.
 
     Kept for the last table (one slot, weakly referenced, reused only while its ``id_keys``
-    are equal): the pipeline clusters the same features twice when it raises the automatic
-    threshold.
+    are equal): the pipeline clusters the same features again when a raised automatic
+    threshold cannot be read off the first merge log (:func:`at_higher_cutoff`).
     """
     keys = features["id_keys"].copy() if "id_keys" in features else None
     if _STATE:
