@@ -174,6 +174,12 @@ def _record_state(
     return states, edges
 
 
+def release_identifier_state() -> None:
+    """Drop the cached identifier states (hundreds of MB on a million records) once the
+    run's clustering is done."""
+    _STATE.clear()
+
+
 def _identifier_edges(features: pd.DataFrame) -> pd.DataFrame:
     """Must-links: each record to the first record (by uid) sharing one of its keys; a pair
     sharing several keys is linked once, by the smallest. Records are row positions."""

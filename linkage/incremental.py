@@ -229,7 +229,7 @@ def save_cache(
     store_path: str | Path,
     run_id: int,
     *,
-    records: pd.DataFrame,
+    record_columns: list[str],
     hashes: np.ndarray,
     features: pd.DataFrame,
     compared: pd.DataFrame,
@@ -249,6 +249,10 @@ def save_cache(
 ) -> Path:
     """Write the cache of run ``run_id`` beside the store (replacing the previous one).
 
+    ``record_columns`` are the columns of the records table read (the features table holds
+    them and the standardised ones, row for row); ``compared`` needs ``idx_l``, ``idx_r``, the
+    level columns and ``rules`` (the scored pairs have them).
+
     ``memberships`` (``uid, entity_id``, final ids) and ``entities`` let the next run reuse the
     profiles of entities whose members did not change; ``entities_file``, the run's
     ``entities.parquet`` when it was written, is copied instead of writing ``entities`` again.
@@ -261,9 +265,9 @@ def save_cache(
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    standard_columns = [c for c in features.columns if c not in records.columns]
+    standard_columns = [c for c in features.columns if c not in record_columns]
     level_columns = [f"{c.name}_level" for c in comparisons]
-    uids = records["uid"].to_numpy(dtype=object)
+    uids = features["uid"].to_numpy(dtype=object)
     frame = pd.DataFrame({"uid": uids, "hash": hashes})
     if memberships is not None:
         by_uid = pd.Series(
@@ -320,7 +324,7 @@ def save_cache(
         "run_id": run_id,
         "linkage_version": __version__,
         "code": code_fingerprint(),
-        "record_columns": [str(c) for c in records.columns],
+        "record_columns": [str(c) for c in record_columns],
         "standardised_columns": [str(c) for c in standard_columns],
         "level_columns": level_columns,
         "settings": settings,

@@ -26,10 +26,17 @@ from linkage.autoconfig import (
     rules_for,
 )
 from linkage.blocking import candidate_pairs
-from linkage.clustering import Clustering, apply_judgements, at_higher_cutoff, cluster
+from linkage.clustering import (
+    Clustering,
+    apply_judgements,
+    at_higher_cutoff,
+    cluster,
+    release_identifier_state,
+)
 from linkage.comparisons import compare_pairs
 from linkage.config import Config, load_config
 from linkage.errors import UsageError
+from linkage.memory import release_unused_memory
 from linkage.outputs import build_manifest, write_outputs
 from linkage.profiles import build_profiles
 from linkage.scoring import FellegiSunter, SupervisedModel, load_model, model_from_dict, score_pairs
@@ -121,6 +128,8 @@ class Linker:
         plan, pinned = cache.plan, cache.model or self.model
         with self._stage("standardize"):
             features = plan.features() if plan else build_features(records)
+        n_records, cache.record_columns = len(records), list(records.columns)
+        del records  # the features table holds every column of it
         with self._stage("block"):
             rules = rules_for(config, features)
             unique = {s.name for s in config.sources if s.unique}
@@ -141,12 +150,14 @@ class Linker:
                 compared = plan.compare(features, pairs, comparisons)
             else:
                 compared = compare_pairs(features, pairs, comparisons)
+            del pairs  # compared holds them
         with self._stage("score"):
             if pinned is not None:
                 model = pinned
             else:
                 model = fit_model(config, features, compared, comparisons, unique)
             scored = score_pairs(compared, model)
+            del compared  # scored shares its columns except the term frequencies
         self.progress(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
         with self._stage("cluster"):
             judgements = self._judgements()
@@ -170,6 +181,7 @@ class Linker:
                         features, scored, unique_sources=unique, judgements=judgements
                     )
             memberships, lineage = self._stable_ids(clustering)
+            release_identifier_state()
         with self._stage("survive"):
             if plan is not None:
                 entities = plan.profiles(features, memberships, config)
@@ -178,7 +190,7 @@ class Linker:
                 entities = build_profiles(
                     features, memberships, priorities, config.survivorship, list(config.fields)
                 )
-        self.progress(f"{len(records):,} records -> {len(entities):,} entities")
+        self.progress(f"{n_records:,} records -> {len(entities):,} entities")
         # both kinds of model have what matching_choices reads (threshold, to_dict)
         choices = matching_choices(rules, comparisons, cast(FellegiSunter, model))
         choices["max_block_size"] = config.matching.max_block_size
@@ -198,7 +210,7 @@ class Linker:
             result.write(out_dir)
         self._record(result, lineage, cache)
         cache.blocking = (rules, unique, config.matching.max_block_size)
-        cache.save(self, records, features, compared, comparisons, model, result, out_dir)
+        cache.save(self, features, comparisons, model, result, out_dir)
         return result
 
     def _cache_state(self, records: pd.DataFrame) -> _CacheState:
@@ -274,6 +286,7 @@ class Linker:
         yield
         self.timings[name] = round(time.perf_counter() - started, 3)
         gc.freeze()  # the stage's tables live on: later collections need not walk them
+        release_unused_memory()
 
 
 def _mapped(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
@@ -292,6 +305,7 @@ class _CacheState:
     fallback: str = ""
     hashes: Any = None
     run_id: int = 0
+    record_columns: list[str] = field(default_factory=list)  # of the records table read
     blocking: Any = None  # (rules, unique sources, max block size) the pairs were found with
     clustering: Any = None  # (unique sources, judgements) the run clustered with
 
@@ -304,12 +318,10 @@ class _CacheState:
     def save(
         self,
         linker: Linker,
-        records: pd.DataFrame,
         features: pd.DataFrame,
-        compared: pd.DataFrame,
         comparisons: list[Any],
         model: FellegiSunter | SupervisedModel,
-        result: RunResult | None = None,
+        result: RunResult,
         out_dir: str | Path | None = None,
     ) -> None:
         """Leave what the next incremental run reuses beside the store (runs with a store)."""
@@ -327,20 +339,20 @@ class _CacheState:
             save_cache(
                 linker.store_path,
                 self.run_id,
-                records=records,
+                record_columns=self.record_columns,
                 hashes=self.hashes,
                 features=features,
-                compared=compared,
+                compared=result.pairs,
                 comparisons=comparisons,
                 model=model,
                 settings=matching_settings(linker.config),
-                memberships=None if result is None else result.memberships,
-                entities=None if result is None else result.entities,
+                memberships=result.memberships,
+                entities=result.entities,
                 entities_file=None if out_dir is None else Path(out_dir) / "entities.parquet",
                 profiles=survivorship_settings(linker.config),
                 blocking=None if self.blocking is None else blocking_settings(*self.blocking),
-                pairs=None if result is None else result.pairs,
-                merges=None if result is None else result.merges,
+                pairs=result.pairs,
+                merges=result.merges,
                 merges_file=None if out_dir is None else Path(out_dir) / "merges.parquet",
                 features_file=None if out_dir is None else Path(out_dir) / "features.parquet",
                 clustering=(

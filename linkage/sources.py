@@ -12,7 +12,7 @@ import csv
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +57,8 @@ def read_sources(
         frames: DataFrames for sources given in memory, by source name (their ``path`` is unset).
 
     Returns:
-        The records table and the per-source tables (fingerprints, warnings).
+        The records table and the per-source tables (fingerprints and warnings; their
+        ``records`` are emptied, keeping the columns).
 
     Raises:
         InputError: listing the problems of every source that could not be read.
@@ -85,6 +86,9 @@ def read_sources(
     if problems:
         raise InputError(problems)
     records = pd.concat([t.records for t in tables], ignore_index=True)
+    # the rows now live in ``records``: the per-source tables keep their fingerprints and
+    # warnings, not a second copy of every row for the whole run
+    tables = [replace(t, records=t.records.iloc[:0].copy()) for t in tables]
     return records.take(uid_order(records["uid"])).reset_index(drop=True), tables
 
 
