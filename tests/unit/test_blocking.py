@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from linkage import blocking
 from linkage.blocking import BlockingRule, candidate_pairs, choose_rules, pair_completeness
 
 
@@ -145,3 +147,28 @@ def test_pairs_equal_a_brute_force_union_on_random_records(rows, cap, unique_a) 
     assert report.pairs_per_rule == {
         name: sum(v == name for v in expected.values()) for name in ("phone", "token", "near")
     }
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(record, max_size=25), st.integers(1, 4))
+def test_pairs_made_in_small_chunks_equal_one_chunk(rows, chunk) -> None:  # type: ignore[no-untyped-def]
+    frame = pd.DataFrame(
+        {
+            "uid": [f"{s}:{i:03d}" for i, (s, _, _) in enumerate(rows)],
+            "source": [s for s, _, _ in rows],
+            "name_norm": [" ".join(w) or None for _, w, _ in rows],
+            "phone_e164": [p.strip() or None for _, _, p in rows],
+        }
+    ).sort_values("uid", ignore_index=True)
+    rules = [
+        BlockingRule("phone", ("phone_e164",)),
+        BlockingRule("token", ("name_norm",), "tokens"),
+        BlockingRule("near", ("name_norm",), "sorted_neighbourhood", window=3),
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocking, "_CHUNK", chunk)
+        small, small_report = candidate_pairs(frame, rules, unique_sources={"a"})
+    whole, whole_report = candidate_pairs(frame, rules, unique_sources={"a"})
+    pd.testing.assert_frame_equal(small, whole)
+    assert small_report == whole_report
+    assert whole.dtypes.astype(str).tolist() == ["object"] * 3 + ["int64"] * 2
