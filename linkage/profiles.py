@@ -34,6 +34,9 @@ import pyarrow.compute as pc
 from linkage.config import CANONICAL_FIELDS, SurvivorshipConfig
 
 LIST_SEPARATOR = " | "
+ENTITY_CHUNK = 16384
+"""Entities whose provenance text is built at a time (that of all entities at once took ~0.8 GB
+at 907k records)."""
 _ID_PARTS = ("_norm", "_valid")
 _quote = json.encoder.encode_basestring  # what json.dumps(str, ensure_ascii=False) calls
 _NEEDS_ESCAPE = r'[\x00-\x1f"\\]'  # the characters _quote escapes (ensure_ascii=False)
@@ -84,6 +87,7 @@ def build_profiles(
         primary, holders = table.first(column, key)
         out[f"{scheme_column}_primary"] = primary
         provenance[f"{scheme_column}_primary"] = holders
+    table.forget_codes()  # ~0.1 GB at 907k records that provenance does not need
     out["provenance"] = table.provenance_json(provenance)
     return _frame(table.ids, out)
 
@@ -91,10 +95,11 @@ def build_profiles(
 def _frame(ids: pd.Index, columns: dict[str, np.ndarray]) -> pd.DataFrame:
     """The columns set one by one on a frame indexed by ``ids``, then ``entity_id`` first, as
     ``reset_index`` makes it, without the copy of every column into one block per dtype that
-    ``reset_index`` makes."""
+    ``reset_index`` makes. Each column is taken out of ``columns`` as it is set, so that only
+    one is held twice (setting a column copies it)."""
     entities = pd.DataFrame(index=ids)
-    for name, values in columns.items():
-        entities[name] = values
+    for name in list(columns):
+        entities[name] = columns.pop(name)
     head = pd.DataFrame(index=ids).reset_index()
     entities.index = head.index
     with warnings.catch_warnings():  # a fragmented frame: reset_index would have consolidated
@@ -111,6 +116,13 @@ class _Holders:
 
     def __init__(self, entities: np.ndarray, bounds: np.ndarray, rows: np.ndarray) -> None:
         self.entities, self.bounds, self.rows = entities, bounds, rows
+
+    def slice(self, start: int, stop: int) -> _Holders:
+        """The holders of entities ``start..stop - 1``, their codes less ``start``."""
+        low, high = np.searchsorted(self.entities, [start, stop])
+        bounds = self.bounds[low : high + 1]
+        rows = self.rows[bounds[0] : bounds[-1]]
+        return _Holders(self.entities[low:high] - start, bounds - bounds[0], rows)
 
 
 class _Table:
@@ -166,10 +178,15 @@ class _Table:
                 codes = codes[self.order]
             else:
                 codes, uniques = pd.factorize(series.iloc[self.order], use_na_sentinel=True)
-            filled = np.append(_nonblank(uniques, plain), False)[codes]
+            codes = codes.astype(np.int32)  # held for every column: half the size of intp
+            codes[~np.append(_nonblank(uniques, plain), False)[codes]] = -1
             texts = np.asarray(uniques, dtype=object) if plain else None
-            self._codes[column] = (np.where(filled, codes, -1), texts)
+            self._codes[column] = (codes, texts)
         return self._codes[column]
+
+    def forget_codes(self) -> None:
+        """Drop the codes of every column (they are computed again when asked for)."""
+        self._codes.clear()
 
     def joined(self, column: str) -> np.ndarray:
         """Distinct non-empty values per entity, as text, sorted, joined with ' | ' ("" when
@@ -194,7 +211,11 @@ class _Table:
             sort = pc.sort_indices(both, sort_keys=[("e", "ascending"), ("t", "ascending")])
             pair[several] = pair[several][np.asarray(sort, dtype=np.int64)]
         values = text.take(pa.array(pair, type=pa.int64()))
-        return _python(_join(values, bounds, LIST_SEPARATOR))
+        del text
+        out = _python(_join(values, bounds, LIST_SEPARATOR))
+        del values
+        pa.default_memory_pool().release_unused()  # freed Arrow memory is not reused by numpy
+        return out
 
     def weakest(self, confidence: np.ndarray) -> np.ndarray:
         """The lowest confidence per entity (missing ones skipped; NaN when all are)."""
@@ -279,26 +300,11 @@ class _Table:
         One Arrow ``take`` lays out every entity's text as items, joined per entity: before
         each holder's uid, what opens the entity (``{"field": ["``), a field (``"], "field":
         ["``) or separates uids (``", "``); after the last, ``"]}`` (``{}`` for no field).
-        The holders are put in (entity, field, uid) order by counting, field by field."""
+        The holders are put in (entity, field, uid) order by counting, field by field. This is
+        done ``ENTITY_CHUNK`` entities at a time, so that the Arrow text (about as large as the
+        result) is only ever held for one slice of entities."""
         uids, opening, closing = self.uid_text()
         fields = sorted(provenance)
-        groups = [provenance[f] for f in fields]
-        n, k = self.n, len(fields)
-        sizes = [np.diff(h.bounds) for h in groups]
-        per_entity = np.zeros(n, dtype=np.int64)
-        for h, size in zip(groups, sizes, strict=True):
-            per_entity[h.entities] += size
-        bounds = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(per_entity, out=bounds[1:])
-        rows = np.empty(int(bounds[-1]), dtype=np.int64)
-        before = np.full(len(rows), 2 * k, dtype=np.int64)  # text codes, see ``texts``
-        slot, seen = bounds[:-1].copy(), np.zeros(n, dtype=bool)
-        for i, (h, size) in enumerate(zip(groups, sizes, strict=True)):
-            starts = slot[h.entities]
-            rows[np.repeat(starts - h.bounds[:-1], size) + np.arange(len(h.rows))] = h.rows
-            before[starts] = i + k * seen[h.entities]
-            seen[h.entities] = True
-            slot[h.entities] += size
         names = [json.dumps(f) + ": [" + opening for f in fields]
         texts = [
             *("{" + name for name in names),  # 0..k-1: the entity's first field
@@ -307,14 +313,18 @@ class _Table:
             closing + "]}",  # 2k + 1: the end
             "{}",  # 2k + 2: an entity without provenance
         ]
-        items = np.empty(2 * len(rows), dtype=np.int64)
-        items[0::2] = before + len(uids)
-        items[1::2] = rows
-        ends = np.where(per_entity > 0, 2 * k + 1, 2 * k + 2) + len(uids)
-        items = np.insert(items, 2 * bounds[1:], ends)
         every = pa.concat_arrays([uids, _arrow(np.array(texts, dtype=object), uids.type)])
-        lists = every.take(pa.array(items, type=pa.int64()))
-        return _python(_join(lists, 2 * bounds + np.arange(n + 1), ""))
+        out = np.empty(self.n, dtype=object)
+        for start in range(0, self.n, ENTITY_CHUNK):
+            stop = min(start + ENTITY_CHUNK, self.n)
+            groups = [provenance[f].slice(start, stop) for f in fields]
+            items, bounds = _provenance_items(groups, stop - start, len(uids))
+            lists = every.take(pa.array(items, type=pa.int64()))
+            del items
+            out[start:stop] = _python(_join(lists, bounds, ""))
+            del lists
+        pa.default_memory_pool().release_unused()
+        return out
 
     def uid_text(self) -> tuple[pa.Array, str, str]:
         """(uids as Arrow text, opening, closing): a uid in JSON is ``opening + uid +
@@ -334,6 +344,33 @@ class _Table:
             else:
                 self._uid_text = (uids, '"', '"')
         return self._uid_text
+
+
+def _provenance_items(groups: list[_Holders], n: int, texts: int) -> tuple[np.ndarray, np.ndarray]:
+    """(items, bounds) of :meth:`_Table.provenance_json` for ``n`` entities: indexes into the
+    uids followed by the texts (``texts`` is where they start), entity ``i`` being
+    ``items[bounds[i]:bounds[i + 1]]``."""
+    k = len(groups)
+    sizes = [np.diff(h.bounds) for h in groups]
+    per_entity = np.zeros(n, dtype=np.int64)
+    for h, size in zip(groups, sizes, strict=True):
+        per_entity[h.entities] += size
+    bounds = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(per_entity, out=bounds[1:])
+    rows = np.empty(int(bounds[-1]), dtype=np.int64)
+    before = np.full(len(rows), 2 * k, dtype=np.int64)  # text codes, see ``texts``
+    slot, seen = bounds[:-1].copy(), np.zeros(n, dtype=bool)
+    for i, (h, size) in enumerate(zip(groups, sizes, strict=True)):
+        starts = slot[h.entities]
+        rows[np.repeat(starts - h.bounds[:-1], size) + np.arange(len(h.rows))] = h.rows
+        before[starts] = i + k * seen[h.entities]
+        seen[h.entities] = True
+        slot[h.entities] += size
+    items = np.empty(2 * len(rows), dtype=np.int64)
+    items[0::2] = before + texts
+    items[1::2] = rows
+    ends = np.where(per_entity > 0, 2 * k + 1, 2 * k + 2) + texts
+    return np.insert(items, 2 * bounds[1:], ends), 2 * bounds + np.arange(n + 1)
 
 
 def _members(

@@ -1,0 +1,23 @@
+"""Provenance built a slice of entities at a time equals the reference."""
+
+from __future__ import annotations
+
+import pytest
+from test_profiles_reference import assert_same, random_case, reference_build_profiles
+
+from linkage import profiles
+from linkage.profiles import build_profiles
+
+
+@pytest.mark.parametrize("chunk", [1, 3])
+def test_provenance_built_in_slices_of_entities(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(profiles, "ENTITY_CHUNK", chunk)
+    for seed in range(40):
+        args, kwargs = random_case(seed)
+        try:
+            want = reference_build_profiles(*args, **kwargs)
+        except Exception:  # test_profiles_reference checks that both fail
+            continue
+        assert_same(build_profiles(*args, **kwargs), want)
