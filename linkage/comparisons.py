@@ -1158,6 +1158,12 @@ def prepare_all(comparisons: Sequence[Comparison], features: pd.DataFrame) -> li
     return list(prepared)
 
 
+def release_prepared() -> None:
+    """Drop the kept prepared arrays (per record and per distinct value: hundreds of MB on a
+    million records) once a run compares no more."""
+    _PREPARED.clear()
+
+
 def _factor(values: np.ndarray) -> tuple[np.ndarray, int]:
     """int64 codes of a 1-D array (missing values share one code) and how many there are."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)

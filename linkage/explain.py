@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from linkage.comparisons import compare_indexed, prepare_all
 from linkage.errors import UsageError
@@ -179,7 +180,8 @@ def explain_run(run_dir: str | Path, uid_a: str, uid_b: str) -> Explanation:
             f"{', '.join(absent)} not found: --run must be the output folder of `linkage run`"
         )
     model = load_model(run_dir / "model.json")
-    features = pd.read_parquet(run_dir / "features.parquet")
+    # text as object columns, as the run compared it (the file holds it as Arrow strings)
+    features = pq.read_table(run_dir / "features.parquet").to_pandas(ignore_metadata=True)
     pairs_path = run_dir / "pairs.parquet"
     pairs = pd.read_parquet(pairs_path, columns=["uid_l", "uid_r"]) if pairs_path.exists() else None
     return explain_pair(model, features, uid_a, uid_b, pairs)

@@ -187,11 +187,13 @@ class Cache:
 def _standardised(folder: Path, meta: dict[str, Any]) -> pd.DataFrame:
     """uid and the standardised columns of the cached run: from ``standardised.parquet``, or
     from the run's ``features.parquet`` copied into the cache."""
+    # text comes back as object columns, as build_features makes it, however it was written
     path = folder / "standardised.parquet"
     if path.exists():
-        return pd.read_parquet(path)
+        return pq.read_table(path).to_pandas(ignore_metadata=True)
     columns = ["uid", *meta["standardised_columns"]]
-    return pq.read_table(folder / "features.parquet", columns=columns).to_pandas()
+    table = pq.read_table(folder / "features.parquet", columns=columns)
+    return table.to_pandas(ignore_metadata=True)
 
 
 def load_cache(store_path: str | Path, run_id: int) -> tuple[Cache | None, str]:

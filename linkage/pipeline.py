@@ -33,10 +33,10 @@ from linkage.clustering import (
     cluster,
     release_identifier_state,
 )
-from linkage.comparisons import compare_pairs
+from linkage.comparisons import compare_pairs, release_prepared
 from linkage.config import Config, load_config
 from linkage.errors import UsageError
-from linkage.memory import release_unused_memory
+from linkage.memory import compact_text, release_unused_memory
 from linkage.outputs import build_manifest, write_outputs
 from linkage.profiles import build_profiles
 from linkage.scoring import FellegiSunter, SupervisedModel, load_model, model_from_dict, score_pairs
@@ -156,6 +156,13 @@ class Linker:
                 model = pinned
             else:
                 model = fit_model(config, features, compared, comparisons, unique)
+            # nothing compares records from here on: the standardised text as Arrow strings
+            # takes a third (the read columns stay Python strings, which entities and
+            # memberships share)
+            release_prepared()
+            features = compact_text(
+                features, [c for c in features.columns if c not in cache.record_columns]
+            )
             scored = score_pairs(compared, model)
             del compared  # scored shares its columns except the term frequencies
         self.progress(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")

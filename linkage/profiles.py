@@ -170,7 +170,7 @@ class _Table:
         if column not in self._codes:
             series = self.features[column]
             codes, uniques = pd.factorize(series, use_na_sentinel=True)
-            plain = series.dtype == object and pd.api.types.infer_dtype(uniques) in (
+            plain = _text_dtype(series) and pd.api.types.infer_dtype(uniques) in (
                 "string",
                 "empty",
             )
@@ -285,9 +285,9 @@ class _Table:
     def _values(self, column: str, ents: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Per entity code, the column's value in ``rows`` (of ``ents``); NaN elsewhere."""
         series = self.features[column]
-        if series.dtype == object:
+        if _text_dtype(series):
             out = np.full(self.n, np.nan, dtype=object)
-            out[ents] = series.to_numpy()[rows]
+            out[ents] = series.iloc[rows].to_numpy(dtype=object)
             return out
         value = series.iloc[rows].set_axis(pd.Index(ents, dtype=np.int64))
         return value.reindex(np.arange(self.n)).to_numpy()
@@ -424,6 +424,15 @@ def _sort_text(text: pa.Array) -> np.ndarray:
     """The order of distinct str in str (code point) order: the order of their UTF-8 bytes
     (lone surrogates, passed as bytes, fall between U+D7FF and U+E000 there too)."""
     return np.asarray(pc.sort_indices(text), dtype=np.int64)
+
+
+def _text_dtype(series: pd.Series) -> bool:
+    """Whether the column holds Python objects or Arrow text (the run's features after
+    matching, see :func:`linkage.memory.compact_text`)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.ArrowDtype):
+        return pa.types.is_string(dtype.pyarrow_dtype)
+    return bool(dtype == np.dtype(object))
 
 
 def _nonblank(uniques: pd.Index | np.ndarray, plain: bool) -> np.ndarray:
