@@ -27,6 +27,7 @@ import pandas as pd
 
 from linkage.gcpause import gc_paused
 from linkage.standardize.addresses import normalize_address, normalize_postcode
+from linkage.standardize.chinese import romanise
 from linkage.standardize.contacts import (
     country_code,
     normalize_email,
@@ -364,7 +365,28 @@ def build_features(
     """
     workers = worker_count(workers)
     with gc_paused():
-        return _build(records, default_region, workers)
+        try:
+            return _build(records, default_region, workers)
+        finally:
+            _forget_values()
+
+
+def _forget_values() -> None:
+    """Empty the normalisers' memo caches once a table is done.
+
+    Each distinct value of a table is standardised once, so the caches do nothing more for it,
+    but they would keep up to 65k raw values and results each alive for the whole run (about
+    0.2 GB at 907k records).
+    """
+    for normaliser in (
+        normalize_name,
+        normalize_address,
+        normalize_phone,
+        registrable_domain,
+        parse_identifier,
+        romanise,
+    ):
+        normaliser.cache_clear()
 
 
 def _build(records: pd.DataFrame, default_region: str | None, workers: int) -> pd.DataFrame:

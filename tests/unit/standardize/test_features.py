@@ -74,3 +74,13 @@ def test_empty_table() -> None:
     features = build_features(empty)
     assert len(features) == 0
     assert "name_norm" in features.columns
+
+
+def test_normaliser_caches_are_emptied_after_a_table() -> None:
+    from linkage.standardize.features import normalize_address, normalize_name
+
+    normalize_name("Warm Cache Ltd")  # a call outside a table is memoised as usual
+    assert normalize_name.cache_info().currsize > 0
+    build_features(_records())
+    assert normalize_name.cache_info().currsize == 0
+    assert normalize_address.cache_info().currsize == 0
