@@ -167,22 +167,15 @@ def clustered_threshold(
     """
     if len(scored) == 0 or len(merges) == 0 or "probability" not in scored:
         return threshold
+    accepted = merges["accepted"].astype(bool).to_numpy()
     position = pd.Index(features["uid"].astype(str))
-    decided = scored["decided_by"].astype(str).to_numpy()
-    p = scored["probability"].to_numpy(dtype=np.float64).copy()
-    p[decided == "identifier"] = 1.0
-    judged = decided == "judgement"
-    p[judged] = scored["is_match"].to_numpy(dtype=bool)[judged].astype(np.float64)
-    left = scored["idx_l"].to_numpy(dtype=np.int64)
-    right = scored["idx_r"].to_numpy(dtype=np.int64)
-    actual = float(p.sum())
-    joins = merges[merges["accepted"].astype(bool)]
-    a = position.get_indexer(joins["uid_l"].astype(str))
-    b = position.get_indexer(joins["uid_r"].astype(str))
-    modelled = (joins["kind"].astype(str) == "model").to_numpy()
-    confidence = joins["confidence"].to_numpy(dtype=np.float64)
+    a = position.get_indexer(merges["uid_l"][accepted].astype(str))
+    b = position.get_indexer(merges["uid_r"][accepted].astype(str))
+    del position
+    modelled = (merges["kind"][accepted].astype(str) == "model").to_numpy()
+    confidence = merges["confidence"].to_numpy(dtype=np.float64)[accepted]
     candidates = np.unique(confidence[modelled & (confidence >= threshold)])
-    if len(candidates) <= 1 or actual <= 0:
+    if len(candidates) <= 1:
         return threshold
     if len(candidates) > max_candidates:
         grid = np.linspace(0.0, 1.0, max_candidates)
@@ -194,13 +187,11 @@ def clustered_threshold(
     node = np.full(len(features), -1, dtype=np.int64)
     node[joined] = np.arange(m)
     a, b = node[a], node[b]
-    inside_l, inside_r = node[left], node[right]
-    inside = (inside_l >= 0) & (inside_r >= 0)
     keep = ~modelled | (confidence >= candidates[0])
     lowest = component_labels(a[keep], b[keep], m)
-    together = np.flatnonzero(inside)
-    together = together[lowest[inside_l[together]] == lowest[inside_r[together]]]
-    left, right, p_together = inside_l[together], inside_r[together], p[together]
+    actual, left, right, p_together = _pairs_together(scored, node, lowest)
+    if actual <= 0:
+        return threshold
     best_t, best_f1 = threshold, -1.0
     for t in candidates:
         keep = ~modelled | (confidence >= t)
@@ -214,18 +205,50 @@ def clustered_threshold(
     return max(best_t, threshold)
 
 
+_CHUNK = 1 << 20  # pairs at a time: temporaries of a few MB, not of the millions of pairs
+
+
+def _pairs_together(
+    scored: pd.DataFrame, node: np.ndarray, label: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """The summed match probability of all scored pairs (1 when decided by an identifier,
+    the verdict when by a judgement), and the nodes and probabilities of the pairs whose
+    records are nodes (``node`` >= 0) with one ``label``, in pair order."""
+    probability = scored["probability"].to_numpy(dtype=np.float64)
+    is_match = scored["is_match"].to_numpy(dtype=bool)
+    left = scored["idx_l"].to_numpy(dtype=np.int64)
+    right = scored["idx_r"].to_numpy(dtype=np.int64)
+    p = np.empty(len(scored))  # the whole array: its sum is the same float as before
+    parts = []
+    for start in range(0, len(scored), _CHUNK):
+        rows = slice(start, start + _CHUNK)
+        decided = scored["decided_by"].iloc[rows].astype(str).to_numpy()
+        chunk = p[rows]
+        chunk[:] = probability[rows]
+        chunk[decided == "identifier"] = 1.0
+        judged = decided == "judgement"
+        chunk[judged] = is_match[rows][judged]
+        at_l, at_r = node[left[rows]], node[right[rows]]
+        inside = np.flatnonzero((at_l >= 0) & (at_r >= 0))
+        inside = inside[label[at_l[inside]] == label[at_r[inside]]]
+        parts.append((at_l[inside], at_r[inside], chunk[inside]))
+    together = [np.concatenate(column) for column in zip(*parts, strict=True)]
+    return float(p.sum()), *together
+
+
 def raise_threshold(scored: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Scored pairs with model-decided matches below ``threshold`` no longer matching."""
-    by_model = ~scored["decided_by"].astype(str).isin(["identifier", "judgement"]).to_numpy()
-    weak = by_model & (scored["probability"].to_numpy(dtype=np.float64) < threshold)
+    is_match = scored["is_match"].to_numpy(dtype=bool)
+    # only the matches below the cut-off: no temporaries over all pairs but the masks
+    low = np.flatnonzero(is_match & (scored["probability"].to_numpy(dtype=np.float64) < threshold))
+    decided = pd.Series(scored["decided_by"].array[low]).astype(str)
+    weak = low[~decided.isin(["identifier", "judgement"]).to_numpy()]
+    is_match = is_match.copy()
+    is_match[weak] = False
     # a new frame sharing every other column (no copy of the pairs)
     columns = {c: scored[c] for c in scored if c != "is_match"}
     out = pd.DataFrame(columns, index=scored.index, copy=False)
-    out.insert(
-        list(scored.columns).index("is_match"),
-        "is_match",
-        scored["is_match"].to_numpy(dtype=bool) & ~weak,
-    )
+    out.insert(list(scored.columns).index("is_match"), "is_match", is_match)
     return out
 
 

@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkage.gcpause import gc_paused
 
@@ -124,36 +126,86 @@ def apply_judgements(scored: pd.DataFrame, judgements: pd.DataFrame | None) -> p
     return out
 
 
-def _id_state(id_keys: pd.Series) -> list[dict[str, frozenset[str]] | None]:
-    """Per record: crosswalk prefix -> set of values, or None without a valid identifier.
+@dataclass(frozen=True)
+class _Identifiers:
+    """The crosswalk keys of a features table as integer codes (a few bytes per key, no
+    Python object per record): record ``i`` holds the keys
+    ``codes[start[i]:start[i + 1]]``, distinct and in the order of their text; codes follow
+    the keys' text order, and ``prefixes[prefix[code]]`` is a key's scheme (``uscc`` ...).
+    ``edges`` are the identifier must-links (:func:`_identifier_edges`)."""
 
-    Each distinct ``id_keys`` text is parsed once; records with the same text share one
-    (never mutated) state.
-    """
-    codes, texts = pd.factorize(id_keys.fillna("").astype(str), use_na_sentinel=True)
-    states: list[dict[str, frozenset[str]] | None] = []
-    for text in texts.tolist():
-        if not text:
-            states.append(None)
-            continue
-        values: dict[str, set[str]] = {}
-        for key in text.split():
-            prefix, _, value = key.partition(":")
-            values.setdefault(prefix, set()).add(value)
-        states.append({p: frozenset(v) for p, v in values.items()})
-    states.append(None)  # code -1
-    table = np.empty(len(states), dtype=object)
-    table[:] = states
-    return table[codes].tolist()
+    start: memoryview
+    codes: memoryview
+    prefix: memoryview
+    prefixes: tuple[str, ...]
+    edges: pd.DataFrame
+
+    def state(self, i: int) -> tuple[tuple[int, ...], ...]:
+        """Record ``i``'s keys by scheme: one ``(prefix, *codes)`` tuple per prefix."""
+        lo, hi = self.start[i], self.start[i + 1]
+        if lo == hi:
+            return ()
+        groups: list[list[int]] = []
+        for code in self.codes[lo:hi]:
+            prefix = self.prefix[code]
+            if groups and groups[-1][0] == prefix:
+                groups[-1].append(code)
+            else:
+                groups.append([prefix, code])
+        return tuple(map(tuple, groups))
 
 
-_STATE: list[Any] = []  # one slot: (weakref to features, shape, id_keys, states, id edges)
+_TEXTS = 1 << 16  # distinct id_keys texts split at a time: their Python strings are transient
 
 
-def _record_state(
-    features: pd.DataFrame,
-) -> tuple[list[dict[str, frozenset[str]] | None], pd.DataFrame]:
-    """Per-record identifier states and the identifier must-links of a features table.
+def _identifiers(features: pd.DataFrame) -> _Identifiers:
+    """Parse ``id_keys`` (space-separated ``prefix:value`` keys), each distinct text once;
+    the keys are held and numbered by Arrow, not as a million Python strings."""
+    n = len(features)
+    if "id_keys" in features:
+        text_codes, texts = pd.factorize(features["id_keys"])  # missing: -1
+    else:
+        text_codes, texts = np.full(n, -1, dtype=np.int64), pd.Index([])
+    counts = np.zeros(len(texts) + 1, dtype=np.int64)  # keys per text; [-1]: none
+    chunks = []
+    for at in range(0, len(texts), _TEXTS):
+        per_text = [sorted(set(str(text).split())) for text in texts[at : at + _TEXTS].tolist()]
+        counts[at : at + len(per_text)] = [len(keys) for keys in per_text]
+        chunks.append(pa.array([key for keys in per_text for key in keys], type=pa.string()))
+    del texts
+    flat = pa.concat_arrays(chunks) if chunks else pa.array([], type=pa.string())
+    del chunks
+    encoded = pc.dictionary_encode(flat)
+    del flat
+    # codes follow the keys' text order
+    order = pc.array_sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    key_codes = rank[encoded.indices.to_numpy()]
+    names = encoded.dictionary.take(order)
+    del encoded, order, rank
+    prefixes = pc.dictionary_encode(pc.list_element(pc.split_pattern(names, ":", max_splits=1), 0))
+    pa.default_memory_pool().release_unused()  # the hash tables' blocks, before numpy's turn
+    # per record: its text's run of keys in the flat list
+    text_start = np.cumsum(counts) - counts
+    repeat = counts[text_codes]
+    record = np.repeat(np.arange(n, dtype=np.int64), repeat)
+    offset = np.arange(len(record)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    key = key_codes[np.repeat(text_start[text_codes], repeat) + offset]
+    return _Identifiers(
+        start=memoryview(np.append(0, np.cumsum(repeat))),
+        codes=memoryview(key),
+        prefix=memoryview(prefixes.indices.to_numpy().astype(np.int64)),
+        prefixes=tuple(prefixes.dictionary.to_pylist()),
+        edges=_identifier_edges(record, key, names, n),
+    )
+
+
+_STATE: list[Any] = []  # one slot: (weakref to features, shape, id_keys, identifiers)
+
+
+def _record_state(features: pd.DataFrame) -> _Identifiers:
+    """The parsed identifier keys and must-links of a features table.
 
     Kept for the last table (one slot, weakly referenced, reused only while its ``id_keys``
     are equal): the pipeline clusters the same features again when a raised automatic
@@ -161,56 +213,41 @@ def _record_state(
     """
     keys = features["id_keys"].copy() if "id_keys" in features else None
     if _STATE:
-        ref, shape, cached_keys, states, edges = _STATE[0]
+        ref, shape, cached_keys, identifiers = _STATE[0]
         same_keys = (keys is None and cached_keys is None) or (
             keys is not None and cached_keys is not None and keys.equals(cached_keys)
         )
         if ref() is features and shape == features.shape and same_keys:
-            return states, edges
-    n = len(features)
-    states = _id_state(features["id_keys"]) if keys is not None else [None] * n
-    edges = _identifier_edges(features)
-    _STATE[:] = [(weakref.ref(features), features.shape, keys, states, edges)]
-    return states, edges
+            return identifiers
+    identifiers = _identifiers(features)
+    _STATE[:] = [(weakref.ref(features), features.shape, keys, identifiers)]
+    return identifiers
 
 
 def release_identifier_state() -> None:
-    """Drop the cached identifier states (hundreds of MB on a million records) once the
-    run's clustering is done."""
+    """Drop the cached identifier keys once the run's clustering is done."""
     _STATE.clear()
 
 
-def _identifier_edges(features: pd.DataFrame) -> pd.DataFrame:
+def _identifier_edges(record: np.ndarray, key: np.ndarray, names: pa.Array, n: int) -> pd.DataFrame:
     """Must-links: each record to the first record (by uid) sharing one of its keys; a pair
-    sharing several keys is linked once, by the smallest. Records are row positions."""
+    sharing several keys is linked once, by the smallest. ``(record, key)`` lists every key
+    of every record (key codes sort like the ``names``); records are row positions."""
     empty = pd.DataFrame({"l": pd.Series(dtype=np.int64), "r": [], "key": []})
-    if "id_keys" not in features:
+    if not len(record):
         return empty
-    texts = features["id_keys"].fillna("").astype(str).to_numpy(dtype=object)
-    codes, distinct = pd.factorize(texts)
-    per_text = [sorted(set(text.split())) for text in distinct.tolist()]
-    flat = [key for keys in per_text for key in keys]
-    if not flat:
-        return empty
-    key_codes, names = pd.factorize(np.array(flat, dtype=object), sort=True)
-    counts = np.array([len(keys) for keys in per_text], dtype=np.int64)
-    repeat = counts[codes]
-    record = np.repeat(np.arange(len(texts), dtype=np.int64), repeat)
-    offset = np.arange(len(record)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-    key = key_codes[np.repeat((np.cumsum(counts) - counts)[codes], repeat) + offset]
-    first = np.full(len(names), len(texts), dtype=np.int64)
+    first = np.full(len(names), n, dtype=np.int64)
     np.minimum.at(first, key, record)
     left, right = first[key], record
     linked = left != right
     left, right, key = left[linked], right[linked], key[linked]
     if not len(left):
         return empty
-    order = np.lexsort((key, right, left))  # key codes sort like the keys
+    order = np.lexsort((key, right, left))
     left, right, key = left[order], right[order], key[order]
     once = np.append(True, (left[1:] != left[:-1]) | (right[1:] != right[:-1]))
-    return pd.DataFrame(
-        {"l": left[once], "r": right[once], "key": np.asarray(names, dtype=object)[key[once]]}
-    )
+    names = names.take(key[once]).to_numpy(zero_copy_only=False)  # Python strings
+    return pd.DataFrame({"l": left[once], "r": right[once], "key": names})
 
 
 class _Components:
@@ -218,20 +255,22 @@ class _Components:
 
     def __init__(self, features: pd.DataFrame, unique_sources: set[str]) -> None:
         n = len(features)
+        self.ids = _record_state(features)
         self.parent = list(range(n))
         self.size = [1] * n
-        # a copy: union() replaces entries (the parsed states themselves are never mutated)
-        self.keys: list[dict[str, frozenset[str]] | None] = list(_record_state(features)[0])
+        # a root's identifier keys when they are not its own record's (after a union that
+        # brought keys), as Identifiers.state() gives them: built only for the roots unions
+        # touch, not held for a million records
+        self.merged: list[tuple[tuple[int, ...], ...] | None] = [None] * n
         branch = (
             features["is_branch"].fillna(False).astype(bool).tolist()
             if "is_branch" in features
             else [False] * n
         )
         self.kind = [_BRANCH if b else _HEAD for b in branch]
-        sources = features["source"].astype(str).tolist()
-        self.unique: list[frozenset[str] | None] = [
-            frozenset((s,)) if s in unique_sources else None for s in sources
-        ]
+        # the unique sources of a component as bits (0: none), small ints Python shares
+        bit = {s: 1 << i for i, s in enumerate(sorted(unique_sources))}
+        self.unique = [bit.get(s, 0) for s in features["source"].astype(str).tolist()]
         self.cannot: dict[int, set[int]] = {}
 
     def find(self, i: int) -> int:
@@ -240,6 +279,11 @@ class _Components:
             parent[i] = parent[parent[i]]
             i = parent[i]
         return i
+
+    def keys(self, root: int) -> tuple[tuple[int, ...], ...]:
+        """The identifier keys of a component, one ``(prefix, *codes)`` group per prefix."""
+        state = self.merged[root]
+        return self.ids.state(root) if state is None else state
 
     def forbid(self, a: int, b: int) -> None:
         """A cannot-link between records a and b (a reviewer's "different")."""
@@ -254,16 +298,17 @@ class _Components:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return ""
-        ka, kb = self.keys[ra], self.keys[rb]
+        ka, kb = self.keys(ra), self.keys(rb)
         shared = False
-        if ka is not None and kb is not None:
+        if ka and kb:
             small, large = (ka, kb) if len(ka) <= len(kb) else (kb, ka)
-            for prefix, values in small.items():
-                other = large.get(prefix)
-                if other is not None:
-                    if other != values:
-                        return f"identifier:{prefix}"
-                    shared = True
+            for group in small:
+                for other in large:
+                    if other[0] == group[0]:
+                        if other != group:
+                            return f"identifier:{self.ids.prefixes[group[0]]}"
+                        shared = True
+                        break
         ca, cb = self.cannot.get(ra), self.cannot.get(rb)
         if ca and cb:
             small_set, root = (ca, rb) if len(ca) <= len(cb) else (cb, ra)
@@ -273,20 +318,19 @@ class _Components:
             ta, tb = self.kind[ra], self.kind[rb]
             if not shared and ((ta & _BRANCH and tb & _HEAD) or (ta & _HEAD and tb & _BRANCH)):
                 return "branch"
-            ua, ub = self.unique[ra], self.unique[rb]
-            if ua is not None and ub is not None and not ua.isdisjoint(ub):
+            if self.unique[ra] & self.unique[rb]:
                 return "unique_source"
         if self.size[ra] < self.size[rb]:
             ra, rb = rb, ra
             ka, kb = kb, ka
         self.parent[rb] = ra
         self.size[ra] += self.size[rb]
-        if kb is not None:
-            self.keys[ra] = kb if ka is None else {**ka, **kb}
+        if kb:  # shared prefixes hold equal keys: add kb's other prefixes after ka's
+            held = {group[0] for group in ka}
+            self.merged[ra] = ka + tuple(group for group in kb if group[0] not in held)
+        self.merged[rb] = None
         self.kind[ra] |= self.kind[rb]
-        ua, ub = self.unique[ra], self.unique[rb]
-        if ub is not None:
-            self.unique[ra] = ub if ua is None else ua | ub
+        self.unique[ra] |= self.unique[rb]
         moved = self.cannot.pop(rb, None)
         if moved:
             self.cannot.setdefault(ra, set()).update(moved)
@@ -323,7 +367,9 @@ def cluster(
         judgement links and for singletons), the merge log, and counts.
     """
     with gc_paused():
-        return _cluster(features, scored, unique_sources, judgements)
+        # the union-find is gone before the result tables are built
+        roots, log, tried = _cluster(features, scored, unique_sources, judgements)
+        return _result(features, roots, log, tried)
 
 
 def _cluster(
@@ -331,102 +377,121 @@ def _cluster(
     scored: pd.DataFrame,
     unique_sources: set[str] | frozenset[str],
     judgements: pd.DataFrame | None,
-) -> Clustering:
+) -> tuple[np.ndarray, dict[str, np.ndarray], Counter[str]]:
+    """The component of each record (a root record), the merge log and the attempts by kind."""
     n = len(features)
-    uids = features["uid"].astype(str).to_numpy(dtype=object)
-    position = pd.Index(uids)
     comps = _Components(features, set(unique_sources))
     judged = normalise_judgements(judgements)
-    if len(judged):
+    ja = jb = np.zeros(0, dtype=np.int64)
+    if len(judged):  # an index of a million uids only for reviewer verdicts
+        position = pd.Index(features["uid"].astype(str))
         judged = judged[judged["uid_a"].isin(position) & judged["uid_b"].isin(position)]
-    ja = position.get_indexer(judged["uid_a"])
-    jb = position.get_indexer(judged["uid_b"])
+        ja, jb = position.get_indexer(judged["uid_a"]), position.get_indexer(judged["uid_b"])
     verdicts = judged["verdict"].to_numpy()
     for a, b, v in zip(ja.tolist(), jb.tolist(), verdicts.tolist(), strict=True):
         if v == "different":
             comps.forbid(a, b)
 
-    log_l: list[int] = []
-    log_r: list[int] = []
-    log_kind: list[str] = []
-    log_evidence: list[str] = []
-    log_weight: list[float] = []
-    log_conf: list[float] = []
-    log_reason: list[str | None] = []
-    log_rank: list[int] = []
     tried: Counter[str] = Counter()
-
-    def attempt(
-        a: int,
-        b: int,
-        kind: str,
-        evidence: str,
-        weight: float,
-        conf: float,
-        override: bool,
-        rank: int = -1,
-    ) -> None:
-        tried[kind] += 1
-        reason = comps.union(a, b, override=override)
-        if reason == "":
-            return
-        log_l.append(a)
-        log_r.append(b)
-        log_kind.append(kind)
-        log_evidence.append(evidence)
-        log_weight.append(weight)
-        log_conf.append(conf)
-        log_reason.append(reason)
-        log_rank.append(rank)
-
     order = np.lexsort((jb, ja))
-    for i in order.tolist():
-        if verdicts[i] == "same":
-            attempt(int(ja[i]), int(jb[i]), "judgement", "same", np.inf, 1.0, True)
-
-    id_edges = _record_state(features)[1]
-    for a, b, key in zip(
-        id_edges["l"].tolist(), id_edges["r"].tolist(), id_edges["key"].tolist(), strict=True
-    ):
-        attempt(a, b, "identifier", key, np.inf, 1.0, False)
-
-    edges = scored[scored["is_match"].astype(bool)] if len(scored) else scored
-    if len(edges):
-        weights = edges[_weight_column(edges)].to_numpy(dtype=np.float64)
-        left = edges["idx_l"].to_numpy(dtype=np.int64)
-        right = edges["idx_r"].to_numpy(dtype=np.int64)
-        conf = _edge_confidence(edges)
-        kinds = edges["decided_by"].astype(str).to_numpy(dtype=object)
-        rules = (
-            edges["rules"].astype(str).to_numpy(dtype=object)
-            if "rules" in edges
-            else np.full(len(edges), "", dtype=object)
+    same = order[verdicts[order] == "same"]
+    logs = [
+        _try_unions(comps, tried, True, l=ja[same], r=jb[same], kind="judgement", evidence="same")
+    ]
+    id_edges = _record_state(features).edges
+    logs.append(
+        _try_unions(
+            comps,
+            tried,
+            False,
+            l=id_edges["l"].to_numpy(),
+            r=id_edges["r"].to_numpy(),
+            kind="identifier",
+            evidence=id_edges["key"].to_numpy(),
         )
-        override = kinds == "judgement"
-        for rank, i in enumerate(_edge_order(edges).tolist()):
-            attempt(
-                int(left[i]),
-                int(right[i]),
-                kinds[i],
-                rules[i],
-                float(weights[i]),
-                float(conf[i]),
-                bool(override[i]),
-                rank,
+    )
+    edges = _matched(scored, scored["is_match"].astype(bool).to_numpy()) if len(scored) else scored
+    if len(edges):
+        order = _edge_order(edges)
+        kinds = edges["decided_by"].astype(str).to_numpy(dtype=object)[order]
+        logs.append(
+            _try_unions(
+                comps,
+                tried,
+                kinds == "judgement",
+                l=edges["idx_l"].to_numpy(dtype=np.int64)[order],
+                r=edges["idx_r"].to_numpy(dtype=np.int64)[order],
+                kind=kinds,
+                evidence=(
+                    edges["rules"].astype(str).to_numpy(dtype=object)[order]
+                    if "rules" in edges
+                    else ""
+                ),
+                weight=edges[_weight_column(edges)].to_numpy(dtype=np.float64)[order],
+                conf=_edge_confidence(edges)[order],
+                rank=np.arange(len(order)),
             )
-
+        )
     roots = np.fromiter((comps.find(i) for i in range(n)), dtype=np.int64, count=n)
-    log = {
-        "l": np.asarray(log_l, dtype=np.int64),
-        "r": np.asarray(log_r, dtype=np.int64),
-        "kind": _objects(log_kind),
-        "evidence": _objects(log_evidence),
-        "weight": np.asarray(log_weight, dtype=np.float64),
-        "conf": np.asarray(log_conf, dtype=np.float64),
-        "reason": _objects(log_reason),
-        "rank": np.asarray(log_rank, dtype=np.int64),
+    log = {key: np.concatenate([part[key] for part in logs]) for key in logs[0]}
+    return roots, log, tried
+
+
+_LOG_TYPES = {
+    "l": np.int64,
+    "r": np.int64,
+    "kind": object,
+    "evidence": object,
+    "weight": np.float64,
+    "conf": np.float64,
+    "rank": np.int64,
+}
+
+
+def _try_unions(
+    comps: _Components,
+    tried: Counter[str],
+    override: bool | np.ndarray,
+    *,
+    weight: float = np.inf,
+    conf: float = 1.0,
+    rank: int = -1,
+    **columns: Any,
+) -> dict[str, np.ndarray]:
+    """Try the unions ``l[i], r[i]`` in order, counting them by ``kind`` in ``tried``; the
+    merge-log rows (``_LOG_TYPES`` and ``reason``) of those between two components. A scalar
+    column holds for every union (must-links: infinite weight, confidence 1, no rank)."""
+    count = len(columns["l"])
+    columns.update(weight=weight, conf=conf, rank=rank)
+    rows = {
+        key: (
+            np.full(count, columns[key], dtype=kind)  # one shared object
+            if np.ndim(columns[key]) == 0
+            else np.asarray(columns[key], dtype=kind)
+        )
+        for key, kind in _LOG_TYPES.items()
     }
-    return _result(features, uids, roots, log, tried)
+    tried.update(rows["kind"].tolist())
+    logged: list[int] = []
+    reasons: list[str | None] = []
+    overrides = np.broadcast_to(np.asarray(override, dtype=bool), count).copy()
+    # memoryviews give Python ints one at a time (no list of a million)
+    attempts = zip(memoryview(rows["l"]), memoryview(rows["r"]), memoryview(overrides), strict=True)
+    for i, (a, b, o) in enumerate(attempts):
+        reason = comps.union(a, b, override=o)
+        if reason != "":
+            logged.append(i)
+            reasons.append(reason)
+    at = np.asarray(logged, dtype=np.int64)
+    return {**{key: values[at] for key, values in rows.items()}, "reason": _objects(reasons)}
+
+
+def _matched(scored: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The scored pairs of the mask ``rows`` with only the columns clustering reads (not a
+    copy of every column of the matches)."""
+    columns = ("idx_l", "idx_r", "match_weight", "score", "probability", "decided_by", "rules")
+    # through .array: a mask on the Series would build the pairs' RangeIndex as an array
+    return pd.DataFrame({c: scored[c].array[rows] for c in columns if c in scored}, copy=False)
 
 
 def _weight_column(edges: pd.DataFrame) -> str:
@@ -465,7 +530,7 @@ def at_higher_cutoff(
     now = after["is_match"].to_numpy(dtype=bool)
     if (now & ~was).any():
         return None
-    edges = before[was]
+    edges = _matched(before, was)
     order = _edge_order(edges)
     stopped = ~now[was][order]
     log = first._log
@@ -492,8 +557,7 @@ def at_higher_cutoff(
     tried = Counter({kind: count for kind, count in tried.items() if count > 0})
     accepted = _accepted(log["reason"])
     roots = component_labels(log["l"][accepted], log["r"][accepted], n)
-    uids = features["uid"].astype(str).to_numpy(dtype=object)
-    return _result(features, uids, roots, log, tried)
+    return _result(features, roots, log, tried)
 
 
 def clustering_stats(
@@ -530,12 +594,12 @@ def _accepted(reasons: np.ndarray) -> np.ndarray:
 
 def _result(
     features: pd.DataFrame,
-    uids: np.ndarray,
     roots: np.ndarray,
     log: dict[str, np.ndarray],
     tried: Counter[str],
 ) -> Clustering:
     """Memberships, merge log and counts from the component of each record (``roots``)."""
+    uids = features["uid"].astype(str).to_numpy(dtype=object)
     n = len(uids)
     # features are sorted by uid, so the first row of each root is its smallest uid
     _, heads, group = np.unique(roots, return_index=True, return_inverse=True)

@@ -44,3 +44,17 @@ def test_a_weak_edge_that_chains_two_clusters_is_cut() -> None:
     scored = _scored(rows, 0.5)
     clustering = cluster(features, scored)
     assert clustered_threshold(features, scored, clustering.merges, 0.5) <= 0.99
+
+
+def test_pairs_in_chunks_give_the_same_cutoff(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    features = pd.DataFrame(
+        {"uid": [f"s:{i}" for i in range(6)], "source": "s", "record_id": list("012345")}
+    )
+    rows = [(0, 1, 0.99), (0, 2, 0.97), (1, 2, 0.95), (3, 4, 0.99), (3, 5, 0.9), (4, 5, 0.8)]
+    rows += [(2, 3, 0.6), (1, 4, 0.01), (0, 5, 0.01), (1, 3, 0.7)]
+    scored = _scored(rows, 0.5)
+    scored.loc[1, "decided_by"] = "identifier"
+    merges = cluster(features, scored).merges
+    whole = clustered_threshold(features, scored, merges, 0.5)
+    monkeypatch.setattr("linkage.autoconfig._CHUNK", 3)
+    assert clustered_threshold(features, scored, merges, 0.5) == whole

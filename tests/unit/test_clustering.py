@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -251,3 +252,25 @@ def test_identifier_links_do_not_depend_on_the_features_index() -> None:
     pd.testing.assert_frame_equal(plain.memberships, shifted.memberships)
     pd.testing.assert_frame_equal(plain.merges, shifted.merges)
     assert plain.memberships["entity_id"].nunique() == 1
+
+
+def test_arrow_backed_id_keys_cluster_like_python_strings() -> None:
+    features = make_features(
+        [
+            ("a", "cn_org:1 uscc:A", False),
+            ("b", "cn_org:1", False),
+            ("c", "cn_org:2 uscc:B", False),
+            ("d", "", False),
+        ]
+    )
+    scored = make_scored(features, [(0, 2, 0.99), (1, 3, 0.9), (2, 3, 0.8)])
+    compact = features.assign(id_keys=features["id_keys"].astype(pd.ArrowDtype(pa.string())))
+    python, arrow = cluster(features, scored), cluster(compact, scored)
+    pd.testing.assert_frame_equal(python.memberships, arrow.memberships)
+    pd.testing.assert_frame_equal(python.merges, arrow.merges)
+    assert python.merges["reason"].tolist() == [
+        None,
+        "identifier:cn_org",
+        None,
+        "identifier:cn_org",
+    ]
