@@ -591,7 +591,7 @@ class IncrementalPlan:
         if old is None or not len(reuse):
             return build(None)
         fresh_rows = np.flatnonzero(~reusable)
-        fresh = build(fresh_rows) if len(fresh_rows) else None
+        fresh = build(fresh_rows)  # with no row, still the columns' types (text is Arrow)
         reused = old.take(pa.array(reuse["row"].to_numpy(dtype=np.int64))).to_pandas()
         for column in reused.columns:  # Parquet gives None where build_profiles leaves NaN
             if reused[column].dtype == object and reused[column].isna().any():
@@ -601,15 +601,12 @@ class IncrementalPlan:
         reused["entity_id"] = reuse["entity_id"].to_numpy(dtype=object)
         if "confidence" in reused:
             reused["confidence"] = reuse["confidence"].to_numpy(dtype=np.float64)
-        if fresh is not None:
-            if list(fresh.columns) != list(reused.columns):
-                return build(None)
-            for column in fresh.columns:
-                if fresh[column].dtype != reused[column].dtype:
-                    reused[column] = reused[column].astype(fresh[column].dtype)
-            entities = pd.concat([fresh, reused], ignore_index=True)
-        else:
-            entities = reused
+        if list(fresh.columns) != list(reused.columns):
+            return build(None)
+        for column in fresh.columns:  # e.g. Arrow text, read from Parquet as objects
+            if fresh[column].dtype != reused[column].dtype:
+                reused[column] = reused[column].astype(fresh[column].dtype)
+        entities = pd.concat([fresh, reused], ignore_index=True) if len(fresh) else reused
         order = np.argsort(entities["entity_id"].to_numpy(dtype=object), kind="stable")
         entities = entities.take(order)
         entities.index = pd.RangeIndex(len(entities))

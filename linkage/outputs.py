@@ -257,14 +257,20 @@ def write_csv(frame: pd.DataFrame, path: Path, table: pa.Table | None = None) ->
     header = io.StringIO()
     csv.writer(header, **_CSV_DIALECT).writerow(labels)
     try:
-        if not all(isinstance(t, np.dtype) and t.kind in "biufO" for t in frame.dtypes):
-            raise _Unsupported  # extension, categorical, datetime columns
+        if not all(
+            _arrow_text(t) or (isinstance(t, np.dtype) and t.kind in "biufO") for t in frame.dtypes
+        ):
+            raise _Unsupported  # other extension, categorical, datetime columns
         values: list[np.ndarray | pa.ChunkedArray] = [
-            frame.iloc[:, i].to_numpy() for i in range(len(labels))
+            pa.chunked_array(pa.array(column.array))  # Arrow text as it is
+            if _arrow_text(column.dtype)
+            else column.to_numpy()
+            for column in (frame.iloc[:, i] for i in range(len(labels)))
         ]
         if table is not None and table.num_columns == len(values):  # strings already converted
             values = [
-                t if v.dtype == object else v for v, t in zip(values, table.columns, strict=True)
+                t if isinstance(v, np.ndarray) and v.dtype == object else v
+                for v, t in zip(values, table.columns, strict=True)
             ]
         with open(path, "wb") as handle:
             handle.write(header.getvalue().encode("utf-8"))
@@ -275,6 +281,11 @@ def write_csv(frame: pd.DataFrame, path: Path, table: pa.Table | None = None) ->
                 handle.write(_string_bytes(rows))
     except (_Unsupported, pa.ArrowException):
         frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def _arrow_text(dtype: Any) -> bool:
+    """Whether a column's dtype is Arrow text (``pd.ArrowDtype(pa.string())``)."""
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_string(dtype.pyarrow_dtype)
 
 
 def _rows(values: np.ndarray | pa.ChunkedArray, start: int, count: int) -> np.ndarray | pa.Array:

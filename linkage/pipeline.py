@@ -36,7 +36,7 @@ from linkage.clustering import (
 from linkage.comparisons import compare_pairs, release_prepared
 from linkage.config import Config, load_config
 from linkage.errors import UsageError
-from linkage.memory import compact_text, release_unused_memory
+from linkage.memory import compact_text, map_large_blocks, release_unused_memory
 from linkage.outputs import build_manifest, write_outputs
 from linkage.profiles import build_profiles
 from linkage.scoring import FellegiSunter, SupervisedModel, load_model, model_from_dict, score_pairs
@@ -111,7 +111,9 @@ class Linker:
         The tables built by each stage are frozen out of the garbage collector's sight until
         the run ends (``gc.freeze``): otherwise every full collection walks the millions of
         objects they hold (about 10 s of a million-record run) and finds nothing to free.
+        Large freed blocks go back to the system at once (:func:`map_large_blocks`).
         """
+        map_large_blocks()
         frozen_before = gc.get_freeze_count()
         try:
             return self._run(out_dir)

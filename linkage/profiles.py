@@ -18,6 +18,10 @@ No per-entity or per-record Python loop: the records are put in (entity, source 
 once with numpy, every column is factorised once (values are compared, tested for blankness,
 turned into text and sorted per distinct value, as integer codes), and the text columns
 (distinct values, provenance) are joined per entity by Arrow (list arrays and ``binary_join``).
+That joined text (sources, name variants, identifiers, provenance) and the values of Arrow text
+columns stay Arrow strings in the entities table (``pd.ArrowDtype(pa.string())``, missing
+values NA): about half the memory of Python strings, and written out without a conversion.
+Values of Python string columns are the features' own string objects, shared, not copied.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ LIST_SEPARATOR = " | "
 ENTITY_CHUNK = 16384
 """Entities whose provenance text is built at a time (that of all entities at once took ~0.8 GB
 at 907k records)."""
+Column = np.ndarray | pd.arrays.ArrowExtensionArray  # an entities column
 _ID_PARTS = ("_norm", "_valid")
 _quote = json.encoder.encode_basestring  # what json.dumps(str, ensure_ascii=False) calls
 _NEEDS_ESCAPE = r'[\x00-\x1f"\\]'  # the characters _quote escapes (ensure_ascii=False)
@@ -60,7 +65,7 @@ def build_profiles(
     """
     rules = rules or SurvivorshipConfig()
     table = _Table(features, memberships, priorities)
-    out: dict[str, np.ndarray] = {}  # the columns in order (a name set twice keeps its place)
+    out: dict[str, Column] = {}  # the columns in order (a name set twice keeps its place)
     out["member_count"] = table.counts
     out["sources"] = table.joined("source")
     if table.confidence is not None:
@@ -92,7 +97,7 @@ def build_profiles(
     return _frame(table.ids, out)
 
 
-def _frame(ids: pd.Index, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+def _frame(ids: pd.Index, columns: dict[str, Column]) -> pd.DataFrame:
     """The columns set one by one on a frame indexed by ``ids``, then ``entity_id`` first, as
     ``reset_index`` makes it, without the copy of every column into one block per dtype that
     ``reset_index`` makes. Each column is taken out of ``columns`` as it is set, so that only
@@ -188,7 +193,7 @@ class _Table:
         """Drop the codes of every column (they are computed again when asked for)."""
         self._codes.clear()
 
-    def joined(self, column: str) -> np.ndarray:
+    def joined(self, column: str) -> Column:
         """Distinct non-empty values per entity, as text, sorted, joined with ' | ' ("" when
         none)."""
         codes, texts = self.codes(column)
@@ -212,7 +217,7 @@ class _Table:
             pair[several] = pair[several][np.asarray(sort, dtype=np.int64)]
         values = text.take(pa.array(pair, type=pa.int64()))
         del text
-        out = _python(_join(values, bounds, LIST_SEPARATOR))
+        out = _text_column([_join(values, bounds, LIST_SEPARATOR)])
         del values
         pa.default_memory_pool().release_unused()  # freed Arrow memory is not reused by numpy
         return out
@@ -223,7 +228,7 @@ class _Table:
             return np.empty(0, dtype=np.float64)
         return np.fmin.reduceat(confidence[self.order], self.bounds[:-1])
 
-    def survive(self, field: str, rule: str, date: str | None) -> tuple[np.ndarray, _Holders]:
+    def survive(self, field: str, rule: str, date: str | None) -> tuple[Column, _Holders]:
         """(value per entity, its holders) for one field under one rule."""
         if rule == "source_priority":
             return self.first(field, None)
@@ -256,7 +261,7 @@ class _Table:
 
     def first(
         self, column: str, key: np.ndarray | None, held: np.ndarray | None = None
-    ) -> tuple[np.ndarray, _Holders]:
+    ) -> tuple[Column, _Holders]:
         """The value of the first row per entity holding one, by ``key`` descending (when
         given), then source rank and uid; and the rows holding that value (by uid).
 
@@ -282,19 +287,25 @@ class _Table:
         )
         return self._values(column, ents, self.order[firsts]), holders
 
-    def _values(self, column: str, ents: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Per entity code, the column's value in ``rows`` (of ``ents``); NaN elsewhere."""
+    def _values(self, column: str, ents: np.ndarray, rows: np.ndarray) -> Column:
+        """Per entity code, the column's value in ``rows`` (of ``ents``); missing elsewhere
+        (NA in an Arrow text column, NaN otherwise)."""
         series = self.features[column]
-        if _text_dtype(series):
+        if isinstance(series.dtype, pd.ArrowDtype) and _text_dtype(series):  # stays Arrow
+            slot = np.full(self.n, -1, dtype=np.int64)
+            slot[ents] = rows
+            text = pa.chunked_array(pa.array(series.array))
+            return pd.arrays.ArrowExtensionArray(text.take(pa.array(slot, mask=slot < 0)))
+        if series.dtype == object:  # the same string objects, not copies
             out = np.full(self.n, np.nan, dtype=object)
-            out[ents] = series.iloc[rows].to_numpy(dtype=object)
+            out[ents] = series.to_numpy()[rows]
             return out
         value = series.iloc[rows].set_axis(pd.Index(ents, dtype=np.int64))
         return value.reindex(np.arange(self.n)).to_numpy()
 
     # -- provenance -----------------------------------------------------------------------
 
-    def provenance_json(self, provenance: dict[str, _Holders]) -> np.ndarray:
+    def provenance_json(self, provenance: dict[str, _Holders]) -> Column:
         """Per entity, ``{"field": ["uid", ...], ...}`` with sorted keys.
 
         One Arrow ``take`` lays out every entity's text as items, joined per entity: before
@@ -314,15 +325,17 @@ class _Table:
             "{}",  # 2k + 2: an entity without provenance
         ]
         every = pa.concat_arrays([uids, _arrow(np.array(texts, dtype=object), uids.type)])
-        out = np.empty(self.n, dtype=object)
+        parts = []
         for start in range(0, self.n, ENTITY_CHUNK):
             stop = min(start + ENTITY_CHUNK, self.n)
             groups = [provenance[f].slice(start, stop) for f in fields]
             items, bounds = _provenance_items(groups, stop - start, len(uids))
             lists = every.take(pa.array(items, type=pa.int64()))
             del items
-            out[start:stop] = _python(_join(lists, bounds, ""))
+            parts.append(_text_part(_join(lists, bounds, "")))
             del lists
+        out = _text_column(parts, every.type)
+        del parts
         pa.default_memory_pool().release_unused()
         return out
 
@@ -484,6 +497,23 @@ def _arrow(values: np.ndarray, kind: pa.DataType | None = None) -> pa.Array:
             pass
     encoded = [v.encode("utf-8", "surrogatepass") for v in values.tolist()]
     return pa.array(encoded, type=pa.large_binary())
+
+
+def _text_part(values: pa.Array) -> pa.Array:
+    """A slice of an entities text column: Arrow strings (int32 offsets, as Parquet and pandas
+    expect), or bytes when the text holds lone surrogates."""
+    return values if pa.types.is_large_binary(values.type) else values.cast(pa.string())
+
+
+def _text_column(parts: list[pa.Array], kind: pa.DataType | None = None) -> Column:
+    """Entity text as one Arrow string column (``pd.ArrowDtype(pa.string())``): about half the
+    memory of Python strings, and written out without a conversion. Text holding lone
+    surrogates (Arrow keeps it as bytes, ``kind`` binary) becomes an object array of str."""
+    parts = [_text_part(p) for p in parts]
+    kind = parts[0].type if parts else kind
+    if kind is not None and pa.types.is_large_binary(kind):
+        return np.concatenate([_python(p) for p in parts]) if parts else np.empty(0, object)
+    return pd.arrays.ArrowExtensionArray(pa.chunked_array(parts, type=pa.string()))
 
 
 def _python(values: pa.Array) -> np.ndarray:

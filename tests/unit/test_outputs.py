@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linkage import outputs
+from linkage.memory import compact_text
 
 TRICKY = [
     "",
@@ -86,6 +87,9 @@ def test_csv_bytes_equal_pandas(
     # with the strings already converted for entities.parquet
     outputs.write_csv(frame, tmp_path / "ours.csv", outputs._to_arrow(frame, None, {}))
     assert (tmp_path / "ours.csv").read_bytes() == expected
+    # with the text held by Arrow (as the entities' joined columns are)
+    arrow = compact_text(frame, ["name", "other,label"])
+    assert ours_csv(arrow, tmp_path / "ours.csv") == expected
 
 
 def test_csv_formats_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -101,6 +105,7 @@ def test_csv_formats_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
     assert ours_csv(frame, tmp_path / "ours.csv") == expected
+    assert ours_csv(compact_text(frame), tmp_path / "ours.csv") == expected  # Arrow text too
 
 
 @pytest.mark.parametrize(

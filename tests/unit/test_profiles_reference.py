@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from linkage.config import CANONICAL_FIELDS, SurvivorshipConfig
@@ -210,7 +211,22 @@ def _provenance_json(provenance: dict[str, pd.Series], n: int) -> np.ndarray:
 # -- random inputs ------------------------------------------------------------------------------
 
 SOURCES = ["reg", "dir", "web", "odd"]  # "odd" has no priority
-TEXT = ["Acme", " Acme", "\u3000x", "acme", "ACME LTD", "Beta", "", "  ", "\x1c", None, np.nan, "β 公司", 'q"x', "a\\b"]
+TEXT = [
+    "Acme",
+    " Acme",
+    "\u3000x",
+    "acme",
+    "ACME LTD",
+    "Beta",
+    "",
+    "  ",
+    "\x1c",
+    None,
+    np.nan,
+    "β 公司",
+    'q"x',
+    "a\\b",
+]
 MIXED = [1, 1.0, True, "1", 0, False, 2.5, "", None, np.nan, " x "]
 DATES = ["2020-01-01", "2021-06-30", "2020-01-01 ", "", None, np.nan, "1999"]
 IDS = ["X1", "X2", "X3", "", None]
@@ -307,10 +323,25 @@ def cell_types(frame: pd.DataFrame) -> dict:
     return {c: [type(v) for v in frame[c].tolist()] for c in frame.columns}
 
 
+def as_objects(frame: pd.DataFrame) -> pd.DataFrame:
+    """Arrow text columns as object columns of str, NaN where missing (the reference's form)."""
+    out = frame.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.ArrowDtype):
+            values = out[column].to_numpy(dtype=object, na_value=np.nan)
+            out[column] = pd.Series(values, index=out.index, dtype=object)
+    return out
+
+
 def assert_same(got: pd.DataFrame, want: pd.DataFrame) -> None:
-    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    """Equal values, cell types and CSV text (the new one may hold text as Arrow strings)."""
+    for column in got.columns:
+        if isinstance(got[column].dtype, pd.ArrowDtype):
+            assert got[column].dtype == pd.ArrowDtype(pa.string()), column
+    objects = as_objects(got)
+    pd.testing.assert_frame_equal(objects, want, check_exact=True)
     assert list(got.columns) == list(want.columns)
-    assert cell_types(got) == cell_types(want)
+    assert cell_types(objects) == cell_types(want)
     text = [io.StringIO(), io.StringIO()]
     got.to_csv(text[0], index=False, lineterminator="\n")
     want.to_csv(text[1], index=False, lineterminator="\n")
