@@ -98,10 +98,9 @@ words = st.sampled_from(["acme", "blue", "sky", "zeta", "co", "x", ""])
 record = st.tuples(st.sampled_from("abc"), st.lists(words, max_size=3), st.sampled_from("pqr "))
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(record, max_size=25), st.integers(1, 6), st.booleans())
-def test_pairs_equal_a_brute_force_union_on_random_records(rows, cap, unique_a) -> None:  # type: ignore[no-untyped-def]
-    frame = pd.DataFrame(
+def records_frame(rows: list[tuple[str, list[str], str]]) -> pd.DataFrame:
+    """Features of drawn records (source, name words, phone), sorted by uid."""
+    return pd.DataFrame(
         {
             "uid": [f"{s}:{i:03d}" for i, (s, _, _) in enumerate(rows)],
             "source": [s for s, _, _ in rows],
@@ -109,6 +108,12 @@ def test_pairs_equal_a_brute_force_union_on_random_records(rows, cap, unique_a) 
             "phone_e164": [p.strip() or None for _, _, p in rows],
         }
     ).sort_values("uid", ignore_index=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(record, max_size=25), st.integers(1, 6), st.booleans())
+def test_pairs_equal_a_brute_force_union_on_random_records(rows, cap, unique_a) -> None:  # type: ignore[no-untyped-def]
+    frame = records_frame(rows)
     rules = [
         BlockingRule("phone", ("phone_e164",), max_block_size=cap),
         BlockingRule("token", ("name_norm",), "tokens", min_length=2, max_block_size=cap),
@@ -152,14 +157,7 @@ def test_pairs_equal_a_brute_force_union_on_random_records(rows, cap, unique_a) 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(record, max_size=25), st.integers(1, 4))
 def test_pairs_made_in_small_chunks_equal_one_chunk(rows, chunk) -> None:  # type: ignore[no-untyped-def]
-    frame = pd.DataFrame(
-        {
-            "uid": [f"{s}:{i:03d}" for i, (s, _, _) in enumerate(rows)],
-            "source": [s for s, _, _ in rows],
-            "name_norm": [" ".join(w) or None for _, w, _ in rows],
-            "phone_e164": [p.strip() or None for _, _, p in rows],
-        }
-    ).sort_values("uid", ignore_index=True)
+    frame = records_frame(rows)
     rules = [
         BlockingRule("phone", ("phone_e164",)),
         BlockingRule("token", ("name_norm",), "tokens"),
