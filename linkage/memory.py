@@ -11,7 +11,8 @@ import pandas as pd
 import pyarrow as pa
 
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
-_MMAP_THRESHOLD = 1 << 20
+_MAPPED_FROM = 1 << 20
+_HEAP_BELOW = 32 << 20  # the most glibc's own threshold rises to (64-bit)
 
 
 @functools.cache
@@ -23,17 +24,19 @@ def _glibc(name: str) -> Any:
         return None
 
 
-def map_large_blocks() -> None:
-    """Give every block of 1 MB or more its own mapping, handed back to the system when freed.
+def map_large_blocks(on: bool = True) -> None:
+    """With ``on``, give every block of 1 MB or more its own mapping, handed back to the
+    system when freed; off, serve blocks under 32 MB from the heap again.
 
     glibc raises its mmap threshold after each large free (up to 32 MB), so later large numpy
-    arrays come from the heap instead, and the heap keeps their freed pages: the temporaries of
-    one step then stay resident through the next ones. Setting the threshold also fixes it. At
-    907k records the run's peak fell from 3.98 to 3.92 GB. This applies to the whole process.
+    arrays come from the heap, and the heap keeps their freed pages: the temporaries of one
+    step stay resident through the next ones. Mapping costs page faults on every new block,
+    though (a third more time for the comparisons' million-pair chunks). glibc cannot go back
+    to its sliding threshold: off fixes it where it slides to. This applies to the process.
     """
     mallopt = _glibc("mallopt")
     if mallopt is not None:
-        mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+        mallopt(_M_MMAP_THRESHOLD, _MAPPED_FROM if on else _HEAP_BELOW)
 
 
 def release_unused_memory() -> None:

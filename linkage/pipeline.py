@@ -111,13 +111,14 @@ class Linker:
         The tables built by each stage are frozen out of the garbage collector's sight until
         the run ends (``gc.freeze``): otherwise every full collection walks the millions of
         objects they hold (about 10 s of a million-record run) and finds nothing to free.
-        Large freed blocks go back to the system at once (:func:`map_large_blocks`).
+        From scoring on, large freed blocks go back to the system at once
+        (:func:`map_large_blocks`; the comparisons' many mid-sized chunks run faster without).
         """
-        map_large_blocks()
         frozen_before = gc.get_freeze_count()
         try:
             return self._run(out_dir)
         finally:
+            map_large_blocks(False)
             if not frozen_before:  # a caller's own freeze stays as it was
                 gc.unfreeze()
 
@@ -153,6 +154,7 @@ class Linker:
             else:
                 compared = compare_pairs(features, pairs, comparisons)
             del pairs  # compared holds them
+        map_large_blocks()  # from here on, few and large temporaries: hand them back at once
         with self._stage("score"):
             if pinned is not None:
                 model = pinned
