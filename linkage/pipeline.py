@@ -49,7 +49,12 @@ Progress = Callable[[str], None]
 
 @dataclass
 class RunResult:
-    """Everything a run produced, as tables, plus the manifest that describes it."""
+    """Everything a run produced, as tables, plus the manifest that describes it.
+
+    Text is held compactly: the features' standardised columns, and the entities' joined lists
+    and provenance, are Arrow strings (``pd.ArrowDtype(pa.string())``, missing values NA); the
+    read columns and values survived from them are Python strings (docs/architecture.md).
+    """
 
     features: pd.DataFrame
     pairs: pd.DataFrame
