@@ -16,7 +16,7 @@ from linkage.config import load_config
 from linkage.datasets import generate
 from linkage.incremental import cache_dir, load_cache
 from linkage.memory import compact_text
-from linkage.pipeline import Linker
+from linkage.pipeline import Linker, RunResult
 from linkage.sources import read_sources
 from linkage.standardize.features import build_features
 from linkage.store import Store
@@ -86,16 +86,33 @@ def copy_store(store: Path, target: Path) -> Path:
     return target / store.name
 
 
-def test_incremental_run_equals_a_full_run_with_the_pinned_model(versions: dict[str, Path]):
+def incremental_and_full(
+    versions: dict[str, Path], config: Path, label: str
+) -> tuple[RunResult, RunResult, Path, Path]:
+    """An incremental run of ``config`` on a copy of run 1's store, and a full run with run
+    1's model pinned on another copy; outputs in ``<label>-i`` and ``<label>-f``. Returns both
+    results and both stores."""
     root = versions["root"]
-    incremental_store = copy_store(versions["store"], root / "a")
-    full_store = copy_store(versions["store"], root / "b")
+    incremental_store = copy_store(versions["store"], root / f"{label}-a")
+    full_store = copy_store(versions["store"], root / f"{label}-b")
     cache, _ = load_cache(versions["store"], 1)
     assert cache is not None
-    incremental = Linker(versions["new"], store=incremental_store, incremental=True).run(
-        root / "incremental"
+    incremental = Linker(config, store=incremental_store, incremental=True).run(root / f"{label}-i")
+    full = Linker(config, store=full_store, model=cache.meta["model"]).run(root / f"{label}-f")
+    return incremental, full, incremental_store, full_store
+
+
+def assert_same_outputs(root: Path, label: str) -> None:
+    for name in OUTPUTS:
+        a = (root / f"{label}-i" / name).read_bytes()
+        assert a == (root / f"{label}-f" / name).read_bytes(), name
+
+
+def test_incremental_run_equals_a_full_run_with_the_pinned_model(versions: dict[str, Path]):
+    root = versions["root"]
+    incremental, full, incremental_store, full_store = incremental_and_full(
+        versions, versions["new"], "equal"
     )
-    full = Linker(versions["new"], store=full_store, model=cache.meta["model"]).run(root / "full")
 
     stats = incremental.manifest["incremental"]
     assert stats["mode"] == "incremental"
@@ -114,9 +131,7 @@ def test_incremental_run_equals_a_full_run_with_the_pinned_model(versions: dict[
     fresh = build_features(records)
     standardised = [c for c in fresh.columns if c not in records.columns]
     pd.testing.assert_frame_equal(incremental.features, compact_text(fresh, standardised))
-    for name in OUTPUTS:
-        a = (root / "incremental" / name).read_bytes()
-        assert a == (root / "full" / name).read_bytes(), name
+    assert_same_outputs(root, "equal")
     with Store(incremental_store) as a, Store(full_store) as b:
         pd.testing.assert_frame_equal(a.current_memberships(), b.current_memberships())
         pd.testing.assert_frame_equal(a.entities(), b.entities())
@@ -190,17 +205,10 @@ def test_changed_survivorship_settings_rebuild_every_profile(versions: dict[str,
     config = root / "v2" / "config-priorities.toml"
     assert "priority = 1" in text
     config.write_text(text.replace("priority = 1", "priority = 9"), encoding="utf-8")
-    incremental_store = copy_store(versions["store"], root / "prio-a")
-    full_store = copy_store(versions["store"], root / "prio-b")
-    cache, _ = load_cache(versions["store"], 1)
-    assert cache is not None
-    incremental = Linker(config, store=incremental_store, incremental=True).run(root / "prio-i")
-    Linker(config, store=full_store, model=cache.meta["model"]).run(root / "prio-f")
+    incremental = incremental_and_full(versions, config, "prio")[0]
     stats = incremental.manifest["incremental"]
     assert stats["mode"] == "incremental" and stats["reused_profiles"] == 0
-    for name in OUTPUTS:
-        a = (root / "prio-i" / name).read_bytes()
-        assert a == (root / "prio-f" / name).read_bytes(), name
+    assert_same_outputs(root, "prio")
 
 
 def test_local_blocking_in_a_run_equals_a_full_run(
@@ -210,22 +218,10 @@ def test_local_blocking_in_a_run_equals_a_full_run(
     import linkage.incremental as incremental_module
 
     monkeypatch.setattr(incremental_module, "LOCAL_BLOCKING", True)
-    root = versions["root"]
-    incremental_store = copy_store(versions["store"], root / "local-a")
-    full_store = copy_store(versions["store"], root / "local-b")
-    cache, _ = load_cache(versions["store"], 1)
-    assert cache is not None
-    incremental = Linker(versions["new"], store=incremental_store, incremental=True).run(
-        root / "local-i"
-    )
-    full = Linker(versions["new"], store=full_store, model=cache.meta["model"]).run(
-        root / "local-f"
-    )
+    incremental, full, _, _ = incremental_and_full(versions, versions["new"], "local")
     assert incremental.manifest["incremental"]["blocking"] == "local"
     assert incremental.manifest["blocking"] == full.manifest["blocking"]
-    for name in OUTPUTS:
-        a = (root / "local-i" / name).read_bytes()
-        assert a == (root / "local-f" / name).read_bytes(), name
+    assert_same_outputs(versions["root"], "local")
 
 
 def test_runs_without_an_output_folder_leave_and_use_a_whole_cache(
