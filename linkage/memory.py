@@ -53,6 +53,11 @@ def release_unused_memory() -> None:
         trim(0)
 
 
+def is_arrow_text(dtype: object) -> bool:
+    """Whether a column's dtype is Arrow text, as :func:`compact_text` makes it."""
+    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_string(dtype.pyarrow_dtype)
+
+
 def compact_text(frame: pd.DataFrame, columns: Iterable[object] | None = None) -> pd.DataFrame:
     """The frame with its text ``columns`` (default all) held by Arrow
     (``pd.ArrowDtype(pa.string())``, missing values NA); other columns are shared, not copied.

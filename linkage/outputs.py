@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from linkage._version import __version__
 from linkage.config import Config
+from linkage.memory import is_arrow_text
 
 if TYPE_CHECKING:
     from linkage.blocking import BlockingReport
@@ -258,12 +259,13 @@ def write_csv(frame: pd.DataFrame, path: Path, table: pa.Table | None = None) ->
     csv.writer(header, **_CSV_DIALECT).writerow(labels)
     try:
         if not all(
-            _arrow_text(t) or (isinstance(t, np.dtype) and t.kind in "biufO") for t in frame.dtypes
+            is_arrow_text(t) or (isinstance(t, np.dtype) and t.kind in "biufO")
+            for t in frame.dtypes
         ):
             raise _Unsupported  # other extension, categorical, datetime columns
         values: list[np.ndarray | pa.ChunkedArray] = [
             pa.chunked_array(pa.array(column.array))  # Arrow text as it is
-            if _arrow_text(column.dtype)
+            if is_arrow_text(column.dtype)
             else column.to_numpy()
             for column in (frame.iloc[:, i] for i in range(len(labels)))
         ]
@@ -281,11 +283,6 @@ def write_csv(frame: pd.DataFrame, path: Path, table: pa.Table | None = None) ->
                 handle.write(_string_bytes(rows))
     except (_Unsupported, pa.ArrowException):
         frame.to_csv(path, index=False, lineterminator="\n")
-
-
-def _arrow_text(dtype: Any) -> bool:
-    """Whether a column's dtype is Arrow text (``pd.ArrowDtype(pa.string())``)."""
-    return isinstance(dtype, pd.ArrowDtype) and pa.types.is_string(dtype.pyarrow_dtype)
 
 
 def _rows(values: np.ndarray | pa.ChunkedArray, start: int, count: int) -> np.ndarray | pa.Array:

@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkage.config import CANONICAL_FIELDS, SurvivorshipConfig
+from linkage.memory import is_arrow_text
 
 LIST_SEPARATOR = " | "
 ENTITY_CHUNK = 16384
@@ -291,7 +292,7 @@ class _Table:
         """Per entity code, the column's value in ``rows`` (of ``ents``); missing elsewhere
         (NA in an Arrow text column, NaN otherwise)."""
         series = self.features[column]
-        if isinstance(series.dtype, pd.ArrowDtype) and _text_dtype(series):  # stays Arrow
+        if is_arrow_text(series.dtype):  # stays Arrow
             slot = np.full(self.n, -1, dtype=np.int64)
             slot[ents] = rows
             text = pa.chunked_array(pa.array(series.array))
@@ -442,10 +443,7 @@ def _sort_text(text: pa.Array) -> np.ndarray:
 def _text_dtype(series: pd.Series) -> bool:
     """Whether the column holds Python objects or Arrow text (the run's features after
     matching, see :func:`linkage.memory.compact_text`)."""
-    dtype = series.dtype
-    if isinstance(dtype, pd.ArrowDtype):
-        return pa.types.is_string(dtype.pyarrow_dtype)
-    return bool(dtype == np.dtype(object))
+    return bool(series.dtype == np.dtype(object)) or is_arrow_text(series.dtype)
 
 
 def _nonblank(uniques: pd.Index | np.ndarray, plain: bool) -> np.ndarray:
