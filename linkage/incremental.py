@@ -592,20 +592,22 @@ class IncrementalPlan:
             return build(None)
         fresh_rows = np.flatnonzero(~reusable)
         fresh = build(fresh_rows)  # with no row, still the columns' types (text is Arrow)
-        reused = old.take(pa.array(reuse["row"].to_numpy(dtype=np.int64))).to_pandas()
-        for column in reused.columns:  # Parquet gives None where build_profiles leaves NaN
-            if reused[column].dtype == object and reused[column].isna().any():
-                values = reused[column].to_numpy(dtype=object, copy=True)
-                values[pd.isna(values)] = np.nan
-                reused[column] = values
+        text = pd.ArrowDtype(pa.string())  # read text as Arrow: most entity text stays so
+        rows = pa.array(reuse["row"].to_numpy(dtype=np.int64))
+        reused = old.take(rows).to_pandas(types_mapper={pa.string(): text}.get)
         reused["entity_id"] = reuse["entity_id"].to_numpy(dtype=object)
         if "confidence" in reused:
             reused["confidence"] = reuse["confidence"].to_numpy(dtype=np.float64)
         if list(fresh.columns) != list(reused.columns):
             return build(None)
-        for column in fresh.columns:  # e.g. Arrow text, read from Parquet as objects
-            if fresh[column].dtype != reused[column].dtype:
-                reused[column] = reused[column].astype(fresh[column].dtype)
+        for column in fresh.columns:  # as build_profiles gives them
+            want, values = fresh[column].dtype, reused[column]
+            objects = np.dtype(object)
+            if want == objects and (values.dtype != objects or values.isna().any()):
+                # Python objects, NaN where missing (Parquet gives None)
+                reused[column] = values.to_numpy(dtype=object, na_value=np.nan)
+            elif want != values.dtype:
+                reused[column] = values.astype(want)
         entities = pd.concat([fresh, reused], ignore_index=True) if len(fresh) else reused
         order = np.argsort(entities["entity_id"].to_numpy(dtype=object), kind="stable")
         entities = entities.take(order)
