@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from linkage.config import Config, SourceConfig
@@ -217,6 +218,9 @@ def _parse_jsonl(data: bytes, label: str) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError([InputProblem(label, "bytes not valid UTF-8", row=line)]) from None
+    fast = _parse_jsonl_text_only(data)
+    if fast is not None:
+        return fast
     rows: list[dict[str, object]] = []
     problems = []
     for number, line_text in enumerate(text.splitlines(), start=1):
@@ -238,6 +242,24 @@ def _parse_jsonl(data: bytes, label: str) -> pd.DataFrame:
     frame = frame.astype(object).where(frame.notna(), None).apply(lambda c: c.map(_as_text))
     frame.attrs["row_numbers"] = lines.tolist()
     return frame
+
+
+def _parse_jsonl_text_only(data: bytes) -> pd.DataFrame | None:
+    """The common case, read by Arrow (~20x faster than ``json.loads`` per line): one object
+    per ``\\n``-terminated line, no blank line, every value a string or null. Then each row
+    is the line of the same number and no value needs ``_as_text``. Anything else (numbers,
+    nested values, blank lines, bad JSON) gives None: the line-by-line reader handles it and
+    names the rows of any problem. The bytes must already have decoded as UTF-8 (Arrow does
+    not check)."""
+    try:
+        table = pajson.read_json(io.BytesIO(data.removeprefix(b"\xef\xbb\xbf")))
+    except (pa.ArrowException, ValueError):
+        return None
+    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    simple = all(pa.types.is_string(t) or pa.types.is_null(t) for t in table.schema.types)
+    if table.num_rows != lines or not simple or not table.num_columns:
+        return None
+    return table.to_pandas().astype(object).where(lambda df: df.notna(), None)
 
 
 def _as_text(value: object) -> str | None:

@@ -163,3 +163,44 @@ def test_a_file_source_without_path_is_a_config_error() -> None:
     config = Config.from_dict({"sources": [{"name": "mem", "id": "id"}]})
     with pytest.raises(ConfigError, match=r"sources\[0\].path: required"):
         read_sources(config)
+
+
+JSONL_CASES = {
+    "strings and nulls, keys that appear late, BOM": "\ufeff"
+    + '{"id": "1", "name": "Acme"}\n{"id": "2", "name": null, "city": "Xi\'an"}\n',
+    "no final newline": '{"id": "1", "name": "A\\u2028B"}\n{"id": "2", "name": "C"}',
+    "numbers": '{"id": 1, "name": "A"}\n{"id": 2.5, "name": "B"}\n',
+    "nested": '{"id": "1", "name": {"en": "A"}}\n',
+    "blank line": '{"id": "1", "name": "A"}\n\n{"id": "2", "name": "B"}\n',
+    "two objects on a line": '{"id": "1", "name": "A"} {"id": "2", "name": "B"}\n',
+    "duplicate key": '{"id": "1", "name": "A", "name": "B"}\n',
+}
+
+
+@pytest.mark.parametrize("case", sorted(JSONL_CASES))
+def test_jsonl_read_by_arrow_equals_line_by_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    import linkage.sources as sources
+
+    path = tmp_path / "reg.jsonl"
+    path.write_bytes(JSONL_CASES[case].encode("utf-8"))
+    config = source(path="reg.jsonl")
+
+    def read() -> pd.DataFrame | list[str]:
+        try:
+            return read_file(path, config.sources[0]).records
+        except InputError as error:
+            return [str(p) for p in error.problems]
+
+    fast = read()
+    arrow = sources._parse_jsonl_text_only(path.read_bytes()) is not None
+    assert arrow == (case in ("strings and nulls, keys that appear late, BOM", "no final newline"))
+    monkeypatch.setattr(sources, "_parse_jsonl_text_only", lambda data: None)
+    slow = read()
+    if isinstance(slow, pd.DataFrame):
+        assert isinstance(fast, pd.DataFrame)
+        pd.testing.assert_frame_equal(fast, slow)
+        assert [type(v) for v in fast["name"]] == [type(v) for v in slow["name"]]
+    else:
+        assert fast == slow
