@@ -29,7 +29,10 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein, Prefix
 
 NULL = -1
 Prepared = dict[str, np.ndarray]
-"""Per-record arrays a comparison derives from a features frame (same row order)."""
+"""Per-record arrays a comparison derives from a features frame (same row order).
+
+Keys starting with ``__`` are not per record (e.g. ``__values_<key>``: the value of each code
+of a term-frequency key, see :func:`term_values`)."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,40 @@ def _sources(frame: pd.DataFrame) -> np.ndarray | None:
     return pd.factorize(frame["source"].to_numpy(dtype=object), use_na_sentinel=True)[0]
 
 
+source_codes = _sources
+
+
+def term_keys(comparison: Comparison) -> list[str]:
+    """The prepared keys whose term frequencies ``comparison`` uses (each once, in order)."""
+    return list(dict.fromkeys(comparison.tf_levels.values()))
+
+
+def term_values(prepared: Prepared, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """A term-frequency key's per-record codes (-1 = missing) and the value of each code, or
+    None when the comparison does not say its values.
+
+    The value of a record is a function of that record's features alone, so two records hold
+    equal codes in one frame exactly when they hold equal values: a term frequency
+    (:func:`frequencies`) depends on the records only through these values and their sources.
+    """
+    values = prepared.get("__values_" + key)
+    codes = prepared.get(key + "_code")
+    if values is None or codes is None:
+        return None
+    return codes, values
+
+
+def term_prepared(codes: Mapping[str, np.ndarray], sources: np.ndarray | None) -> Prepared:
+    """What :func:`pair_term_frequencies` reads (``<key>_code``, ``<key>_freq``), from each
+    term-frequency key's codes over every record of the run (codes need only be equal where
+    the values are: any numbering of the values gives the same frequencies)."""
+    out: Prepared = {}
+    for key, column in codes.items():
+        out[key + "_code"] = column
+        out[key + "_freq"] = frequencies(column, sources)
+    return out
+
+
 def _null_exact(left: Prepared, right: Prepared, key: str) -> tuple[np.ndarray, np.ndarray]:
     """Pairs where a side lacks ``key`` (null), and pairs with equal values (exact)."""
     a, b = left[key + "_code"], right[key + "_code"]
@@ -277,6 +314,9 @@ class Comparison:
     name: str
     columns: tuple[str, ...]
     tf_levels: dict[int, str]
+    """Level value -> prepared key. For each key, :meth:`prepare` makes ``<key>_code`` (int
+    codes, -1 = missing; a function of the record's own features), ``<key>_freq``
+    (:func:`frequencies` of those codes) and ``__values_<key>`` (the value of each code)."""
 
     def prepare(self, frame: pd.DataFrame) -> Prepared:
         """Per-record arrays needed by :meth:`compute` (computed once per run)."""
@@ -382,6 +422,7 @@ class _SingleColumn(Comparison):
         out = {"value": column.per_record(), "value_code": column.codes}
         if self.tf_adjust:
             out["value_freq"] = frequencies(column.codes, _sources(frame))
+            out["__values_value"] = column.values
         return out
 
     def base_params(self) -> dict[str, Any]:
@@ -641,6 +682,7 @@ class EmailComparison(Comparison):
             "email_code": Distinct.column(frame, self.email, clean=True).codes,
             "domain_code": domain.codes,
             "domain_freq": frequencies(domain.codes, _sources(frame)),
+            "__values_domain": domain.values,
         }
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
@@ -723,6 +765,7 @@ class AddressComparison(Comparison):
             # words sorted once per address: token-sort similarity is then a plain ratio
             "address_sorted": address.map(lambda a: " ".join(sorted(a.split()))),
             "__implied": np.array(["address_sorted", "cjk"], dtype=object),  # of address_code
+            "__values_address": address.values,
         }
         if self.postcode:
             out["postcode_code"] = Distinct.column(frame, self.postcode, clean=True).codes
@@ -883,6 +926,9 @@ class CompanyNameComparison(Comparison):
             "core_freq": frequencies(core.codes, sources),
             "generic": _word_bits(Distinct.column(frame, self.generic)),
             **_acronym_codes(tokens),
+            "__values_norm": norm.values,
+            "__values_latin": latin.values,
+            "__values_core": core.values,
         }
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
@@ -1253,9 +1299,10 @@ def compare_columns(
     idx_r: np.ndarray,
     *,
     chunk_size: int = 1_000_000,
+    term_frequencies: bool = True,
 ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """Per comparison, int8 levels and shared-value term frequencies (None for comparisons
-    without term frequencies) of the index pairs.
+    without term frequencies, or for all with ``term_frequencies=False``) of the index pairs.
 
     Levels are computed once per distinct pair of records' prepared values (candidate pairs
     repeat them: a firm's records meet the same namesakes, phones and cities), then spread.
@@ -1263,7 +1310,9 @@ def compare_columns(
     """
     n = len(idx_l)
     levels = [np.empty(n, dtype=np.int8) for _ in comparisons]
-    tf: list[np.ndarray | None] = [np.full(n, np.nan) if c.tf_levels else None for c in comparisons]
+    tf: list[np.ndarray | None] = [
+        np.full(n, np.nan) if c.tf_levels and term_frequencies else None for c in comparisons
+    ]
 
     def run(j: int, start: int, stop: int) -> None:
         comparison, prep = comparisons[j], prepared[j]
@@ -1289,9 +1338,18 @@ def compare_indexed(
     idx_r: np.ndarray,
     *,
     chunk_size: int = 1_000_000,
+    term_frequencies: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Levels (n, k) int8 and shared-value term frequencies (n, k) for index pairs."""
-    levels, tf = compare_columns(comparisons, prepared, idx_l, idx_r, chunk_size=chunk_size)
+    """Levels (n, k) int8 and shared-value term frequencies (n, k) for index pairs (all nan
+    with ``term_frequencies=False``)."""
+    levels, tf = compare_columns(
+        comparisons,
+        prepared,
+        idx_l,
+        idx_r,
+        chunk_size=chunk_size,
+        term_frequencies=term_frequencies,
+    )
     n, k = len(idx_l), len(comparisons)
     level_matrix = np.empty((n, k), dtype=np.int8)
     tf_matrix = np.full((n, k), np.nan)

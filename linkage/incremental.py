@@ -16,8 +16,16 @@ what a full run would compute:
   it is off (:data:`LOCAL_BLOCKING`): both pay for every record's keys.
 - **compare**: a pair's comparison *levels* are a function of its two records' features, so a
   pair whose two records are unchanged and which was compared last run keeps its stored levels;
-  the other pairs are compared. Term frequencies (the ``<name>_tf`` columns) count values over
-  all records, so they are recomputed for every pair from the current records.
+  the other pairs are compared, after preparing only their records (``Comparison.prepare`` of
+  a record does not depend on the others but for term frequencies). Term frequencies (the
+  ``<name>_tf`` columns) count values over all records: a pair's is the frequency
+  (:func:`linkage.comparisons.frequencies`) of its left record's value of the level's key, where
+  both records hold that value. That value is a function of the record's own features, so the
+  cache keeps each record's value code per term-frequency key and the values; unchanged
+  records keep their codes, new and changed ones are looked up (unseen values get new codes),
+  and the frequencies are counted afresh over every current record's code and source (removed
+  records are simply no longer counted): the same counts as a full run's, without preparing
+  the unchanged records.
 - **score**: the pinned model over all pairs.
 - **cluster**: only the connected components of the edge graph that new, changed or removed
   records or changed edges touch are clustered; the others keep their entities and merge-log
@@ -34,7 +42,10 @@ What a run leaves for the next one sits beside the store, in ``<store>.cache/`` 
 columns, the matching, blocking, clustering and survivorship settings, the model),
 ``records.parquet`` (uid, a content hash of the raw record, its entity id and its component),
 ``standardised.parquet`` (uid and the standardised columns; or ``features.parquet``, a copy of
-the run's output holding them), ``levels.parquet`` (``idx_l``,
+the run's output holding them), ``terms.parquet`` (per term-frequency key of the comparisons,
+named in ``meta["term_keys"]``, each record's value code, -1 = missing; rows as in
+``records.parquet``) and ``term_values.parquet`` (the values of those codes, key after key:
+``meta["term_sizes"]`` of each), ``levels.parquet`` (``idx_l``,
 ``idx_r``: the pair's rows in ``records.parquet``, the comparison levels of every candidate pair
 and the index of the blocking rule that found it; integer rows rather than uid strings keep
 writing, reading and matching cheap), ``edges.parquet`` (the matched pairs with weight, kind and
@@ -60,6 +71,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from linkage._version import __version__
@@ -68,15 +80,20 @@ from linkage.comparisons import (
     compare_indexed,
     pair_term_frequencies,
     prepare_all,
+    source_codes,
+    term_keys,
+    term_prepared,
+    term_values,
 )
 from linkage.scoring import FellegiSunter, SupervisedModel, model_from_dict
 from linkage.standardize.features import build_features
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 # 2: levels.parquet names the records by row in records.parquet, not by uid
 # 3: records.parquet holds each record's entity id; entities.parquet (the run's profiles);
 #    levels.parquet the index of the blocking rule that found each pair; records.parquet the
 #    component of each record, edges.parquet (matched pairs), merges.parquet (merge log)
+# 4: terms.parquet and term_values.parquet (the term-frequency keys' value codes)
 Model = FellegiSunter | SupervisedModel
 LOCAL_BLOCKING = False
 """Whether incremental runs block locally (:mod:`linkage.incremental_blocking`). Off: since
@@ -178,10 +195,79 @@ class Cache:
         path = None if self.folder is None else self.folder / "entities.parquet"
         return pq.read_table(path) if path is not None and path.exists() else None
 
+    def terms(self) -> TermCodes | None:
+        """The run's term-frequency value codes, None when not cached."""
+        keys = self.meta.get("term_keys")
+        if self.folder is None or keys is None:
+            return None
+        codes_path, values_path = self.folder / "terms.parquet", self.folder / "term_values.parquet"
+        if not (codes_path.exists() and values_path.exists()):
+            return None
+        table = pq.read_table(codes_path)
+        values = pq.read_table(values_path).column("value").combine_chunks()
+        sizes = self.meta["term_sizes"]
+        starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        return TermCodes(
+            [(str(name), str(key)) for name, key in keys],
+            [table.column(str(i)).to_numpy().astype(np.int64) for i in range(len(keys))],
+            [values.slice(starts[i], sizes[i]) for i in range(len(keys))],
+        )
+
     @property
     def model(self) -> Model:
         """The model the run scored with (pinned for the next incremental run)."""
         return model_from_dict(self.meta["model"])
+
+
+@dataclass
+class TermCodes:
+    """Per term-frequency key of a run's comparisons (``(comparison name, key)``, in the
+    comparisons' order): each record's value code (int64, -1 = missing; rows as the run's
+    features) and the value of each code (strings; unused codes allowed)."""
+
+    keys: list[tuple[str, str]]
+    codes: list[np.ndarray]
+    values: list[Any]  # pa.Array of strings, or an object ndarray of str
+
+    @staticmethod
+    def keys_of(comparisons: list[Comparison]) -> list[tuple[str, str]]:
+        """The (comparison name, key) of every term-frequency key of ``comparisons``."""
+        return [(c.name, key) for c in comparisons for key in term_keys(c)]
+
+    @classmethod
+    def of(cls, comparisons: list[Comparison], prepared: list[Any]) -> TermCodes | None:
+        """From the comparisons' prepared arrays over every record (a full run's compare);
+        None when a comparison does not say its values."""
+        codes, values = [], []
+        for comparison, arrays in zip(comparisons, prepared, strict=True):
+            for key in term_keys(comparison):
+                found = term_values(arrays, key)
+                if found is None:
+                    return None
+                codes.append(found[0])
+                values.append(found[1])
+        return cls(cls.keys_of(comparisons), codes, values)
+
+    def compacted(self) -> TermCodes | None:
+        """Only the values some record holds, renumbered in their order; None when a value
+        is not a string (such a cache is not written)."""
+        codes, values = [], []
+        for column, dictionary in zip(self.codes, self.values, strict=True):
+            try:
+                if isinstance(dictionary, pa.Array):
+                    dictionary = dictionary.cast(pa.string())
+                else:
+                    dictionary = pa.array(dictionary, type=pa.string())
+            except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+                return None
+            held = column >= 0
+            used = np.zeros(len(dictionary) + 1, dtype=bool)
+            used[column[held]] = True
+            used = used[:-1]
+            renumber = np.append(np.cumsum(used) - 1, -1)
+            codes.append(renumber[column].astype(np.int32))
+            values.append(dictionary.filter(pa.array(used)))
+        return TermCodes(self.keys, codes, values)
 
 
 def _standardised(folder: Path, meta: dict[str, Any]) -> pd.DataFrame:
@@ -205,7 +291,12 @@ def load_cache(store_path: str | Path, run_id: int) -> tuple[Cache | None, str]:
     if not meta_path.exists():
         return None, f"no incremental cache beside the store ({folder})"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if meta.get("format") != CACHE_FORMAT or meta.get("run_id") != run_id:
+    if meta.get("format") != CACHE_FORMAT:
+        return None, (
+            f"the incremental cache in {folder} has format {meta.get('format')}, "
+            f"this linkage reads format {CACHE_FORMAT}"
+        )
+    if meta.get("run_id") != run_id:
         return None, (
             f"the incremental cache in {folder} belongs to run {meta.get('run_id')}, "
             f"not to the store's latest run {run_id}"
@@ -248,6 +339,7 @@ def save_cache(
     merges_file: Path | None = None,
     clustering: dict[str, Any] | None = None,
     features_file: Path | None = None,
+    terms: TermCodes | None = None,
 ) -> Path:
     """Write the cache of run ``run_id`` beside the store (replacing the previous one).
 
@@ -261,7 +353,9 @@ def save_cache(
     ``profiles`` are the :func:`survivorship_settings` the profiles were built with;
     ``blocking`` the :func:`blocking_settings` the pairs were found with. ``pairs`` (the
     scored pairs), ``merges`` (the merge log, or ``merges_file`` to copy) and ``clustering``
-    (:func:`clustering_settings`) let the next run reuse untouched components.
+    (:func:`clustering_settings`) let the next run reuse untouched components. ``terms``
+    (:class:`TermCodes` of ``comparisons``, for ``features``' rows) let it compute term
+    frequencies without preparing unchanged records.
     """
     folder = cache_dir(store_path)
     tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
@@ -321,6 +415,14 @@ def save_cache(
         rule = pd.Index(names).get_indexer(compared["rules"].to_numpy(dtype=object))
         columns["rule"] = pd.Series(rule.astype(np.int16), index=compared.index)
     _write(pd.DataFrame(columns, index=compared.index, copy=False), tmp / "levels.parquet")
+    kept = None
+    if terms is not None and terms.keys == TermCodes.keys_of(comparisons):
+        kept = terms.compacted()
+    if kept is not None:
+        table = pa.table({str(i): column for i, column in enumerate(kept.codes)})
+        pq.write_table(table, tmp / "terms.parquet", compression="zstd")
+        values = pa.concat_arrays(kept.values) if kept.values else pa.array([], pa.string())
+        pq.write_table(pa.table({"value": values}), tmp / "term_values.parquet", compression="zstd")
     meta = {
         "format": CACHE_FORMAT,
         "run_id": run_id,
@@ -334,6 +436,8 @@ def save_cache(
         "blocking": blocking,
         "clustering": clustering,
         "model": model.to_dict(),
+        "term_keys": None if kept is None else [list(k) for k in kept.keys],
+        "term_sizes": None if kept is None else [len(v) for v in kept.values],
     }
     (tmp / "meta.json").write_text(
         json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -369,6 +473,7 @@ class IncrementalPlan:
     unchanged: np.ndarray  # bool per record row: raw values hash as in the cached run
     old_rows: np.ndarray  # per record row: its row in the cached run (-1: new)
     stats: dict[str, Any] = field(default_factory=dict)
+    terms: TermCodes | None = None  # this run's term-frequency value codes (after compare)
 
     @classmethod
     def from_cache(
@@ -468,7 +573,10 @@ class IncrementalPlan:
         chunk_size: int = 1_000_000,
     ) -> pd.DataFrame:
         """``compare_pairs(features, pairs, comparisons)``, reusing the stored levels of pairs
-        whose two records are unchanged; term frequencies are recomputed for every pair."""
+        whose two records are unchanged. Only the records of the other pairs, and the new and
+        changed records, are prepared; term frequencies come from the cached value codes of
+        the unchanged records (:meth:`_terms`). Without cached codes, every record is
+        prepared. Leaves this run's codes in :attr:`terms` for the next run's cache."""
         n = len(features)
         il = pairs["idx_l"].to_numpy(dtype=np.int64)
         ir = pairs["idx_r"].to_numpy(dtype=np.int64)
@@ -487,27 +595,56 @@ class IncrementalPlan:
         stored_rows = np.flatnonzero(alive)
         lookup = pd.Index(stored_keys).get_indexer(il * n + ir) if len(il) else np.zeros(0, int)
         reuse = lookup >= 0
-        prepared = prepare_all(comparisons, features)
+        todo = np.flatnonzero(~reuse)
+        done = np.flatnonzero(reuse)
         k = len(comparisons)
         levels = np.empty((len(pairs), k), dtype=np.int8)
         tf = np.full((len(pairs), k), np.nan)
-        todo = np.flatnonzero(~reuse)
+        old_terms = self.cache.terms()
+        if old_terms is not None and old_terms.keys != TermCodes.keys_of(comparisons):
+            old_terms = None
+        if old_terms is None:
+            # every record prepared: its frequencies are the term frequencies
+            prepared = prepare_all(comparisons, features)
+            self.terms = TermCodes.of(comparisons, prepared)
+            rows = np.arange(n)
+        else:
+            # only the records that are compared, or whose value codes are not cached
+            fresh = np.flatnonzero(~self.unchanged)
+            rows = np.unique(np.concatenate([il[todo], ir[todo], fresh]))
+            subset = features.take(rows)
+            prepared = [c.prepare(subset) for c in comparisons]
+            self.terms = self._terms(old_terms, comparisons, prepared, rows, fresh)
+        self.stats["prepared_records"] = len(rows)
+        at = np.full(n, -1, dtype=np.int64)
+        at[rows] = np.arange(len(rows))
         if len(todo):
-            new_levels, new_tf = compare_indexed(
-                comparisons, prepared, il[todo], ir[todo], chunk_size=chunk_size
-            )
-            levels[todo] = new_levels
-            tf[todo] = new_tf
-        done = np.flatnonzero(reuse)
+            levels[todo] = compare_indexed(
+                comparisons,
+                prepared,
+                at[il[todo]],
+                at[ir[todo]],
+                chunk_size=chunk_size,
+                term_frequencies=False,
+            )[0]
         if len(done):
-            rows = stored_rows[lookup[done]]
+            rows_stored = stored_rows[lookup[done]]
             for j, column in enumerate(level_columns):
-                levels[done, j] = stored[column].to_numpy(dtype=np.int8)[rows]
+                levels[done, j] = stored[column].to_numpy(dtype=np.int8)[rows_stored]
+        if self.terms is not None and old_terms is not None:
+            by_key = dict(zip(self.terms.keys, self.terms.codes, strict=True))
+            sources = source_codes(features)
             for j, comparison in enumerate(comparisons):
                 if comparison.tf_levels:
-                    tf[done, j] = pair_term_frequencies(
-                        comparison, prepared[j], il[done], ir[done], levels[done, j]
+                    counted = term_prepared(
+                        {key: by_key[(comparison.name, key)] for key in term_keys(comparison)},
+                        sources,
                     )
+                    tf[:, j] = pair_term_frequencies(comparison, counted, il, ir, levels[:, j])
+        else:
+            for j, comparison in enumerate(comparisons):
+                if comparison.tf_levels:
+                    tf[:, j] = pair_term_frequencies(comparison, prepared[j], il, ir, levels[:, j])
         self.stats["reused_pairs"] = len(done)
         self.stats["scored_pairs"] = len(todo)
         out = pairs.copy()
@@ -517,6 +654,49 @@ class IncrementalPlan:
             if comparison.tf_levels:
                 out[f"{comparison.name}_tf"] = tf[:, j]
         return out
+
+    def _terms(
+        self,
+        old: TermCodes,
+        comparisons: list[Comparison],
+        prepared: list[Any],
+        rows: np.ndarray,
+        fresh: np.ndarray,
+    ) -> TermCodes | None:
+        """This run's value codes per term-frequency key: the cached codes of unchanged
+        records; for the new and changed records (``fresh``, among the prepared ``rows``),
+        the codes of their values in the cached values, new codes for unseen values."""
+        unchanged = np.flatnonzero(self.unchanged)
+        old_of_unchanged = self.old_rows[unchanged]
+        at_fresh = np.searchsorted(rows, fresh)
+        codes_out, values_out = [], []
+        i = 0
+        for comparison, arrays in zip(comparisons, prepared, strict=True):
+            for key in term_keys(comparison):
+                found = term_values(arrays, key)
+                if found is None:
+                    return None
+                sub_codes, sub_values = found
+                dictionary = old.values[i]
+                codes = np.full(len(self.unchanged), -1, dtype=np.int64)
+                codes[unchanged] = old.codes[i][old_of_unchanged]
+                try:
+                    probe = pa.array(sub_values, type=dictionary.type)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+                    return None
+                known = pc.index_in(probe, value_set=dictionary).fill_null(-1)
+                mapped = known.to_numpy(zero_copy_only=False).astype(np.int64)
+                unseen = np.flatnonzero(mapped < 0)
+                if len(unseen):
+                    labels, uniques = pd.factorize(sub_values[unseen])
+                    mapped[unseen] = len(dictionary) + labels
+                    added = pa.array(np.asarray(uniques, dtype=object), type=dictionary.type)
+                    dictionary = pa.concat_arrays([dictionary, added])
+                codes[fresh] = np.append(mapped, -1)[sub_codes[at_fresh]]
+                codes_out.append(codes)
+                values_out.append(dictionary)
+                i += 1
+        return TermCodes(old.keys, codes_out, values_out)
 
     def cluster(
         self,
@@ -590,6 +770,7 @@ __all__ = [
     "LOCAL_BLOCKING",
     "Cache",
     "IncrementalPlan",
+    "TermCodes",
     "blocking_settings",
     "cache_dir",
     "clustering_settings",

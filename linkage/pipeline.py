@@ -33,7 +33,7 @@ from linkage.clustering import (
     cluster,
     release_identifier_state,
 )
-from linkage.comparisons import compare_pairs, release_prepared
+from linkage.comparisons import compare_pairs, prepare_all, release_prepared
 from linkage.config import Config, load_config
 from linkage.errors import UsageError
 from linkage.memory import compact_text, map_large_blocks, release_unused_memory
@@ -156,8 +156,11 @@ class Linker:
                 comparisons = comparisons_for(config, features)
             if plan is not None:
                 compared = plan.compare(features, pairs, comparisons)
+                cache.terms = plan.terms
             else:
                 compared = compare_pairs(features, pairs, comparisons)
+                if self.store_path is not None:
+                    cache.keep_terms(comparisons, prepare_all(comparisons, features))
             del pairs  # compared holds them
         map_large_blocks()  # from here on, few and large temporaries: hand them back at once
         with self._stage("score"):
@@ -324,6 +327,14 @@ class _CacheState:
     record_columns: list[str] = field(default_factory=list)  # of the records table read
     blocking: Any = None  # (rules, unique sources, max block size) the pairs were found with
     clustering: Any = None  # (unique sources, judgements) the run clustered with
+    terms: Any = None  # the term-frequency value codes (linkage.incremental.TermCodes)
+
+    def keep_terms(self, comparisons: list[Any], prepared: list[Any]) -> None:
+        """Keep the value codes of the term-frequency keys from a full run's prepared arrays
+        (references to arrays the compare stage made, no work)."""
+        from linkage.incremental import TermCodes
+
+        self.terms = TermCodes.of(comparisons, prepared)
 
     def summary(self) -> dict[str, Any]:
         """What the manifest records under ``incremental``."""
@@ -374,4 +385,5 @@ class _CacheState:
                 clustering=(
                     None if self.clustering is None else clustering_settings(*self.clustering)
                 ),
+                terms=self.terms,
             )

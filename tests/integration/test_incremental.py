@@ -120,6 +120,9 @@ def test_incremental_run_equals_a_full_run_with_the_pinned_model(versions: dict[
     assert stats["reused_pairs"] > 0 and stats["scored_pairs"] > 0
     assert stats["standardised"] == stats["new"] + stats["changed"]
     assert stats["reused_pairs"] + stats["scored_pairs"] == len(full.pairs)
+    # term frequencies from the cached value codes: only the compared, new and changed
+    # records were prepared
+    assert stats["new"] + stats["changed"] <= stats["prepared_records"] < stats["records"]
     assert incremental.manifest["blocking"] == full.manifest["blocking"]
     # untouched components keep their entities and merge-log rows (renumbered)
     assert 0 < stats["reused_cluster_records"] < len(full.memberships)
@@ -153,6 +156,7 @@ def test_unchanged_data_reuses_everything(versions: dict[str, Path]):
     stats = result.manifest["incremental"]
     assert (stats["new"], stats["changed"], stats["removed"], stats["standardised"]) == (0, 0, 0, 0)
     assert stats["scored_pairs"] == 0 and stats["reused_pairs"] == len(result.pairs)
+    assert stats["prepared_records"] == 0
     before = pd.read_csv(root / "run1" / "memberships.csv", dtype=str)
     after = pd.read_csv(root / "same-out" / "memberships.csv", dtype=str)
     pd.testing.assert_frame_equal(before, after)

@@ -1,0 +1,336 @@
+"""The incremental compare stage equals ``compare_pairs`` over every record, exactly.
+
+An incremental run prepares only the records it compares, plus the new and changed ones, and
+takes the term frequencies of every pair from the cached value codes of the unchanged records
+(:meth:`linkage.incremental.IncrementalPlan.compare`). Random generations of records (new,
+changed and removed records, values growing or shrinking in frequency, values never seen
+before, missing and blank values, sources appearing and vanishing) check levels and term
+frequencies against a full ``compare_pairs``, over several generations of caches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from linkage.comparisons import (
+    AddressComparison,
+    CompanyNameComparison,
+    Comparison,
+    EmailComparison,
+    ExactMatch,
+    IdentifierComparison,
+    JaroWinklerAtThresholds,
+    PhoneComparison,
+    compare_pairs,
+    release_prepared,
+)
+from linkage.incremental import IncrementalPlan, TermCodes, cache_dir, load_cache, save_cache
+
+COMPARISONS: list[Comparison] = [
+    CompanyNameComparison(),
+    EmailComparison(),
+    AddressComparison(),
+    JaroWinklerAtThresholds("city", tf_adjust=True),
+    PhoneComparison(tf_adjust=True),
+    IdentifierComparison(),
+]
+
+POOLS: dict[str, list[Any]] = {
+    "name_norm": [
+        "acme trading",
+        "acme",
+        "blue sky",
+        "huaxin tech",
+        "hua xin",
+        "北京科技",
+        None,
+        " ",
+    ],
+    "name_latin": ["acme trading", "huaxin", "beijing keji", None, None],
+    "name_core": ["acme", "huaxin", "sky", "keji", None],
+    "name_generic": ["trading", "tech", "trading tech", None],
+    "name_place": ["beijing", "shanghai", None],
+    "email_norm": ["a@acme.com", "b@acme.com", "x@sky.org", None],
+    "domain": ["acme.com", "ACME.com ", "sky.org", "mail.cn", None, "  "],
+    "address_norm": ["1 main st", "main st 1", "2 main st", "上海路1号", None],
+    "postcode_norm": ["100", "200", None],
+    "address_numbers": ["1", "2", "1 2", None],
+    "city": ["berlin", "berlin ", "Berlín", "london", "londen", None],
+    "phone_e164": ["+8613800000000", "+8613900000000", "+12025550100", None],
+    "id_keys": ["uscc:A", "uscc:B", "lei:L", "", None],
+    "id_raw": ["A", "B", "bad", None],
+}
+SOURCES = ["enterprise", "gleif", "tax", None]
+
+
+class _Model:
+    def to_dict(self) -> dict[str, Any]:
+        return {}
+
+
+def _value(rng: np.random.Generator, column: str, generation: int) -> Any:
+    """A value of ``column``: usually from its pool, sometimes one of three never seen before
+    this generation."""
+    if rng.random() < 0.15:
+        return f"{column[:4]} new{generation} {rng.integers(3)}"
+    pool = POOLS[column]
+    return pool[rng.integers(len(pool))]
+
+
+def _record(
+    rng: np.random.Generator, uid: str, generation: int, sources: list[Any]
+) -> dict[str, Any]:
+    row = {column: _value(rng, column, generation) for column in POOLS}
+    row["name_tokens"] = row["name_norm"]
+    row["source"] = sources[rng.integers(len(sources))]
+    row["uid"] = uid
+    return row
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    columns = ["uid", "source", *POOLS, "name_tokens"]
+    return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in columns})
+
+
+def _pairs(
+    rng: np.random.Generator, features: pd.DataFrame, count: int, keep: list[tuple[int, int]]
+) -> pd.DataFrame:
+    """``keep`` (rows now of previous pairs), the pairs of records sharing a name, domain or
+    city (as blocking would find them), and random pairs; each once, in random order."""
+    n = len(features)
+    found = set(keep)
+    for column in ("name_norm", "domain", "city"):
+        rows = features.groupby(column, dropna=True).indices.values()
+        for group in rows:
+            found.update((int(a), int(b)) for a in group for b in group if a < b)
+    while len(found) < min(count + len(keep), n * (n - 1) // 2):
+        a, b = sorted(rng.integers(n, size=2).tolist())
+        if a != b:
+            found.add((a, b))
+    ordered = sorted(found)
+    order = rng.permutation(len(ordered))
+    il = np.array([ordered[i][0] for i in order], dtype=np.int64)
+    ir = np.array([ordered[i][1] for i in order], dtype=np.int64)
+    return pd.DataFrame({"idx_l": il, "idx_r": ir})
+
+
+def _save(
+    store: Path,
+    run_id: int,
+    features: pd.DataFrame,
+    compared: pd.DataFrame,
+    comparisons: list[Comparison],
+    terms: TermCodes | None,
+) -> None:
+    from linkage.incremental import record_hashes
+
+    save_cache(
+        store,
+        run_id,
+        record_columns=list(features.columns),
+        hashes=record_hashes(features),
+        features=features,
+        compared=compared,
+        comparisons=comparisons,
+        model=cast(Any, _Model()),
+        settings={},
+        terms=terms,
+    )
+
+
+def _next_generation(
+    rng: np.random.Generator, rows: list[dict[str, Any]], generation: int
+) -> list[dict[str, Any]]:
+    """Remove, change, add and reorder records; sometimes a source vanishes or appears."""
+    sources = list(SOURCES)
+    if rng.random() < 0.3:
+        sources = [*sources[:2], f"source{generation}"]
+    kept = [dict(r) for r in rows if rng.random() > 0.12]
+    if rng.random() < 0.2 and kept:  # every record of one source goes
+        gone = kept[0]["source"]
+        kept = [r for r in kept if r["source"] != gone]
+    for row in kept:
+        if rng.random() < 0.12:
+            column = list(POOLS)[rng.integers(len(POOLS))] if rng.random() < 0.8 else "source"
+            if column == "source":
+                row["source"] = sources[rng.integers(len(sources))]
+            else:
+                row[column] = _value(rng, column, generation)
+                row["name_tokens"] = row["name_norm"]
+    for i in range(int(rng.integers(0, 12))):
+        kept.append(_record(rng, f"g{generation}-{i}", generation, sources))
+        if rng.random() < 0.4 and len(kept) > 1:  # an existing value becomes more frequent
+            other = kept[rng.integers(len(kept) - 1)]
+            for column in ("name_norm", "name_latin", "name_core", "domain", "address_norm"):
+                kept[-1][column] = other[column]
+            kept[-1]["name_tokens"] = kept[-1]["name_norm"]
+    order = rng.permutation(len(kept))
+    return [kept[i] for i in order]
+
+
+def _assert_exact(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    assert list(got.columns) == list(expected.columns)
+    for column in expected.columns:
+        a, b = got[column].to_numpy(), expected[column].to_numpy()
+        assert a.dtype == b.dtype, column
+        if a.dtype.kind == "f":
+            assert np.array_equal(a, b, equal_nan=True), column
+            # the same float64 bits, not merely equal values
+            assert np.array_equal(np.isnan(a), np.isnan(b)), column
+            assert (a[~np.isnan(a)].view(np.int64) == b[~np.isnan(b)].view(np.int64)).all()
+        else:
+            assert np.array_equal(a, b), column
+
+
+def _run_generations(
+    tmp_path: Path, seed: int, comparisons: list[Comparison], generations: int = 3
+) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    store = tmp_path / f"s{seed}.duckdb"
+    rows = [_record(rng, f"r{i}", 0, SOURCES) for i in range(int(rng.integers(25, 70)))]
+    features = _frame(rows)
+    pairs = _pairs(rng, features, 4 * len(features), [])
+    compared = compare_pairs(features, pairs, comparisons)
+    release_prepared()
+    _save(store, 1, features, compared, comparisons, TermCodes.of(comparisons, _prepared(features)))
+    all_stats = []
+    for generation in range(2, 2 + generations):
+        rows = _next_generation(rng, rows, generation)
+        new_features = _frame(rows)
+        cache, reason = load_cache(store, generation - 1)
+        assert cache is not None, reason
+        plan = IncrementalPlan.from_cache(cache, new_features)
+        # previous pairs whose records are still here, plus random ones
+        uid_now = {u: i for i, u in enumerate(new_features["uid"])}
+        old_uids = features["uid"].tolist()
+        keep = []
+        for a, b in zip(compared["idx_l"], compared["idx_r"], strict=True):
+            ua, ub = old_uids[a], old_uids[b]
+            if ua in uid_now and ub in uid_now and rng.random() < 0.9:
+                keep.append((uid_now[ua], uid_now[ub]))
+        new_pairs = _pairs(rng, new_features, len(new_features), keep)
+        got = plan.compare(new_features, new_pairs, comparisons)
+        release_prepared()
+        expected = compare_pairs(new_features, new_pairs, comparisons)
+        release_prepared()
+        _assert_exact(got, expected)
+        all_stats.append(dict(plan.stats))
+        _save(store, generation, new_features, got, comparisons, plan.terms)
+        features, compared = new_features, got
+    return all_stats
+
+
+def _prepared(features: pd.DataFrame) -> list[Any]:
+    from linkage.comparisons import prepare_all
+
+    return prepare_all(COMPARISONS, features)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_incremental_compare_equals_compare_pairs(tmp_path: Path, seed: int) -> None:
+    stats = _run_generations(tmp_path, seed, COMPARISONS)
+    for s in stats:
+        # the term frequencies came from the cached codes: not every record was prepared
+        assert s["prepared_records"] <= s["records"]
+        assert s["reused_pairs"] + s["scored_pairs"] > 0
+
+
+def test_the_cache_holds_every_term_key_and_only_values_in_use(tmp_path: Path) -> None:
+    _run_generations(tmp_path, 7, COMPARISONS, generations=2)
+    cache, _ = load_cache(tmp_path / "s7.duckdb", 3)
+    assert cache is not None
+    terms = cache.terms()
+    assert terms is not None
+    assert terms.keys == [
+        ("name", "norm"),
+        ("name", "latin"),
+        ("name", "core"),
+        ("email", "domain"),
+        ("address", "address"),
+        ("city", "value"),
+        ("phone", "value"),
+    ]
+    for codes, values in zip(terms.codes, terms.values, strict=True):
+        assert len(codes) == len(cache.hashes)
+        # compacted: every value is held by a record, once
+        assert sorted(set(codes[codes >= 0].tolist())) == list(range(len(values)))
+        assert len(set(values.to_pylist())) == len(values)
+
+
+def test_few_records_are_prepared_when_little_changed(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    store = tmp_path / "s.duckdb"
+    rows = [_record(rng, f"r{i}", 0, SOURCES) for i in range(300)]
+    features = _frame(rows)
+    pairs = _pairs(rng, features, 600, [])
+    compared = compare_pairs(features, pairs, COMPARISONS)
+    _save(store, 1, features, compared, COMPARISONS, TermCodes.of(COMPARISONS, _prepared(features)))
+    release_prepared()
+    rows = [*rows, _record(rng, "new", 1, SOURCES)]
+    new_features = _frame(rows)
+    new_pairs = pd.concat(
+        [pairs, pd.DataFrame({"idx_l": [0, 5], "idx_r": [300, 300]})], ignore_index=True
+    )
+    cache, _ = load_cache(store, 1)
+    assert cache is not None
+    plan = IncrementalPlan.from_cache(cache, new_features)
+    got = plan.compare(new_features, new_pairs, COMPARISONS)
+    assert plan.stats["prepared_records"] == 3  # the new record and its two partners
+    assert plan.stats["scored_pairs"] == 2
+    _assert_exact(got, compare_pairs(new_features, new_pairs, COMPARISONS))
+    release_prepared()
+
+
+def test_values_that_are_not_strings_fall_back_to_preparing_every_record(tmp_path: Path) -> None:
+    """Term values that are not strings are not cached: the next run prepares every record
+    and is still exact."""
+    comparisons: list[Comparison] = [ExactMatch("code", clean=False, tf_adjust=True)]
+    store = tmp_path / "s.duckdb"
+    features = pd.DataFrame(
+        {
+            "uid": [f"r{i}" for i in range(6)],
+            "source": ["a", "a", "b", "b", "a", None],
+            "code": pd.Series([1, 1, 2, None, 1, 2], dtype=object),
+        }
+    )
+    pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2], "idx_r": [1, 4, 4, 5]})
+    compared = compare_pairs(features, pairs, comparisons)
+    terms = TermCodes.of(comparisons, _prepared_with(comparisons, features))
+    release_prepared()
+    _save(store, 1, features, compared, comparisons, terms)
+    cache, _ = load_cache(store, 1)
+    assert cache is not None and cache.meta["term_keys"] is None and cache.terms() is None
+    new = pd.concat(
+        [features, pd.DataFrame({"uid": ["r6"], "source": ["b"], "code": [2]})],
+        ignore_index=True,
+    )
+    new_pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2, 2], "idx_r": [1, 4, 4, 5, 6]})
+    plan = IncrementalPlan.from_cache(cache, new)
+    got = plan.compare(new, new_pairs, comparisons)
+    release_prepared()
+    assert plan.stats["prepared_records"] == len(new)
+    _assert_exact(got, compare_pairs(new, new_pairs, comparisons))
+    release_prepared()
+
+
+def _prepared_with(comparisons: list[Comparison], features: pd.DataFrame) -> list[Any]:
+    from linkage.comparisons import prepare_all
+
+    return prepare_all(comparisons, features)
+
+
+def test_an_old_cache_format_falls_back_with_a_reason(tmp_path: Path) -> None:
+    import json
+
+    _run_generations(tmp_path, 1, COMPARISONS, generations=1)
+    meta_path = cache_dir(tmp_path / "s1.duckdb") / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["format"] = 3
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    cache, reason = load_cache(tmp_path / "s1.duckdb", 2)
+    assert cache is None and "has format 3" in reason
