@@ -78,6 +78,10 @@ class BlockingReport:
     pairs_per_rule: dict[str, int] = field(default_factory=dict)
     skipped_blocks: list[dict[str, object]] = field(default_factory=list)
     largest_blocks: list[dict[str, object]] = field(default_factory=list)
+    key_state: Any = field(default=None, compare=False, repr=False)
+    """With ``keep_keys``: every rule's keys (:class:`linkage.incremental_blocking.KeyState`,
+    None when they cannot be cached), for the next incremental run; not part of the report
+    (the manifest does not record it, equality ignores it)."""
 
 
 def _present(frame: pd.DataFrame, column: str) -> bool:
@@ -270,6 +274,7 @@ def candidate_pairs(
     *,
     unique_sources: set[str],
     max_block_size: int = 200,
+    keep_keys: bool = False,
 ) -> tuple[pd.DataFrame, BlockingReport]:
     """Candidate pairs ``uid_l < uid_r`` with the (first) rule that found each.
 
@@ -280,8 +285,13 @@ def candidate_pairs(
     rules is kept once, for the first: every pair found is one int64 code
     ``(idx_l * n + idx_r) * len(rules) + rule``, sorted in place, the first code of each pair
     kept (int64 holds these up to n² · len(rules) < 2⁶³: 900 million records with 11 rules).
+
+    With ``keep_keys``, ``report.key_state`` holds every rule's keys as the next incremental
+    run reuses them (:func:`linkage.incremental_blocking.save_key_state`): int codes per record
+    and the key strings, made from what blocking builds anyway.
     """
     report = BlockingReport()
+    kept_keys: list[Any] | None = [] if keep_keys else None
     n = len(features)
     width, count = max(n, 1), max(len(rules), 1)
     source_codes, source_names = pd.factorize(features["source"].astype(object))
@@ -294,6 +304,10 @@ def candidate_pairs(
     last_use = {column: i for i, rule in enumerate(rules) for column in rule.columns}
     for i, rule in enumerate(rules):
         keys = _rule_keys(features, rule, cleaned)
+        if kept_keys is not None:
+            from linkage.incremental_blocking import rule_key_state
+
+            kept_keys.append(rule_key_state(keys, rule))
         for column in [c for c in cleaned if last_use[c] == i]:
             del cleaned[column]  # no later rule reads it
         ridx, key_codes = keys.idx, keys.codes
@@ -342,6 +356,10 @@ def candidate_pairs(
             found.append(code)
         del ranked, ranked_keys
     del cleaned, group
+    if kept_keys is not None:
+        from linkage.incremental_blocking import key_state
+
+        report.key_state = key_state(rules, n, kept_keys)
     report.largest_blocks = sorted(largest, key=lambda b: (-int(b["size"]), b["rule"], b["key"]))[
         :10
     ]

@@ -31,12 +31,25 @@ would make this pay.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from linkage.blocking import BlockingReport, BlockingRule, _reported, _rule_keys, pairs_table
+from linkage.blocking import (
+    BlockingReport,
+    BlockingRule,
+    _reported,
+    _rule_keys,
+    _RuleKeys,
+    pairs_table,
+)
 
 
 def _unique(values: np.ndarray) -> np.ndarray:
@@ -57,22 +70,51 @@ def _share(
     left: np.ndarray, right: np.ndarray, rows: np.ndarray, keys: np.ndarray, width: int
 ) -> np.ndarray:
     """Per pair (left[i], right[i]): do the two rows hold a common key of the long table
-    ``(rows, keys)``? ``width`` bounds the key codes."""
+    ``(rows, keys)``? ``rows`` ascending, a row's keys distinct; ``width`` bounds the codes."""
     out = np.zeros(len(left), dtype=bool)
     if not len(left) or not len(rows):
         return out
-    order = np.argsort(rows, kind="stable")
-    rows_s, keys_s = rows[order], keys[order]
-    start = np.searchsorted(rows_s, left, "left")
-    counts = np.searchsorted(rows_s, left, "right") - start
-    total = int(counts.sum())
-    if not total:
+    size = int(max(left.max(), right.max(), rows[-1])) + 1
+    counts = np.bincount(rows, minlength=size)
+    starts = np.cumsum(counts) - counts
+    l_count, r_count = counts[left], counts[right]
+    both = np.flatnonzero((l_count > 0) & (r_count > 0))
+    if not len(both):
         return out
-    pair = np.repeat(np.arange(len(left)), counts)
-    offset = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    key = keys_s[np.repeat(start, counts) + offset]
-    held = _isin(right[pair] * width + key, np.sort(rows * width + keys))
-    out[pair[held]] = True
+    l_start, r_start = starts[left[both]], starts[right[both]]
+    l_count, r_count = l_count[both], r_count[both]
+    if bool((l_count == 1).all()) and bool((r_count == 1).all()):  # one key a row (exact)
+        out[both] = keys[l_start] == keys[r_start]
+        return out
+    # every (pair, key) of both rows: a key held by both appears twice
+    pair = np.arange(len(both), dtype=np.int64)
+    codes = np.concatenate(
+        [
+            np.repeat(pair, l_count) * width + keys[_ranges(l_start, l_count)],
+            np.repeat(pair, r_count) * width + keys[_ranges(r_start, r_count)],
+        ]
+    )
+    codes.sort()
+    twice = codes[1:][codes[1:] == codes[:-1]]
+    out[both[twice // width]] = True
+    return out
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + c) for s, c in zip(starts, counts)])``."""
+    total = int(counts.sum())
+    offset = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(starts, counts) + offset
+
+
+def _insert(base: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.insert(base, at, values)`` for ascending ``at``."""
+    out = np.empty(len(base) + len(values), dtype=np.result_type(base, values))
+    where = at + np.arange(len(values))
+    mask = np.ones(len(out), dtype=bool)
+    mask[where] = False
+    out[where] = values
+    out[mask] = base
     return out
 
 
@@ -113,6 +155,28 @@ def _neighbour_pairs(rows: np.ndarray, keys: np.ndarray, window: int, n: int) ->
     return _unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
+@dataclass
+class _RuleInput:
+    """What the local pass needs of one rule: this run's keys (``ridx`` ascending, ``codes``
+    below ``count``, ``spell``: codes -> key strings), the codes of the old versions of the
+    changed and removed records (``gone``, same code space) and, for a sorted neighbourhood,
+    the previous run's keys (rows of the previous run, codes in key order)."""
+
+    ridx: np.ndarray
+    codes: np.ndarray
+    count: int
+    spell: Callable[[np.ndarray], np.ndarray]
+    gone: np.ndarray
+    old_sn: tuple[np.ndarray, np.ndarray] | None = None
+
+
+class _Spelled:
+    """What :func:`linkage.blocking._reported` reads of a rule's keys."""
+
+    def __init__(self, spell: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.spell = spell
+
+
 def local_candidate_pairs(
     features: pd.DataFrame,
     rules: Sequence[BlockingRule],
@@ -123,7 +187,8 @@ def local_candidate_pairs(
     old_features: pd.DataFrame,
     old_pairs: pd.DataFrame,
 ) -> tuple[pd.DataFrame, BlockingReport]:
-    """``candidate_pairs(features, rules, ...)``, given the previous run's candidate pairs.
+    """``candidate_pairs(features, rules, ...)``, given the previous run's candidate pairs,
+    building every record's keys (:func:`cached_candidate_pairs` reuses the previous run's).
 
     Args:
         features: this run's features, sorted by uid.
@@ -136,7 +201,6 @@ def local_candidate_pairs(
             ``old_features``) and ``rule`` (index into ``rules``).
     """
     n = len(features)
-    report = BlockingReport()
     uids = features["uid"].to_numpy(dtype=object)
     old_uids = old_features["uid"].to_numpy(dtype=object)
     now = pd.Index(uids).get_indexer(old_uids)  # old row -> row now (-1: removed)
@@ -146,7 +210,59 @@ def local_candidate_pairs(
     # old versions of changed and removed records: their keys are touched too
     gone = np.flatnonzero(~old_alive_unchanged)
     old_gone = old_features.iloc[gone].reset_index(drop=True)
+    # keys of this run's records and of the old versions of the changed and removed ones,
+    # coded together (rows >= n are old versions)
+    columns = sorted({c for rule in rules for c in rule.columns if c in features})
+    both = pd.concat([features[columns], old_gone[columns]], ignore_index=True)
+    cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    inputs = []
+    for rule in rules:
+        keys = _rule_keys(both, rule, cleaned)
+        current = keys.idx < n
+        old_sn = None
+        if rule.kind == "sorted_neighbourhood":
+            old_keys = _rule_keys(old_features, rule)
+            old_sn = (old_keys.idx, old_keys.codes)
+        inputs.append(
+            _RuleInput(
+                keys.idx[current],
+                keys.codes[current],
+                keys.count,
+                keys.spell,
+                keys.codes[~current],
+                old_sn,
+            )
+        )
+    return _local_pairs(
+        features,
+        rules,
+        inputs,
+        unique_sources=unique_sources,
+        max_block_size=max_block_size,
+        touched=touched,
+        now=now,
+        old_alive_unchanged=old_alive_unchanged,
+        old_pairs=old_pairs,
+    )
 
+
+def _local_pairs(
+    features: pd.DataFrame,
+    rules: Sequence[BlockingRule],
+    inputs: Sequence[_RuleInput],
+    *,
+    unique_sources: set[str],
+    max_block_size: int,
+    touched: np.ndarray,
+    now: np.ndarray,
+    old_alive_unchanged: np.ndarray,
+    old_pairs: pd.DataFrame,
+) -> tuple[pd.DataFrame, BlockingReport]:
+    """The local pass of :func:`local_candidate_pairs` over every rule's keys; ``now`` maps
+    the previous run's rows to this run's (-1: removed), ``old_alive_unchanged`` marks the
+    previous run's rows that are still here, unchanged."""
+    n = len(features)
+    report = BlockingReport()
     source_codes, source_names = pd.factorize(features["source"].astype(object))
     restricted = np.isin(np.asarray(source_names, dtype=object), sorted(unique_sources))
     group = np.where(restricted[source_codes], source_codes, -1 - np.arange(n)).astype(np.int64)
@@ -158,33 +274,24 @@ def local_candidate_pairs(
     orule = old_pairs["rule"].to_numpy(dtype=np.int64)
     keep_old = old_alive_unchanged[ol] & old_alive_unchanged[orr]
     pl, pr, prule = now[ol[keep_old]], now[orr[keep_old]], orule[keep_old]
+    del ol, orr, orule, keep_old
     prev_dirty = np.zeros(len(pl), dtype=bool)
+    m = max(len(now), 1)
 
-    # keys of this run's records and of the old versions of the changed and removed ones,
-    # coded together (rows >= n are old versions)
-    columns = sorted({c for rule in rules for c in rule.columns if c in features})
-    both = pd.concat([features[columns], old_gone[columns]], ignore_index=True)
-    cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     kept_long: list[tuple[np.ndarray, np.ndarray, int] | None] = []  # per non-SN rule
     sn_sets: dict[int, np.ndarray] = {}
     candidates: list[np.ndarray] = []
     largest: list[dict[str, object]] = []
-    for i, rule in enumerate(rules):
-        keys = _rule_keys(both, rule, cleaned)
-        current = keys.idx < n
-        ridx, key_codes = keys.idx[current], keys.codes[current]
-        gone_codes = keys.codes[~current]
-        count = keys.count
+    for i, (rule, keys) in enumerate(zip(rules, inputs, strict=True)):
+        ridx, key_codes, gone_codes, count = keys.ridx, keys.codes, keys.gone, keys.count
         width = max(count, 1)
-        sizes = np.bincount(key_codes, minlength=count)
         if rule.kind == "sorted_neighbourhood":
+            assert keys.old_sn is not None
             kept_long.append(None)
             new_sn = _neighbour_pairs(ridx, key_codes, rule.window, n)
             sn_sets[i] = new_sn
             # the previous run's neighbours, in rows of now, between unchanged records
-            old_keys = _rule_keys(old_features, rule)
-            m = max(len(old_uids), 1)
-            old_sn = _neighbour_pairs(old_keys.idx, old_keys.codes, rule.window, m)
+            old_sn = _neighbour_pairs(*keys.old_sn, rule.window, m)
             a, b = old_sn // m, old_sn % m
             kept_pair = old_alive_unchanged[a] & old_alive_unchanged[b]
             old_sn = _unique(now[a[kept_pair]] * n + now[b[kept_pair]])
@@ -196,23 +303,25 @@ def local_candidate_pairs(
             candidates.append(new_sn[touched[nl] | touched[nr]])
             candidates.append(np.intersect1d(new_sn, changed, assume_unique=True))
             continue
+        sizes = np.bincount(key_codes, minlength=count)
         cap = rule.max_block_size
         if cap is None and rule.kind != "tokens":
             cap = max_block_size
         keep_key = np.ones(count, dtype=bool) if cap is None else sizes <= cap
         # the report, as candidate_pairs makes it
+        spelled = _Spelled(keys.spell)
         if cap is not None:
             generic = np.flatnonzero(sizes > cap)
             report.skipped_blocks += [
                 {"rule": rule.name, "key": key, "size": size}
-                for key, size in _reported(keys, sizes, generic)
+                for key, size in _reported(spelled, sizes, generic)  # type: ignore[arg-type]
             ]
         kept_sizes = np.where(sizes <= (cap if cap is not None else sizes.max(initial=0)), sizes, 0)
         fifth = np.sort(kept_sizes)[-5:][:1]  # the 5th largest size (ties all compete)
         top = np.flatnonzero((kept_sizes > 0) & (kept_sizes >= fifth.max(initial=1)))
         largest += [
             {"rule": rule.name, "key": key, "size": size}
-            for key, size in _reported(keys, kept_sizes, top)[:5]
+            for key, size in _reported(spelled, kept_sizes, top)[:5]  # type: ignore[arg-type]
         ]
         # touched keys: held now by a new or changed record, or before by a changed or
         # removed one; a touched block whose cap decision flipped changes pairs of
@@ -243,8 +352,7 @@ def local_candidate_pairs(
         candidates.append(
             _touching_pairs(ridx[members], key_codes[members], touched[ridx[members]], n)
         )
-        live = keep_key[key_codes]
-        kept_long.append((ridx[live], key_codes[live], width))
+        kept_long.append((ridx[kept], key_codes[kept], width))
     report.largest_blocks = sorted(largest, key=lambda b: (-int(b["size"]), b["rule"], b["key"]))[
         :10
     ]
@@ -267,12 +375,374 @@ def local_candidate_pairs(
         first[open_[found]] = i
     hit = first >= 0
     clean = ~prev_dirty
-    left = np.concatenate([pl[clean], dl[hit]])
-    right = np.concatenate([pr[clean], dr[hit]])
-    rule_of = np.concatenate([prule[clean], first[hit]])
-    order = np.lexsort((right, left))
-    left, right, rule_of = left[order], right[order], rule_of[order]
+    left, right, rule_of = _merged(
+        pl[clean], pr[clean], prule[clean], dl[hit], dr[hit], first[hit], n
+    )
     return pairs_table(features, rules, left, right, rule_of, report), report
 
 
-__all__ = ["local_candidate_pairs"]
+def _merged(
+    pl: np.ndarray,
+    pr: np.ndarray,
+    prule: np.ndarray,
+    dl: np.ndarray,
+    dr: np.ndarray,
+    drule: np.ndarray,
+    n: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kept previous pairs and the decided dirty pairs (disjoint), sorted by left, right.
+    The previous pairs come sorted (a run's pairs are, and rows map in uid order): the dirty
+    ones, sorted, are inserted among them; otherwise everything is sorted."""
+    kept = pl * n + pr
+    if len(kept) > 1 and not bool((kept[1:] > kept[:-1]).all()):
+        left = np.concatenate([pl, dl])
+        right = np.concatenate([pr, dr])
+        rule_of = np.concatenate([prule, drule])
+        order = np.lexsort((right, left))
+        return left[order], right[order], rule_of[order]
+    codes = dl * n + dr
+    order = np.argsort(codes, kind="stable")
+    at = np.searchsorted(kept, codes[order])
+    return (
+        _insert(pl, at, dl[order]),
+        _insert(pr, at, dr[order]),
+        _insert(prule, at, drule[order]),
+    )
+
+
+KEY_STATE_FORMAT = 1
+_STATE_FILES = ("blocking_keys.json", "blocking_keys.npz", "blocking_keys.parquet")
+
+
+@dataclass
+class RuleKeyState:
+    """One rule's keys in one run, as the next incremental run reuses them.
+
+    ``rows``/``codes`` (int32, ``rows`` ascending): record ``rows[j]`` of that run's features
+    holds key ``codes[j]`` (a token rule holds several keys per record, an exact rule at most
+    one). ``keys`` spells every code (Arrow strings; a run's own keys may be an object array
+    until they are saved); each code is held by some record.
+    Codes follow ``hashes`` (uint64 ascending, distinct: the keys' ``pd.util.hash_array``,
+    looked up by binary search) or, for a sorted neighbourhood (``hashes`` None), the key
+    strings themselves, the order that rule walks.
+    """
+
+    rows: np.ndarray
+    codes: np.ndarray
+    keys: np.ndarray | pa.Array | pa.ChunkedArray
+    hashes: np.ndarray | None
+
+    @property
+    def count(self) -> int:
+        return len(self.keys)
+
+    def spell(self, codes: np.ndarray) -> np.ndarray:
+        """Key strings of key codes (object array)."""
+        return _take(self.keys, codes)
+
+
+def _take(keys: np.ndarray | pa.Array | pa.ChunkedArray, codes: np.ndarray) -> np.ndarray:
+    """``keys[codes]`` as an object array of strings."""
+    codes = np.asarray(codes, dtype=np.int64)
+    if isinstance(keys, np.ndarray):
+        return keys[codes]
+    taken = keys.take(pa.array(codes))
+    return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _chunks(keys: np.ndarray | pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    """``keys`` as Arrow large-string arrays."""
+    if isinstance(keys, np.ndarray):
+        return [pa.array(keys, type=pa.large_string())]
+    if isinstance(keys, pa.ChunkedArray):
+        return [c.cast(pa.large_string()) for c in keys.chunks]
+    return [keys.cast(pa.large_string())]
+
+
+@dataclass
+class KeyState:
+    """Every rule's keys of one run (:func:`save_key_state` writes it, :func:`load_key_state`
+    reads it back): ``rules`` (``BlockingRule.to_dict()`` each) and ``records``, the rows of
+    that run's features (sorted by uid)."""
+
+    rules: list[dict[str, Any]]
+    records: int
+    per_rule: list[RuleKeyState]
+
+
+def _hash(strings: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per key string (pandas' fixed-key hashing: the same in every process)."""
+    if not len(strings):
+        return np.zeros(0, dtype=np.uint64)
+    return pd.util.hash_array(np.asarray(strings, dtype=object), categorize=False)
+
+
+def rule_key_state(keys: _RuleKeys, rule: BlockingRule) -> RuleKeyState | None:
+    """A rule's keys as built by :func:`linkage.blocking._rule_keys` (rows ascending, codes
+    dense), recoded as :class:`RuleKeyState` keeps them; None on a hash collision (two keys,
+    one hash: the next run blocks in full)."""
+    count = keys.count
+    strings = np.asarray(keys.spell(np.arange(count)), dtype=object)
+    rows = keys.idx.astype(np.int32)
+    if rule.kind == "sorted_neighbourhood":  # codes already follow the key strings
+        return RuleKeyState(rows, keys.codes.astype(np.int32), strings, None)
+    hashes = _hash(strings)
+    order = np.argsort(hashes)  # distinct hashes: any sort gives one order
+    hashes = hashes[order]
+    if len(hashes) > 1 and bool((hashes[1:] == hashes[:-1]).any()):
+        return None
+    rank = np.empty(count, dtype=np.int32)
+    rank[order] = np.arange(count, dtype=np.int32)
+    return RuleKeyState(rows, rank[keys.codes], strings[order], hashes)
+
+
+def key_state(
+    rules: Sequence[BlockingRule], records: int, per_rule: Sequence[RuleKeyState | None]
+) -> KeyState | None:
+    """The key state of a run (None when a rule's keys could not be kept)."""
+    if any(state is None for state in per_rule):
+        return None
+    kept = [state for state in per_rule if state is not None]
+    return KeyState([r.to_dict() for r in rules], records, kept)
+
+
+@dataclass
+class _Updated:
+    """A rule's keys now: the long table (rows ascending) in the merged code space (the
+    previous keys and the new ones, in sort order), the codes of the old versions of changed
+    and removed records, and the state to save (codes no record holds dropped)."""
+
+    ridx: np.ndarray
+    codes: np.ndarray
+    gone: np.ndarray
+    keys: pa.Array | pa.ChunkedArray
+    state: RuleKeyState
+
+
+def _update_rule(
+    old: RuleKeyState,
+    rule: BlockingRule,
+    fresh: _RuleKeys,
+    fresh_rows: np.ndarray,
+    now: np.ndarray,
+    unchanged_old: np.ndarray,
+) -> _Updated | None:
+    """Carry a rule's keys over to this run: unchanged records keep their codes (rows mapped
+    by ``now``), the keys of ``fresh`` (new and changed records; ``fresh_rows`` their rows
+    now) are looked up among the previous keys, unseen ones inserted in order. None on a hash
+    collision."""
+    keep = unchanged_old[old.rows]
+    rows_kept = now[old.rows[keep]]
+    codes_kept = old.codes[keep]
+    gone = old.codes[~keep].astype(np.int64)
+    count = old.count
+    strings = np.asarray(fresh.spell(np.arange(fresh.count)), dtype=object)
+    sn = old.hashes is None
+    reference: np.ndarray
+    if sn:
+        reference = _take(old.keys, np.arange(count))
+        query = strings
+    else:
+        assert old.hashes is not None
+        reference, query = old.hashes, _hash(strings)
+    pos = np.searchsorted(reference, query).astype(np.int64)
+    found = np.zeros(len(query), dtype=bool)
+    if count:
+        at = np.minimum(pos, count - 1)
+        found = (pos < count) & (reference[at] == query)
+    if not sn and found.any():  # equal hashes: the keys must be equal too
+        stored = _take(old.keys, pos[found]).tolist()
+        if stored != strings[found].tolist():
+            return None
+    new = np.flatnonzero(~found)
+    new = new[np.argsort(query[new], kind="stable")]
+    if not sn and len(new) > 1 and bool((query[new][1:] == query[new][:-1]).any()):
+        return None
+    inserted = pos[new]  # ascending
+    # an old code moves up by the inserted keys before it (at or below its position)
+    shift = np.cumsum(np.bincount(inserted, minlength=count + 1)[:count])
+    old_to_new = np.arange(count, dtype=np.int64) + shift
+    fresh_code = np.empty(fresh.count, dtype=np.int64)
+    fresh_code[found] = old_to_new[pos[found]]
+    new_codes = inserted + np.arange(len(new))
+    fresh_code[new] = new_codes
+    total = count + len(new)
+    source = np.empty(total, dtype=np.int64)  # merged code -> position in old keys + new
+    source[old_to_new] = np.arange(count)
+    source[new_codes] = count + np.arange(len(new))
+    keys = pa.chunked_array(
+        [*_chunks(old.keys), *_chunks(strings[new])], type=pa.large_string()
+    ).take(pa.array(source))
+    hashes = None
+    if not sn:
+        assert old.hashes is not None
+        hashes = np.concatenate([old.hashes, query[new].astype(np.uint64)])[source]
+    # this run's long table, rows ascending: the fresh rows between the kept ones
+    rows_fresh = fresh_rows[fresh.idx]
+    at_row = np.searchsorted(rows_kept, rows_fresh)
+    ridx = _insert(rows_kept.astype(np.int64), at_row, rows_fresh)
+    codes = _insert(old_to_new[codes_kept], at_row, fresh_code[fresh.codes])
+    # the state to save: only the keys held now
+    held = np.bincount(codes, minlength=total) > 0
+    if held.all():
+        state = RuleKeyState(ridx.astype(np.int32), codes.astype(np.int32), keys, hashes)
+    else:
+        recode = (np.cumsum(held) - 1).astype(np.int32)
+        state = RuleKeyState(
+            ridx.astype(np.int32),
+            recode[codes],
+            keys.filter(pa.array(held)),
+            None if hashes is None else hashes[held],
+        )
+    return _Updated(ridx, codes, old_to_new[gone], keys, state)
+
+
+def cached_candidate_pairs(
+    features: pd.DataFrame,
+    rules: Sequence[BlockingRule],
+    *,
+    unique_sources: set[str],
+    max_block_size: int,
+    touched: np.ndarray,
+    old_rows: np.ndarray,
+    old_pairs: pd.DataFrame,
+    state: KeyState,
+) -> tuple[pd.DataFrame, BlockingReport, KeyState] | None:
+    """``candidate_pairs(features, rules, ...)`` from the previous run's pairs and keys:
+    only the new and changed records' keys are built; also this run's key state (to save for
+    the next run). None when ``state`` does not fit (other rules or records, a hash collision):
+    block in full then.
+
+    Args:
+        features: this run's features, sorted by uid.
+        rules, unique_sources, max_block_size: as the previous run blocked with (the caller
+            checks they are the same; ``state`` records the rules).
+        touched: bool per features row: the record is new or changed.
+        old_rows: per features row, its row in the previous run's features (-1: new).
+        old_pairs: the previous run's candidate pairs: ``idx_l``, ``idx_r`` (rows of the
+            previous run's features) and ``rule`` (index into ``rules``).
+        state: the previous run's keys (:func:`load_key_state`, or ``report.key_state`` of
+            ``candidate_pairs(..., keep_keys=True)`` or of this function).
+    """
+    n = len(features)
+    m = state.records
+    if (
+        state.rules != [r.to_dict() for r in rules]
+        or len(state.per_rule) != len(rules)
+        or len(touched) != n
+        or len(old_rows) != n
+        or int(old_rows.max(initial=-1)) >= m
+    ):
+        return None
+    old_rows = np.asarray(old_rows, dtype=np.int64)
+    known = old_rows >= 0
+    now = np.full(m, -1, dtype=np.int64)
+    now[old_rows[known]] = np.flatnonzero(known)
+    if int(np.count_nonzero(now >= 0)) != int(known.sum()):
+        return None  # two rows from one previous row
+    unchanged_old = np.zeros(m, dtype=bool)
+    unchanged_old[old_rows[known & ~touched]] = True
+    alive = now[now >= 0]
+    if len(alive) > 1 and not bool((alive[1:] > alive[:-1]).all()):
+        return None  # rows do not map in uid order
+    fresh_rows = np.flatnonzero(touched)
+    subset = features.iloc[fresh_rows]
+    cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    inputs, states = [], []
+    for rule, old in zip(rules, state.per_rule, strict=True):
+        fresh = _rule_keys(subset, rule, cleaned)
+        updated = _update_rule(old, rule, fresh, fresh_rows, now, unchanged_old)
+        if updated is None:
+            return None
+        old_sn = None
+        if rule.kind == "sorted_neighbourhood":
+            old_sn = (old.rows.astype(np.int64), old.codes.astype(np.int64))
+        keys = updated.keys
+
+        def spell(codes: np.ndarray, keys: pa.ChunkedArray = keys) -> np.ndarray:
+            return _take(keys, codes)
+
+        inputs.append(
+            _RuleInput(updated.ridx, updated.codes, len(updated.keys), spell, updated.gone, old_sn)
+        )
+        states.append(updated.state)
+    pairs, report = _local_pairs(
+        features,
+        rules,
+        inputs,
+        unique_sources=unique_sources,
+        max_block_size=max_block_size,
+        touched=touched,
+        now=now,
+        old_alive_unchanged=unchanged_old,
+        old_pairs=old_pairs,
+    )
+    new_state = KeyState(list(state.rules), n, states)
+    report.key_state = new_state
+    return pairs, report, new_state
+
+
+def save_key_state(folder: Path, state: KeyState) -> None:
+    """Write ``state`` into ``folder``: ``blocking_keys.json`` (format, rules, records, key
+    counts), ``blocking_keys.npz`` (per rule rows, codes and key hashes, uncompressed) and
+    ``blocking_keys.parquet`` (every rule's key strings, one after the other, zstd)."""
+    folder = Path(folder)
+    arrays: dict[str, np.ndarray] = {}
+    for i, rule_state in enumerate(state.per_rule):
+        arrays[f"rows_{i}"] = rule_state.rows
+        arrays[f"codes_{i}"] = rule_state.codes
+        if rule_state.hashes is not None:
+            arrays[f"hashes_{i}"] = rule_state.hashes
+    np.savez(folder / "blocking_keys.npz", **arrays)  # type: ignore[arg-type]
+    strings = pa.chunked_array(
+        [c for rule_state in state.per_rule for c in _chunks(rule_state.keys)],
+        type=pa.large_string(),
+    )
+    pq.write_table(pa.table({"key": strings}), folder / "blocking_keys.parquet", compression="zstd")
+    meta = {
+        "format": KEY_STATE_FORMAT,
+        "rules": state.rules,
+        "records": state.records,
+        "keys": [rule_state.count for rule_state in state.per_rule],
+    }
+    (folder / "blocking_keys.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
+
+
+def load_key_state(folder: Path) -> KeyState | None:
+    """The key state :func:`save_key_state` wrote into ``folder``; None when there is none
+    (or of another format)."""
+    folder = Path(folder)
+    if not all((folder / name).exists() for name in _STATE_FILES):
+        return None
+    meta = json.loads((folder / "blocking_keys.json").read_text(encoding="utf-8"))
+    if meta.get("format") != KEY_STATE_FORMAT:
+        return None
+    strings = pq.read_table(folder / "blocking_keys.parquet").column("key")
+    if not pa.types.is_large_string(strings.type):
+        strings = strings.cast(pa.large_string())
+    per_rule = []
+    offset = 0
+    with np.load(folder / "blocking_keys.npz") as arrays:
+        for i, count in enumerate(meta["keys"]):
+            hashes = arrays.get(f"hashes_{i}")
+            per_rule.append(
+                RuleKeyState(
+                    arrays[f"rows_{i}"], arrays[f"codes_{i}"], strings.slice(offset, count), hashes
+                )
+            )
+            offset += count
+    if offset != len(strings):
+        return None
+    return KeyState(meta["rules"], int(meta["records"]), per_rule)
+
+
+__all__ = [
+    "KeyState",
+    "RuleKeyState",
+    "cached_candidate_pairs",
+    "key_state",
+    "load_key_state",
+    "local_candidate_pairs",
+    "rule_key_state",
+    "save_key_state",
+]
