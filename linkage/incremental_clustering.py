@@ -26,10 +26,13 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkage.clustering import (
     MERGE_COLUMNS,
     Clustering,
+    _matched,
     cluster,
     clustering_stats,
     entity_id_for,
@@ -88,10 +91,50 @@ def components_of_run(memberships: pd.DataFrame, merges: pd.DataFrame) -> pd.Dat
     )
 
 
+# every character str.split() splits on besides the space (``str.isspace``): a text holding one
+# is split by Python, the others by Arrow on spaces
+_OTHER_SPACE = (
+    "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}"
+    "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
+)
+
+
+def _arrow_texts(column: pd.Series) -> pa.Array | None:
+    """``id_keys`` as an Arrow string array when splitting it on spaces equals ``str.split()``
+    of its texts (missing values: no keys), else None."""
+    try:
+        texts = pa.array(column, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if pa.types.is_null(texts.type):
+        return pa.array([None] * len(texts), type=pa.string())
+    if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+        return None
+    if pc.any(pc.match_substring_regex(texts, _OTHER_SPACE)).as_py():
+        return None
+    return texts
+
+
 def _key_links(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """``(row, key code)`` of every identifier key in ``id_keys`` (one row per token)."""
+    """``(row, key code)`` of every identifier key in ``id_keys`` (one row per token, in row
+    and text order; codes number the distinct keys in no particular order)."""
     if "id_keys" not in features:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    texts = _arrow_texts(features["id_keys"])
+    if texts is None:
+        return _key_links_python(features)
+    lists = pc.split_pattern(texts, " ")
+    tokens = pc.list_flatten(lists)
+    rows = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
+    keep = pc.not_equal(tokens, "")
+    codes = pc.dictionary_encode(tokens.filter(keep)).indices.to_numpy().astype(np.int64)
+    return rows[keep.to_numpy(zero_copy_only=False)], codes
+
+
+def _key_links_python(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_key_links` by ``str.split()`` of each distinct text."""
     text_codes, texts = pd.factorize(features["id_keys"].fillna("").astype(str))
     per_text = [str(t).split() for t in np.asarray(texts, dtype=object).tolist()]
     counts = np.array([len(t) for t in per_text] + [0], dtype=np.int64)
@@ -151,7 +194,11 @@ def incremental_cluster(
     """
     n = len(features)
     uids = features["uid"].astype(str).to_numpy(dtype=object)
-    edges = scored[scored["is_match"].astype(bool)] if len(scored) else scored
+    if len(scored):  # the matches, with only the columns cluster() reads
+        edges = _matched(scored, scored["is_match"].astype(bool).to_numpy())
+        edges["is_match"] = True
+    else:
+        edges = scored
     weight_col = "match_weight" if "match_weight" in edges else "score"
     conf_col = "probability" if "probability" in edges else "score"
     el = edges["idx_l"].to_numpy(dtype=np.int64)
@@ -213,10 +260,15 @@ def incremental_cluster(
     ok[component[el[a[differ]]]] = False
     reused = ok[component]
 
+    # per record its entity (derived id) and confidence (NaN: set below); per merge-log part
+    # its rows and their record positions
+    entity = np.empty(n, dtype=object)
+    member_confidence = np.full(n, np.nan)
+    parts: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]] = []
+    entities = 0
+
     # the touched components, clustered afresh
     fresh_rows = np.flatnonzero(~reused)
-    parts_members: list[pd.DataFrame] = []
-    parts_merges: list[pd.DataFrame] = []
     if len(fresh_rows):
         subset = features.iloc[fresh_rows].reset_index(drop=True)  # cluster reads index labels
         at = np.full(n, -1, dtype=np.int64)
@@ -224,83 +276,88 @@ def incremental_cluster(
         take = np.flatnonzero(~reused[el])
         sub_edges = edges.iloc[take].assign(idx_l=at[el[take]], idx_r=at[er[take]])
         fresh = cluster(subset, sub_edges, unique_sources=unique_sources, judgements=judgements)
-        parts_members.append(fresh.memberships)
-        parts_merges.append(fresh.merges.drop(columns=["step", "entity_l", "entity_r"]))
+        fm = fresh.memberships  # by uid
+        back = fresh_rows[pd.Index(uids[fresh_rows]).get_indexer(fm["uid"].to_numpy(dtype=object))]
+        entity[back] = fm["entity_id"].to_numpy(dtype=object)
+        member_confidence[back] = fm["confidence"].to_numpy(dtype=np.float64)
+        # merge-log rows are the log's, whose record positions are subset rows
+        parts.append((fresh.merges, fresh_rows[fresh._log["l"]], fresh_rows[fresh._log["r"]]))
+        entities += int(fresh.stats["entities"])  # type: ignore[call-overload]
 
     # the untouched ones: the previous entities and merge-log rows, with this run's numbers
     keep_rows = np.flatnonzero(reused)
+    kept = np.full(n, -1, dtype=np.int64)  # per record its kept entity (-1: fresh)
     if len(keep_rows):
-        previous = old_entity[old_rows[keep_rows]]
-        kept_uids = uids[keep_rows]  # in uid order: the first of each entity is its smallest
-        codes, _ = pd.factorize(previous)
+        codes, _ = pd.factorize(old_entity[old_rows[keep_rows]])
+        kept[keep_rows] = codes
+        # in uid order: the first row of each entity is its smallest uid
         first = np.full(codes.max() + 1, -1, dtype=np.int64)
-        first[codes[::-1]] = np.arange(len(codes))[::-1]
-        heads = kept_uids[first]
-        derived = np.array([entity_id_for(u) for u in heads.tolist()], dtype=object)[codes]
-        parts_members.append(
-            pd.DataFrame(
-                {
-                    "source": features["source"].to_numpy()[keep_rows],
-                    "record_id": features["record_id"].to_numpy()[keep_rows],
-                    "uid": kept_uids,
-                    "entity_id": derived,
-                    "confidence": np.nan,  # set below, from this run's merge log
-                }
-            )
-        )
+        first[codes[::-1]] = keep_rows[::-1]
+        derived = np.array([entity_id_for(u) for u in uids[first].tolist()], dtype=object)
+        entity[keep_rows] = derived[codes]
+        entities += len(first)
         ml = position.get_indexer(old_merges["uid_l"].to_numpy(dtype=object))
-        rows = old_merges[(ml >= 0) & reused[np.maximum(ml, 0)]]
-        parts_merges.append(rows.drop(columns=["step", "entity_l", "entity_r"]))
+        mine = (ml >= 0) & reused[np.maximum(ml, 0)]
+        mr = position.get_indexer(old_merges["uid_r"].to_numpy(dtype=object)[mine])
+        parts.append((old_merges[mine], ml[mine], mr))
 
-    logged = [c for c in MERGE_COLUMNS if c not in ("step", "entity_l", "entity_r")]
-    merges = (
-        pd.concat(parts_merges, ignore_index=True)
-        if parts_merges
-        else pd.DataFrame({c: pd.Series(dtype=object) for c in logged})
-    )[logged]
-    members = (
-        pd.concat(parts_members, ignore_index=True)
-        if parts_members
-        else cluster(features, scored.iloc[:0], unique_sources=unique_sources).memberships
-    )
-    members = members.sort_values("uid", kind="stable").reset_index(drop=True)
     # this run's weight and confidence of every match row, then the global processing order
-    ml = position.get_indexer(merges["uid_l"].to_numpy(dtype=object))
-    mr = position.get_indexer(merges["uid_r"].to_numpy(dtype=object))
-    finite = np.isfinite(merges["weight"].to_numpy(dtype=np.float64))
+    logged = [c for c in MERGE_COLUMNS if c not in ("step", "entity_l", "entity_r")]
+    log = {
+        c: np.concatenate([part[c].to_numpy() for part, _, _ in parts])
+        if parts
+        else np.zeros(0, dtype=bool if c == "accepted" else object)
+        for c in logged
+    }
+    ml = np.concatenate([rows for _, rows, _ in parts]) if parts else np.zeros(0, np.int64)
+    mr = np.concatenate([rows for _, _, rows in parts]) if parts else np.zeros(0, np.int64)
+    finite = np.isfinite(log["weight"].astype(np.float64))
     pid = el * max(n, 1) + er
     lookup = pd.Index(pid).get_indexer(ml * max(n, 1) + mr)
     if (lookup[finite] < 0).any():  # a logged match that is no edge now: cannot happen
         raise RuntimeError("incremental clustering: a reused merge-log row has no edge")
     weight = np.where(finite, ew[np.maximum(lookup, 0)], np.inf)
     confidence = np.where(finite, econf[np.maximum(lookup, 0)], 1.0)
-    phase = np.where(finite, 2, np.where(merges["kind"].to_numpy() == "judgement", 0, 1))
+    phase = np.where(finite, 2, np.where(log["kind"] == "judgement", 0, 1))
     order = np.lexsort((mr, ml, np.where(finite, -weight, 0.0), phase))
-    merges = merges.iloc[order].reset_index(drop=True)
+    ml, mr = ml[order], mr[order]
+    merges = pd.DataFrame(
+        {
+            "step": np.arange(len(order), dtype=np.int64),
+            **{c: log[c][order] for c in logged},
+            "entity_l": entity[ml],
+            "entity_r": entity[mr],
+        }
+    )
     merges["weight"] = weight[order].round(6)
     merges["confidence"] = confidence[order].round(6)
-    entity = pd.Series(members["entity_id"].to_numpy(), index=members["uid"].to_numpy())
-    merges.insert(0, "step", np.arange(len(merges), dtype=np.int64))
-    merges["entity_l"] = entity.reindex(merges["uid_l"].to_numpy()).to_numpy()
-    merges["entity_r"] = entity.reindex(merges["uid_r"].to_numpy()).to_numpy()
     accepted = merges["accepted"].to_numpy(dtype=bool)
 
     # confidence of the reused entities: their weakest accepted link (1 without one)
-    joins = merges[accepted]
-    weakest = joins.groupby("entity_l")["confidence"].min()
     if len(keep_rows):
-        blank = members["confidence"].isna().to_numpy()
-        members.loc[blank, "confidence"] = (
-            weakest.reindex(members.loc[blank, "entity_id"]).fillna(1.0).round(6).to_numpy()
-        )
-    members["confidence"] = members["confidence"].astype(np.float64)
+        joined = kept[ml[accepted]]
+        mask = joined >= 0
+        weakest = np.full(len(first), np.nan)
+        np.fmin.at(weakest, joined[mask], merges["confidence"].to_numpy()[accepted][mask])
+        member_confidence[keep_rows] = np.where(np.isnan(weakest), 1.0, weakest).round(6)[codes]
+    members = pd.DataFrame(
+        {
+            "source": features["source"].to_numpy(),
+            "record_id": features["record_id"].to_numpy(),
+            "uid": uids,
+            "entity_id": entity,
+            "confidence": member_confidence,
+        }
+    )
+    if not position.is_monotonic_increasing:
+        members = members.sort_values("uid", kind="stable").reset_index(drop=True)
 
     tried: Counter[str] = Counter()
     tried["judgement"] += int(same.sum())
     tried["identifier"] += _identifier_edge_count(key_rows, key_codes)
     tried.update(ekind.tolist())
     tried = Counter({key: value for key, value in tried.items() if value})
-    stats = clustering_stats(merges, accepted, tried, int(members["entity_id"].nunique()))
+    stats = clustering_stats(merges, accepted, tried, entities)
     return Clustering(members, merges, stats), len(keep_rows)
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,15 +73,59 @@ class IdAssignment:
 
 
 def assign_stable_ids(
-    memberships: pd.DataFrame, previous: pd.DataFrame, issued: set[str]
+    memberships: pd.DataFrame, previous: pd.DataFrame, issued: Collection[str]
 ) -> IdAssignment:
     """Map each cluster to the previous entity with the largest member overlap.
+
+    A cluster whose members are exactly those of a previous entity keeps its id and makes no
+    lineage event: their overlap is the only one either has, so it comes first for both in
+    the order below whatever the other overlaps; and its id is taken. Those are found with a
+    few array passes; the overlaps are counted only for the other clusters and previous
+    entities, which share no member with them (an incremental run changes a few entities).
 
     Args:
         memberships: this run's ``uid, entity_id`` (entity_id = the cluster's derived key).
         previous: the store's current ``uid, entity_id``.
         issued: every entity id ever issued (new ids must avoid them).
     """
+    uids = memberships["uid"].to_numpy(dtype=object)
+    cluster_codes, cluster_keys = pd.factorize(memberships["entity_id"].to_numpy(dtype=object))
+    previous_codes, previous_ids = pd.factorize(previous["entity_id"].to_numpy(dtype=object))
+    k, p = len(cluster_keys), len(previous_ids)
+    at = pd.Index(previous["uid"].to_numpy(dtype=object)).get_indexer(uids)
+    # per cluster: the previous entity all its members were in (-1: none or several) ...
+    was = np.append(previous_codes, -1)[at]  # -1: a new record
+    low = np.full(k, p, dtype=np.int64)
+    high = np.full(k, -1, dtype=np.int64)
+    np.minimum.at(low, cluster_codes, was)
+    np.maximum.at(high, cluster_codes, was)
+    # ... which had no other member
+    previous_size = np.bincount(previous_codes, minlength=p)
+    size = np.bincount(cluster_codes, minlength=k)
+    same = (low == high) & (low >= 0)
+    same &= np.append(previous_size, 0)[np.where(same, low, -1)] == size
+    if len(at) and np.bincount(at[at >= 0], minlength=1).max(initial=0) > 1:
+        same[:] = False  # a uid twice in this run: its clusters are no sets of members
+    kept = np.zeros(p, dtype=bool)
+    kept[low[same]] = True
+    rest = _assign_by_overlap(
+        memberships[~same[cluster_codes]],
+        previous[~kept[previous_codes]],
+        issued,
+        set(np.asarray(previous_ids, dtype=object)[kept].tolist()),
+    )
+    keys = np.asarray(cluster_keys, dtype=object)[same].tolist()
+    identity = np.asarray(previous_ids, dtype=object)[low[same]].tolist()
+    mapping = dict(zip(keys, identity, strict=True))
+    mapping.update(rest.mapping)
+    return IdAssignment(mapping, rest.lineage)
+
+
+def _assign_by_overlap(
+    memberships: pd.DataFrame, previous: pd.DataFrame, issued: Collection[str], taken: set[str]
+) -> IdAssignment:
+    """:func:`assign_stable_ids` counting every overlap; ``taken``: ids kept by clusters not
+    given here (new ids avoid them too)."""
     # clusters and previous entities as integer codes in the order of their keys, so that
     # every sort below is an integer sort with the string tie-breaks of the contract
     uids = memberships["uid"].to_numpy(dtype=object)
@@ -129,7 +173,6 @@ def assign_stable_ids(
             strict=True,
         )
     )
-    taken = set(previous_ids[taken_codes].tolist())
     first_uid = dict(zip(cluster_keys.tolist(), first_uid.tolist(), strict=True))
     sizes = pd.Series(size, index=pd.Index(cluster_keys, dtype=object))
     overlap = pd.DataFrame(
@@ -140,11 +183,11 @@ def assign_stable_ids(
         }
     )
     inherited = set(mapping)
-    used = set(issued) | taken
+    used = set(previous_ids[taken_codes].tolist())  # with taken and issued: ids to avoid
     for cluster_key in sorted(set(sizes.index) - inherited):
         uid = str(first_uid[cluster_key])
         candidate, salt = entity_id_for(uid), 0
-        while candidate in used:
+        while candidate in used or candidate in taken or candidate in issued:
             salt += 1
             candidate = entity_id_for(f"{uid}#{salt}")
         mapping[cluster_key] = candidate
@@ -174,7 +217,7 @@ def assign_stable_ids(
             }
         )
     )
-    gone = sorted(set(previous["entity_id"]) - taken)
+    gone = sorted(set(previous["entity_id"]) - set(previous_ids[taken_codes].tolist()))
     events.append(
         pd.DataFrame(
             {
@@ -252,8 +295,7 @@ class Store:
 
     def issued_ids(self) -> set[str]:
         """Every entity id ever issued by this store."""
-        rows = self.con.execute("SELECT entity_id FROM entities").fetchall()
-        return {r[0] for r in rows}
+        return set(self.con.sql("SELECT entity_id FROM entities").to_arrow_table()[0].to_pylist())
 
     def entities(self, *, include_retired: bool = False) -> pd.DataFrame:
         """The entities table (live ones unless ``include_retired``)."""
@@ -311,7 +353,15 @@ class Store:
 
     def assign_ids(self, memberships: pd.DataFrame) -> IdAssignment:
         """Stable ids for this run's clusters against the store's current state (read only)."""
-        return assign_stable_ids(memberships, self.current_memberships(), self.issued_ids())
+        # the current memberships in no particular order (assign_stable_ids needs none),
+        # through Arrow rather than a pandas fetch
+        table = self.con.sql(
+            "SELECT uid, entity_id FROM memberships WHERE valid_to_run IS NULL"
+        ).to_arrow_table()
+        previous = pd.DataFrame(
+            {name: table[name].to_numpy(zero_copy_only=False) for name in ("uid", "entity_id")}
+        )
+        return assign_stable_ids(memberships, previous, self.issued_ids())
 
     def record_run(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from linkage.clustering import cluster
@@ -66,13 +67,16 @@ def sized(frame: pd.DataFrame, uids: list[str]) -> pd.DataFrame:
     return out[(out["idx_l"] >= 0) & (out["idx_r"] >= 0)].reset_index(drop=True)
 
 
+@pytest.mark.parametrize("arrow_keys", [False, True])
 @pytest.mark.parametrize("seed", range(30))
-def test_incremental_clustering_equals_clustering_everything(seed: int) -> None:
+def test_incremental_clustering_equals_clustering_everything(seed: int, arrow_keys: bool) -> None:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(20, 160))
     uids = sorted(f"{'abc'[int(s)]}:{i:04d}" for i, s in enumerate(rng.integers(0, 3, n)))
     group = {u: int(g) for u, g in zip(uids, rng.integers(0, max(n // 3, 1), n), strict=True)}
     every = make_features(uids, rng)
+    if arrow_keys:  # as the pipeline holds them (Arrow strings, missing values NA)
+        every["id_keys"] = every["id_keys"].astype(pd.ArrowDtype(pa.string()))
     pairs = make_pairs(every, rng, group)
     judged = rng.choice(len(pairs), size=min(3, len(pairs)), replace=False)
     judgements = pd.DataFrame(
@@ -194,3 +198,51 @@ def test_component_labels_equal_scipy() -> None:
         theirs = connected_components(graph, directed=False)[1]
         pairs = set(zip(ours.tolist(), theirs.tolist(), strict=True))
         assert len(pairs) == len(set(ours.tolist())) == len(set(theirs.tolist()))
+
+
+def test_other_space_matches_every_whitespace_but_the_space() -> None:
+    """Arrow splits ``id_keys`` on spaces only when no text holds another character that
+    ``str.split()`` splits on."""
+    import pyarrow.compute as pc
+
+    from linkage.incremental_clustering import _OTHER_SPACE
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]  # no surrogates
+    found = pc.match_substring_regex(pa.array(chars), _OTHER_SPACE).to_pylist()
+    assert [c for c, hit in zip(chars, found, strict=True) if hit] == [
+        c for c in chars if c.isspace() and c != " "
+    ]
+
+
+@pytest.mark.parametrize("arrow", [False, True])
+def test_key_links_split_like_python(arrow: bool) -> None:
+    """Arrow's split equals the Python one (same keys per row; codes may number them apart)."""
+    from linkage.incremental_clustering import _key_links, _key_links_python
+
+    texts = [
+        "uscc:1 cn_org:2",
+        "",
+        None,
+        "  uscc:1   lei:9 ",
+        "lei:9 lei:9",
+        "uscc:3\tcn_org:4",  # another whitespace: split by Python
+        "uscc:5\u3000lei:6",
+        "uscc:1",
+        "uscc:1\xa0x",
+    ]
+    cases = [texts, [t for t in texts if t is None or (t.isascii() and "\t" not in t)], [None] * 3]
+    if not arrow:
+        cases += [["uscc:1 a", 12, None], [b"uscc:1", "uscc:1"], [float("nan"), "a b"]]
+    for case in cases:
+        column = pd.Series(case, dtype=pd.ArrowDtype(pa.string()) if arrow else object)
+        frame = pd.DataFrame({"id_keys": column})
+        rows, codes = _key_links(frame)
+        ref_rows, ref_codes = _key_links_python(frame)
+        assert rows.tolist() == ref_rows.tolist()
+        # the same partition of the tokens into keys
+        assert (
+            len(set(zip(codes.tolist(), ref_codes.tolist(), strict=True)))
+            == len(set(codes.tolist()))
+            == len(set(ref_codes.tolist()))
+        )
+        assert rows.dtype == codes.dtype == np.int64

@@ -244,3 +244,89 @@ def test_assign_stable_ids_equals_the_reference_implementation(seed: int) -> Non
     expected = reference_assign_stable_ids(current, previous, issued)
     assert got.mapping == expected.mapping
     pd.testing.assert_frame_equal(got.lineage, expected.lineage)
+
+
+# --- clusters equal to a previous entity keep its id without counting their overlaps ----------
+
+
+def evolved(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
+    """A previous clustering and this run's, mostly the same entities (an incremental run):
+    some records new, removed or moved, some entities merged or split, a uid twice at times,
+    ids derived from members (so new ids collide with issued ones), rows in any order."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 120))
+    uids = [f"s{int(rng.integers(0, 3))}:{i:03d}" for i in range(n)]
+    group = rng.integers(0, max(n // int(rng.integers(1, 4)), 1), n)
+    previous = pd.DataFrame({"uid": uids, "entity_id": [f"P{int(g)}" for g in group]})
+    # a few previous ids are derived ones, as the store issues them
+    derived = rng.random(n) < 0.2
+    previous.loc[derived, "entity_id"] = [entity_id_for(u) for u in previous.loc[derived, "uid"]]
+    previous = previous.drop_duplicates("uid")
+    cluster_of = group.copy()
+    moved = rng.random(n) < rng.choice([0.0, 0.03, 0.2])
+    cluster_of[moved] = rng.integers(0, group.max() + 2, int(moved.sum()))
+    if rng.random() < 0.3:  # two previous entities merged
+        a, b = rng.integers(0, group.max() + 1, 2)
+        cluster_of[cluster_of == b] = a
+    keep = rng.random(n) > rng.choice([0.0, 0.05])
+    new = [f"new:{i}" for i in range(int(rng.integers(0, 5)))]
+    current_uids = [u for u, k in zip(uids, keep, strict=True) if k] + new
+    keys = [f"k{int(c)}" for c in cluster_of[keep]] + [
+        f"k{int(c)}" for c in rng.integers(0, group.max() + 3, len(new))
+    ]
+    current = pd.DataFrame({"uid": current_uids, "entity_id": keys})
+    if rng.random() < 0.1 and len(current):  # one uid twice: its cluster is no set of members
+        current = pd.concat([current, current.iloc[[0]].assign(entity_id="kdup")])
+    current = current.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    previous = previous.sample(frac=1.0, random_state=seed + 1).reset_index(drop=True)
+    issued = set(previous["entity_id"]) | {entity_id_for(u) for u in current_uids[::5]}
+    return current, previous, issued
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_kept_entities_skip_the_overlaps_and_change_nothing(seed: int) -> None:
+    from linkage.store import _assign_by_overlap
+
+    current, previous, issued = evolved(seed)
+    got = assign_stable_ids(current, previous, issued)
+    everything = _assign_by_overlap(current, previous, issued, set())
+    expected = reference_assign_stable_ids(current, previous, issued)
+    for other in (everything, expected):
+        assert got.mapping == other.mapping
+        pd.testing.assert_frame_equal(got.lineage, other.lineage)
+
+
+def test_unchanged_entities_are_found_whatever_the_row_order() -> None:
+    previous = members({"P1": ["a", "b"], "P2": ["c"], "P3": ["d", "e"]})
+    # k1 is P1 exactly; k2 is P2 with a new member; k3 holds part of P3
+    current = members({"k1": ["b", "a"], "k2": ["c", "x"], "k3": ["d"], "k4": ["e"]})
+    for frame in (current, current.iloc[::-1]):
+        result = assign_stable_ids(frame, previous.iloc[::-1], {"P1", "P2", "P3"})
+        assert result.mapping["k1"] == "P1"
+        assert ("merge", "P1", None) not in events(result.lineage)
+        assert not any("P1" in event for event in events(result.lineage))
+        assert events(result.lineage) == {("split", result.mapping["k4"], "P3")}
+
+
+def test_store_assign_ids_equals_assign_stable_ids_on_its_state(tmp_path: Path) -> None:
+    for seed in range(8):
+        current, previous, _ = evolved(seed)
+        current = current.drop_duplicates("uid")
+        with Store(tmp_path / f"s{seed}.duckdb") as store:
+            entities = previous.groupby("entity_id").size().rename("member_count").reset_index()
+            store.record_run(previous, entities, store.assign_ids(previous).lineage, {})
+            got = store.assign_ids(current)
+            expected = assign_stable_ids(current, store.current_memberships(), store.issued_ids())
+            assert got.mapping == expected.mapping
+            pd.testing.assert_frame_equal(got.lineage, expected.lineage)
+
+
+def test_a_new_id_avoids_the_ids_kept_unchanged_even_when_not_in_issued() -> None:
+    kept = entity_id_for("a")  # derived from a record that has left the entity since
+    previous = members({kept: ["b"]})
+    current = members({"k1": ["b"], "k2": ["a"]})
+    for issued in (set(), {kept}):
+        result = assign_stable_ids(current, previous, issued)
+        expected = reference_assign_stable_ids(current, previous, issued)
+        assert result.mapping == expected.mapping == {"k1": kept, "k2": entity_id_for("a#1")}
+        pd.testing.assert_frame_equal(result.lineage, expected.lineage)
