@@ -77,7 +77,7 @@ import pyarrow.parquet as pq
 from linkage._version import __version__
 from linkage.comparisons import (
     Comparison,
-    compare_indexed,
+    compare_columns,
     pair_term_frequencies,
     prepare_all,
     source_codes,
@@ -576,17 +576,22 @@ class IncrementalPlan:
         whose two records are unchanged. Only the records of the other pairs, and the new and
         changed records, are prepared; term frequencies come from the cached value codes of
         the unchanged records (:meth:`_terms`). Without cached codes, every record is
-        prepared. Leaves this run's codes in :attr:`terms` for the next run's cache."""
+        prepared. Leaves this run's codes in :attr:`terms` for the next run's cache.
+
+        ``features`` rows are the plan's record rows (as :meth:`features` makes them)."""
         n = len(features)
+        if n != len(self.unchanged):
+            raise ValueError("the features are not the plan's records")
         il = pairs["idx_l"].to_numpy(dtype=np.int64)
         ir = pairs["idx_r"].to_numpy(dtype=np.int64)
         stored = self.cache.levels
         level_columns = [f"{c.name}_level" for c in comparisons]
         if level_columns != list(self.cache.meta["level_columns"]):
             raise RuntimeError("the pinned model's comparisons differ from the cached levels")
-        position = pd.Index(features["uid"].to_numpy(dtype=object))
         # cached record row -> row now (-1: removed); then the stored pairs' rows now
-        now = position.get_indexer(self.cache.hashes["uid"].to_numpy(dtype=object))
+        known = np.flatnonzero(self.old_rows >= 0)
+        now = np.full(len(self.cache.hashes), -1, dtype=np.int64)
+        now[self.old_rows[known]] = known
         sl = now[stored["idx_l"].to_numpy(dtype=np.int64)]
         sr = now[stored["idx_r"].to_numpy(dtype=np.int64)]
         alive = (sl >= 0) & (sr >= 0)
@@ -597,63 +602,62 @@ class IncrementalPlan:
         reuse = lookup >= 0
         todo = np.flatnonzero(~reuse)
         done = np.flatnonzero(reuse)
-        k = len(comparisons)
-        levels = np.empty((len(pairs), k), dtype=np.int8)
-        tf = np.full((len(pairs), k), np.nan)
         old_terms = self.cache.terms()
         if old_terms is not None and old_terms.keys != TermCodes.keys_of(comparisons):
             old_terms = None
-        if old_terms is None:
-            # every record prepared: its frequencies are the term frequencies
-            prepared = prepare_all(comparisons, features)
-            self.terms = TermCodes.of(comparisons, prepared)
-            rows = np.arange(n)
-        else:
+        terms = None
+        if old_terms is not None:
             # only the records that are compared, or whose value codes are not cached
             fresh = np.flatnonzero(~self.unchanged)
             rows = np.unique(np.concatenate([il[todo], ir[todo], fresh]))
             subset = features.take(rows)
             prepared = [c.prepare(subset) for c in comparisons]
-            self.terms = self._terms(old_terms, comparisons, prepared, rows, fresh)
+            terms = self._terms(old_terms, comparisons, prepared, rows, fresh)
+        if terms is None:
+            # every record prepared: its frequencies are the term frequencies
+            prepared = prepare_all(comparisons, features)
+            self.terms = TermCodes.of(comparisons, prepared)
+            rows = np.arange(n)
+        else:
+            self.terms = terms
         self.stats["prepared_records"] = len(rows)
         at = np.full(n, -1, dtype=np.int64)
         at[rows] = np.arange(len(rows))
-        if len(todo):
-            levels[todo] = compare_indexed(
-                comparisons,
-                prepared,
-                at[il[todo]],
-                at[ir[todo]],
-                chunk_size=chunk_size,
-                term_frequencies=False,
-            )[0]
-        if len(done):
-            rows_stored = stored_rows[lookup[done]]
-            for j, column in enumerate(level_columns):
-                levels[done, j] = stored[column].to_numpy(dtype=np.int8)[rows_stored]
-        if self.terms is not None and old_terms is not None:
-            by_key = dict(zip(self.terms.keys, self.terms.codes, strict=True))
-            sources = source_codes(features)
-            for j, comparison in enumerate(comparisons):
-                if comparison.tf_levels:
-                    counted = term_prepared(
-                        {key: by_key[(comparison.name, key)] for key in term_keys(comparison)},
-                        sources,
-                    )
-                    tf[:, j] = pair_term_frequencies(comparison, counted, il, ir, levels[:, j])
-        else:
-            for j, comparison in enumerate(comparisons):
-                if comparison.tf_levels:
-                    tf[:, j] = pair_term_frequencies(comparison, prepared[j], il, ir, levels[:, j])
+        fresh_levels, _ = compare_columns(
+            comparisons,
+            prepared,
+            at[il[todo]],
+            at[ir[todo]],
+            chunk_size=chunk_size,
+            term_frequencies=False,
+        )
+        rows_stored = stored_rows[lookup[done]]
+        levels = []
+        for j, column in enumerate(level_columns):
+            lv = np.empty(len(pairs), dtype=np.int8)
+            lv[todo] = fresh_levels[j]
+            lv[done] = stored[column].to_numpy(dtype=np.int8)[rows_stored]
+            levels.append(lv)
+        by_key = {} if terms is None else dict(zip(terms.keys, terms.codes, strict=True))
+        sources = None if terms is None else source_codes(features)
+        tf = []
+        for j, comparison in enumerate(comparisons):
+            if not comparison.tf_levels:
+                continue
+            counted = prepared[j]
+            if terms is not None:
+                codes = {key: by_key[(comparison.name, key)] for key in term_keys(comparison)}
+                counted = term_prepared(codes, sources)
+            tf.append(pair_term_frequencies(comparison, counted, il, ir, levels[j]))
         self.stats["reused_pairs"] = len(done)
         self.stats["scored_pairs"] = len(todo)
-        out = pairs.copy()
+        # as compare_pairs builds its frame
+        data: dict[Any, Any] = {c: pairs[c] for c in pairs}
         for j, comparison in enumerate(comparisons):
-            out[f"{comparison.name}_level"] = levels[:, j]
-        for j, comparison in enumerate(comparisons):
-            if comparison.tf_levels:
-                out[f"{comparison.name}_tf"] = tf[:, j]
-        return out
+            data[f"{comparison.name}_level"] = pd.Series(levels[j], index=pairs.index)
+        for comparison, values in zip([c for c in comparisons if c.tf_levels], tf, strict=True):
+            data[f"{comparison.name}_tf"] = pd.Series(values, index=pairs.index)
+        return pd.DataFrame(data, index=pairs.index, copy=False)
 
     def _terms(
         self,
@@ -684,8 +688,13 @@ class IncrementalPlan:
                     probe = pa.array(sub_values, type=dictionary.type)
                 except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
                     return None
-                known = pc.index_in(probe, value_set=dictionary).fill_null(-1)
-                mapped = known.to_numpy(zero_copy_only=False).astype(np.int64)
+                # the (few) values looked up in the (many) cached ones: hash the few only
+                # (the cached values are distinct)
+                where = pc.index_in(dictionary, value_set=probe).fill_null(-1)
+                where_np = where.to_numpy(zero_copy_only=False).astype(np.int64)
+                hit = np.flatnonzero(where_np >= 0)
+                mapped = np.full(len(probe), -1, dtype=np.int64)
+                mapped[where_np[hit]] = hit
                 unseen = np.flatnonzero(mapped < 0)
                 if len(unseen):
                     labels, uniques = pd.factorize(sub_values[unseen])

@@ -334,3 +334,35 @@ def test_an_old_cache_format_falls_back_with_a_reason(tmp_path: Path) -> None:
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     cache, reason = load_cache(tmp_path / "s1.duckdb", 2)
     assert cache is None and "has format 3" in reason
+
+
+def test_a_value_that_is_not_a_string_in_a_later_run_prepares_every_record(
+    tmp_path: Path,
+) -> None:
+    comparisons: list[Comparison] = [ExactMatch("code", clean=False, tf_adjust=True)]
+    store = tmp_path / "s.duckdb"
+    features = pd.DataFrame(
+        {
+            "uid": [f"r{i}" for i in range(5)],
+            "source": ["a", "a", "b", "b", "a"],
+            "code": pd.Series(["x", "x", "y", None, "x"], dtype=object),
+        }
+    )
+    pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2], "idx_r": [1, 4, 4, 3]})
+    compared = compare_pairs(features, pairs, comparisons)
+    terms = TermCodes.of(comparisons, _prepared_with(comparisons, features))
+    release_prepared()
+    _save(store, 1, features, compared, comparisons, terms)
+    cache, _ = load_cache(store, 1)
+    assert cache is not None and cache.terms() is not None
+    new = pd.concat(
+        [features, pd.DataFrame({"uid": ["r5"], "source": ["b"], "code": [7]})],
+        ignore_index=True,
+    )
+    new_pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2, 2], "idx_r": [1, 4, 4, 3, 5]})
+    plan = IncrementalPlan.from_cache(cache, new)
+    got = plan.compare(new, new_pairs, comparisons)
+    release_prepared()
+    assert plan.stats["prepared_records"] == len(new)
+    _assert_exact(got, compare_pairs(new, new_pairs, comparisons))
+    release_prepared()
