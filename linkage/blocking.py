@@ -304,10 +304,11 @@ def candidate_pairs(
     last_use = {column: i for i, rule in enumerate(rules) for column in rule.columns}
     for i, rule in enumerate(rules):
         keys = _rule_keys(features, rule, cleaned)
-        if kept_keys is not None:
+        if kept_keys is not None and rule.kind != "sorted_neighbourhood":
             from linkage.incremental_blocking import rule_key_state
 
             kept_keys.append(rule_key_state(keys, rule))
+        state_keys = keys if kept_keys is not None and rule.kind == "sorted_neighbourhood" else None
         for column in [c for c in cleaned if last_use[c] == i]:
             del cleaned[column]  # no later rule reads it
         ridx, key_codes = keys.idx, keys.codes
@@ -340,6 +341,11 @@ def candidate_pairs(
         ridx, key_codes = ridx[keep], key_codes[keep]
         del keep
         order = np.lexsort((ridx, key_codes))  # by key, then row
+        if state_keys is not None and kept_keys is not None:  # a sorted neighbourhood keeps all
+            from linkage.incremental_blocking import rule_key_state
+
+            kept_keys.append(rule_key_state(state_keys, rule, ranked=order))
+            del state_keys
         ranked, ranked_keys = ridx[order], key_codes[order]
         del ridx, key_codes, order
         if rule.kind == "sorted_neighbourhood":
