@@ -112,6 +112,10 @@ def _arrow_texts(column: pd.Series) -> pa.Array | None:
         return pa.array([None] * len(texts), type=pa.string())
     if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
         return None
+    ascii_only = pc.all(pc.string_is_ascii(texts)).as_py()
+    printable = pc.or_(pc.ascii_is_printable(texts), pc.equal(texts, ""))  # no control chars
+    if ascii_only and pc.all(printable).as_py():
+        return texts  # the only ASCII whitespace besides the space are control characters
     if pc.any(pc.match_substring_regex(texts, _OTHER_SPACE)).as_py():
         return None
     return texts
@@ -254,8 +258,10 @@ def incremental_cluster(
     ok &= count_now == count_old
     mine = np.flatnonzero(ok[component[el]])
     theirs = np.flatnonzero(ok[ocomp])
-    a = mine[np.lexsort((er[mine], el[mine], -ew[mine], component[el[mine]]))]
-    b = theirs[np.lexsort((orr[theirs], ol[theirs], -ow[theirs], ocomp[theirs]))]
+    # by component, weight (strongest first), then the pair (positions below n: one key)
+    span = max(n, 1)
+    a = mine[np.lexsort((el[mine] * span + er[mine], -ew[mine], component[el[mine]]))]
+    b = theirs[np.lexsort((ol[theirs] * span + orr[theirs], -ow[theirs], ocomp[theirs]))]
     differ = (el[a] != ol[b]) | (er[a] != orr[b]) | (ekind[a] != okind[b]) | (erule[a] != orule[b])
     ok[component[el[a[differ]]]] = False
     reused = ok[component]
@@ -299,7 +305,8 @@ def incremental_cluster(
         ml = position.get_indexer(old_merges["uid_l"].to_numpy(dtype=object))
         mine = (ml >= 0) & reused[np.maximum(ml, 0)]
         mr = position.get_indexer(old_merges["uid_r"].to_numpy(dtype=object)[mine])
-        parts.append((old_merges[mine], ml[mine], mr))
+        columns = [c for c in MERGE_COLUMNS if c not in ("step", "entity_l", "entity_r")]
+        parts.append((old_merges[columns][mine], ml[mine], mr))
 
     # this run's weight and confidence of every match row, then the global processing order
     logged = [c for c in MERGE_COLUMNS if c not in ("step", "entity_l", "entity_r")]
@@ -319,7 +326,8 @@ def incremental_cluster(
     weight = np.where(finite, ew[np.maximum(lookup, 0)], np.inf)
     confidence = np.where(finite, econf[np.maximum(lookup, 0)], 1.0)
     phase = np.where(finite, 2, np.where(log["kind"] == "judgement", 0, 1))
-    order = np.lexsort((mr, ml, np.where(finite, -weight, 0.0), phase))
+    pair = ml * (max(n, 1) + 1) + (mr + 1)  # (ml, mr) as one key (-1 <= both < n)
+    order = np.lexsort((pair, np.where(finite, -weight, 0.0), phase))
     ml, mr = ml[order], mr[order]
     merges = pd.DataFrame(
         {
