@@ -66,10 +66,13 @@ class IdAssignment:
     Attributes:
         mapping: cluster key (the derived ``entity_id`` clustering gave) -> stable entity id.
         lineage: ``event, entity_id, related_entity_id, members`` rows for this run.
+        ids: per row of the memberships given, its stable id (``mapping`` of its key; NaN
+            for a missing key), when :func:`assign_stable_ids` made it.
     """
 
     mapping: dict[str, str]
     lineage: pd.DataFrame
+    ids: np.ndarray | None = None
 
 
 def assign_stable_ids(
@@ -118,7 +121,10 @@ def assign_stable_ids(
     identity = np.asarray(previous_ids, dtype=object)[low[same]].tolist()
     mapping = dict(zip(keys, identity, strict=True))
     mapping.update(rest.mapping)
-    return IdAssignment(mapping, rest.lineage)
+    # per row: the stable id of its cluster, looked up once per cluster
+    keys = np.asarray(cluster_keys, dtype=object).tolist()
+    ids = np.array([*(mapping[key] for key in keys), np.nan], dtype=object)[cluster_codes]
+    return IdAssignment(mapping, rest.lineage, ids)
 
 
 def _assign_by_overlap(

@@ -294,6 +294,8 @@ def test_kept_entities_skip_the_overlaps_and_change_nothing(seed: int) -> None:
     for other in (everything, expected):
         assert got.mapping == other.mapping
         pd.testing.assert_frame_equal(got.lineage, other.lineage)
+    assert got.ids is not None  # each row's stable id, as mapping the rows would give it
+    assert got.ids.tolist() == current["entity_id"].map(got.mapping).tolist()
 
 
 def test_unchanged_entities_are_found_whatever_the_row_order() -> None:
