@@ -1,13 +1,15 @@
 """Profile reuse in incremental runs: an entity whose members did not change keeps the profile
 the previous run built for it; only the other entities are built (see :mod:`linkage.incremental`).
 
-At 99k records with 1% new ones, ~98% of the entities keep their profile. What that costs is
-reading the cached ``entities.parquet`` and turning its text back into the columns
-:func:`~linkage.profiles.build_profiles` gives: the columns it keeps as Arrow strings stay
-Arrow (one ``take`` each, which also puts the rows in order), the others become Python strings
-(NaN where missing). Which entities keep their profile is found on integer codes, and the rows
-are put in entity-id order by merging the few built profiles into the reused ones, which keep
-the cached run's (sorted) order when they keep their ids.
+At 99k records with 1% new ones, ~98% of the entities keep their profile, so what counts is
+the work per reused entity: finding them (on integer codes: one factorisation of this run's
+entity ids and one of the cached run's), reading the cached ``entities.parquet`` (in a thread,
+while the other entities are built: Arrow decompresses without the GIL) and turning it into
+the columns :func:`~linkage.profiles.build_profiles` gives. Columns it gives as Arrow strings
+stay Arrow: one ``take`` each from the built and the cached rows puts them in order (in the
+thread too); columns it gives as Python strings are converted once (NaN where missing). The
+rows are put in entity-id order without a sort: the reused ones are in the cached table's
+(sorted) order and usually keep their ids, so the few built ones are merged in.
 """
 
 from __future__ import annotations
@@ -223,7 +225,9 @@ def _merge(
         if name in taking:
             columns[name] = None  # its place
             continue
-        if name in ("entity_id", "confidence"):  # this run's
+        if name == "entity_id" and want == np.dtype(object):  # this run's (none missing)
+            values = reuse.ids
+        elif name in ("entity_id", "confidence"):  # this run's
             values = reuse.ids if name == "entity_id" else reuse.confidence
             values = _as_built(pd.Series(values, copy=False), want)
         elif want == np.dtype(object) and cached.type == pa.string():
