@@ -598,7 +598,14 @@ class IncrementalPlan:
         alive[alive] &= self.unchanged[sl[alive]] & self.unchanged[sr[alive]]
         stored_keys = sl[alive] * n + sr[alive]
         stored_rows = np.flatnonzero(alive)
-        lookup = pd.Index(stored_keys).get_indexer(il * n + ir) if len(il) else np.zeros(0, int)
+        keys = il * n + ir
+        if len(stored_keys) and bool((stored_keys[1:] > stored_keys[:-1]).all()):
+            # sorted (candidate pairs are, and unchanged records usually keep their order)
+            pos = np.searchsorted(stored_keys, keys)
+            pos[pos == len(stored_keys)] = 0
+            lookup = np.where(stored_keys[pos] == keys, pos, -1)
+        else:
+            lookup = pd.Index(stored_keys).get_indexer(keys)
         reuse = lookup >= 0
         todo = np.flatnonzero(~reuse)
         done = np.flatnonzero(reuse)

@@ -113,7 +113,8 @@ def _pairs(
         if a != b:
             found.add((a, b))
     ordered = sorted(found)
-    order = rng.permutation(len(ordered))
+    # sorted as candidate_pairs makes them, or not
+    order = rng.permutation(len(ordered)) if rng.random() < 0.5 else np.arange(len(ordered))
     il = np.array([ordered[i][0] for i in order], dtype=np.int64)
     ir = np.array([ordered[i][1] for i in order], dtype=np.int64)
     return pd.DataFrame({"idx_l": il, "idx_r": ir})
@@ -147,6 +148,7 @@ def _next_generation(
     rng: np.random.Generator, rows: list[dict[str, Any]], generation: int
 ) -> list[dict[str, Any]]:
     """Remove, change, add and reorder records; sometimes a source vanishes or appears."""
+    uids = {r["uid"] for r in rows}
     sources = list(SOURCES)
     if rng.random() < 0.3:
         sources = [*sources[:2], f"source{generation}"]
@@ -169,8 +171,13 @@ def _next_generation(
             for column in ("name_norm", "name_latin", "name_core", "domain", "address_norm"):
                 kept[-1][column] = other[column]
             kept[-1]["name_tokens"] = kept[-1]["name_norm"]
-    order = rng.permutation(len(kept))
-    return [kept[i] for i in order]
+    if rng.random() < 0.5:  # shuffled
+        return [kept[i] for i in rng.permutation(len(kept))]
+    # the records kept in their order, the new ones among them (previous pairs stay sorted)
+    old, new = [r for r in kept if r["uid"] in uids], [r for r in kept if r["uid"] not in uids]
+    for row in new:
+        old.insert(int(rng.integers(len(old) + 1)), row)
+    return old
 
 
 def _assert_exact(got: pd.DataFrame, expected: pd.DataFrame) -> None:
