@@ -34,6 +34,12 @@ def frame(values: list[str | None], column: str = "v") -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(values, dtype=object)})
 
 
+def at_least(score: float, threshold: float, scale: float = 1.0) -> bool:
+    """``score / scale >= threshold`` as the kernels test it: scores in float32 (so a
+    similarity of 0.7999999999999999 is at 0.8)."""
+    return bool(np.float32(score) / np.float32(scale) >= np.float32(threshold))
+
+
 def slow_jw(a: str | None, b: str | None, thresholds: tuple[float, ...]) -> int:
     a, b = clean_text(a), clean_text(b)
     if a is None or b is None:
@@ -43,7 +49,7 @@ def slow_jw(a: str | None, b: str | None, thresholds: tuple[float, ...]) -> int:
         return top
     sim = JaroWinkler.normalized_similarity(a, b)
     for i, t in enumerate(thresholds):
-        if sim >= t:
+        if at_least(sim, t):
             return top - 1 - i
     return 0
 
@@ -104,13 +110,15 @@ def slow_name(a: str | None, b: str | None, c: CompanyNameComparison) -> int:
         if ca == cb:
             return 4
     jw = JaroWinkler.normalized_similarity(la, lb)
-    similar = fuzz.token_set_ratio(a, b) / 100 >= c.token_threshold or jw >= c.jw_thresholds[0]
+    similar = at_least(fuzz.token_set_ratio(a, b), c.token_threshold, 100.0) or at_least(
+        jw, c.jw_thresholds[0]
+    )
     prefix_ok = bool(ca and cb) and ca != cb and Prefix.similarity(ca, cb) >= 4
     prefix_ok = prefix_ok and Prefix.similarity(ca, cb) >= min(len(ca), len(cb))
     inside = bool(ca and cb) and (ca in cb or cb in ca)
     if similar and (not (ca and cb) or prefix_ok or inside):
         return 3
-    if similar or jw >= c.jw_thresholds[-1]:
+    if similar or at_least(jw, c.jw_thresholds[-1]):
         return 2
     ta, tb = a.split(), b.split()
     acr_a = "".join(t[0] for t in ta) if len(ta) > 1 and all(t[0].isascii() for t in ta) else None
