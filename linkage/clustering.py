@@ -566,9 +566,10 @@ def clustering_stats(
     merges: pd.DataFrame, accepted: np.ndarray, tried: Counter[str], entities: int
 ) -> dict[str, object]:
     """The manifest's clustering counts: edges tried by kind, unions, refusals by reason."""
-    refused = merges.loc[~accepted, "reason"].str.split(":").str[0].value_counts()
+    reasons = merges.loc[~accepted, "reason"]  # the refusals: string work on them only
+    refused = reasons.str.split(":").str[0].value_counts()
     by_prefix = (
-        merges.loc[~accepted & merges["reason"].str.startswith("identifier:", na=False), "reason"]
+        reasons[reasons.str.startswith("identifier:", na=False)]
         .str.removeprefix("identifier:")
         .value_counts()
     )
