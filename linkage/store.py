@@ -410,18 +410,7 @@ class Store:
             con.register("new_members", current)
             con.register("live_entities", live)
             con.register("new_lineage", events)
-            con.execute(
-                "UPDATE memberships SET valid_to_run = ? WHERE valid_to_run IS NULL AND NOT EXISTS "
-                "(SELECT 1 FROM new_members m WHERE m.uid = memberships.uid "
-                "AND m.entity_id = memberships.entity_id)",
-                [run_id],
-            )
-            con.execute(
-                "INSERT INTO memberships SELECT m.uid, m.entity_id, ?, NULL FROM new_members m "
-                "WHERE NOT EXISTS (SELECT 1 FROM memberships o WHERE o.valid_to_run IS NULL "
-                "AND o.uid = m.uid AND o.entity_id = m.entity_id)",
-                [run_id],
-            )
+            self._write_memberships(con, run_id)
             con.execute(
                 "UPDATE entities SET retired_run = ? WHERE retired_run IS NULL AND entity_id "
                 "NOT IN (SELECT entity_id FROM live_entities)",
@@ -456,6 +445,31 @@ class Store:
             for view in ("new_members", "live_entities", "new_lineage"):
                 con.unregister(view)
         return run_id
+
+    def _write_memberships(self, con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+        """Close the current memberships that ``new_members`` does not hold and add those it
+        holds that are not current: only the changes are written. One join of the two finds
+        both (a current row and a new one that do not match; NULLs match nothing)."""
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE membership_changes AS "
+            "SELECT o.rid, m.uid, m.entity_id, m.present "
+            "FROM (SELECT rowid AS rid, uid, entity_id FROM memberships "
+            "WHERE valid_to_run IS NULL) o "
+            "FULL OUTER JOIN (SELECT uid, entity_id, true AS present FROM new_members) m "
+            "ON o.uid = m.uid AND o.entity_id = m.entity_id "
+            "WHERE o.rid IS NULL OR m.present IS NULL"
+        )
+        con.execute(
+            "UPDATE memberships SET valid_to_run = ? "
+            "WHERE rowid IN (SELECT rid FROM membership_changes WHERE rid IS NOT NULL)",
+            [run_id],
+        )
+        con.execute(
+            "INSERT INTO memberships SELECT uid, entity_id, ?, NULL FROM membership_changes "
+            "WHERE present",
+            [run_id],
+        )
+        con.execute("DROP TABLE membership_changes")
 
     def _write_lineage(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute("INSERT INTO lineage SELECT * FROM new_lineage")

@@ -332,3 +332,57 @@ def test_a_new_id_avoids_the_ids_kept_unchanged_even_when_not_in_issued() -> Non
         expected = reference_assign_stable_ids(current, previous, issued)
         assert result.mapping == expected.mapping == {"k1": kept, "k2": entity_id_for("a#1")}
         pd.testing.assert_frame_equal(result.lineage, expected.lineage)
+
+
+# --- record_run writes the membership changes as the two statements before it did -----------
+
+
+def reference_write_memberships(con: object, run_id: int) -> None:
+    """The memberships write before one join found the changes (kept as the reference)."""
+    con.execute(  # type: ignore[attr-defined]
+        "UPDATE memberships SET valid_to_run = ? WHERE valid_to_run IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM new_members m WHERE m.uid = memberships.uid "
+        "AND m.entity_id = memberships.entity_id)",
+        [run_id],
+    )
+    con.execute(  # type: ignore[attr-defined]
+        "INSERT INTO memberships SELECT m.uid, m.entity_id, ?, NULL FROM new_members m "
+        "WHERE NOT EXISTS (SELECT 1 FROM memberships o WHERE o.valid_to_run IS NULL "
+        "AND o.uid = m.uid AND o.entity_id = m.entity_id)",
+        [run_id],
+    )
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_record_run_writes_the_same_membership_history(tmp_path: Path, seed: int) -> None:
+    """Successive runs with records moved, removed, added, a row twice or without an entity:
+    the same history (closed and added rows) as the earlier statements."""
+    rng = np.random.default_rng(seed)
+    uids = [f"s:{i:03d}" for i in range(int(rng.integers(1, 80)))]
+    lineage = pd.DataFrame(
+        {c: pd.Series(dtype=object) for c in ("event", "entity_id", "related_entity_id")}
+    ).assign(members=pd.Series(dtype=np.int64))
+    ours, theirs = Store(tmp_path / "a.duckdb"), Store(tmp_path / "b.duckdb")
+    theirs._write_memberships = reference_write_memberships  # type: ignore[method-assign]
+    entity = {u: f"E{int(g)}" for u, g in zip(uids, rng.integers(0, 20, len(uids)), strict=True)}
+    for _ in range(4):
+        present = [u for u in uids if rng.random() > 0.1] + [f"n:{int(rng.integers(0, 9))}"]
+        for u in present:
+            if u not in entity or rng.random() < 0.15:
+                entity[u] = f"E{int(rng.integers(0, 25))}"
+        frame = pd.DataFrame({"uid": present, "entity_id": [entity[u] for u in present]})
+        if rng.random() < 0.3:  # a row twice, a row with no entity
+            frame = pd.concat([frame, frame.iloc[[0]]], ignore_index=True)
+            frame.loc[len(frame) - 1, "entity_id"] = None
+        ids = frame["entity_id"].dropna().unique()
+        entities = pd.DataFrame({"entity_id": ids, "member_count": 1})
+        for store in (ours, theirs):
+            store.record_run(frame, entities, lineage, {"counts": {}})
+    columns = ["uid", "entity_id", "valid_from_run", "valid_to_run"]
+    got, expected = (
+        s.membership_history().sort_values(columns).reset_index(drop=True) for s in (ours, theirs)
+    )
+    pd.testing.assert_frame_equal(got, expected)
+    assert (got["valid_to_run"].notna()).any() or len(uids) < 5
+    ours.close()
+    theirs.close()
