@@ -147,7 +147,9 @@ class Linker:
                 rules,
                 unique_sources=unique,
                 max_block_size=config.matching.max_block_size,
+                keep_keys=self.store_path is not None,  # the next incremental run's keys
             )
+            cache.key_state, blocking.key_state = blocking.key_state, None
         self.progress(f"blocking found {len(pairs):,} candidate pairs")
         with self._stage("compare"):
             if pinned is not None:
@@ -326,6 +328,7 @@ class _CacheState:
     run_id: int = 0
     record_columns: list[str] = field(default_factory=list)  # of the records table read
     blocking: Any = None  # (rules, unique sources, max block size) the pairs were found with
+    key_state: Any = None  # the blocking keys (linkage.incremental_blocking.KeyState)
     clustering: Any = None  # (unique sources, judgements) the run clustered with
     terms: Any = None  # the term-frequency value codes (linkage.incremental.TermCodes)
 
@@ -378,6 +381,7 @@ class _CacheState:
                 entities_file=None if out_dir is None else Path(out_dir) / "entities.parquet",
                 profiles=survivorship_settings(linker.config),
                 blocking=None if self.blocking is None else blocking_settings(*self.blocking),
+                key_state=self.key_state,
                 pairs=result.pairs,
                 merges=result.merges,
                 merges_file=None if out_dir is None else Path(out_dir) / "merges.parquet",

@@ -124,6 +124,7 @@ def test_incremental_run_equals_a_full_run_with_the_pinned_model(versions: dict[
     # records were prepared
     assert stats["new"] + stats["changed"] <= stats["prepared_records"] < stats["records"]
     assert incremental.manifest["blocking"] == full.manifest["blocking"]
+    assert stats["blocking"] == "local"  # from run 1's cached blocking keys
     # untouched components keep their entities and merge-log rows (renumbered)
     assert 0 < stats["reused_cluster_records"] < len(full.memberships)
     # most entities keep their members: their cached profiles are reused, the rest are built
@@ -215,17 +216,35 @@ def test_changed_survivorship_settings_rebuild_every_profile(versions: dict[str,
     assert_same_outputs(root, "prio")
 
 
-def test_local_blocking_in_a_run_equals_a_full_run(
+def test_blocking_every_record_in_a_run_equals_a_full_run(
     versions: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ):
-    """Localised blocking (off by default) inside a whole incremental run."""
+    """With local blocking off, an incremental run blocks every record, as a full run does."""
     import linkage.incremental as incremental_module
 
-    monkeypatch.setattr(incremental_module, "LOCAL_BLOCKING", True)
-    incremental, full, _, _ = incremental_and_full(versions, versions["new"], "local")
-    assert incremental.manifest["incremental"]["blocking"] == "local"
+    monkeypatch.setattr(incremental_module, "LOCAL_BLOCKING", False)
+    incremental, full, _, _ = incremental_and_full(versions, versions["new"], "unlocal")
+    assert incremental.manifest["incremental"]["blocking"] == "full"
     assert incremental.manifest["blocking"] == full.manifest["blocking"]
-    assert_same_outputs(versions["root"], "local")
+    assert_same_outputs(versions["root"], "unlocal")
+
+
+def test_a_second_incremental_run_builds_on_the_first(versions: dict[str, Path]):
+    """The cache an incremental run leaves (blocking keys, term codes, components, profiles)
+    serves the next one: going back to the old records equals a full run with the model."""
+    root = versions["root"]
+    _, _, first, _ = incremental_and_full(versions, versions["new"], "chain1")
+    assert {"blocking_keys.npz", "terms.parquet"} <= {p.name for p in cache_dir(first).iterdir()}
+    again = copy_store(first, root / "chain2-a")
+    full_store = copy_store(first, root / "chain2-b")
+    cache, _ = load_cache(first, 2)
+    assert cache is not None
+    second = Linker(versions["old"], store=again, incremental=True).run(root / "chain2-i")
+    Linker(versions["old"], store=full_store, model=cache.meta["model"]).run(root / "chain2-f")
+    stats = second.manifest["incremental"]
+    assert stats["mode"] == "incremental" and stats["blocking"] == "local"
+    assert stats["removed"] > 0 and stats["reused_pairs"] > 0
+    assert_same_outputs(root, "chain2")
 
 
 def test_runs_without_an_output_folder_leave_and_use_a_whole_cache(
