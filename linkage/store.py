@@ -179,7 +179,7 @@ def _assign_by_overlap(
             strict=True,
         )
     )
-    first_uid = dict(zip(cluster_keys.tolist(), first_uid.tolist(), strict=True))
+    first_of = dict(zip(cluster_keys.tolist(), first_uid.tolist(), strict=True))
     sizes = pd.Series(size, index=pd.Index(cluster_keys, dtype=object))
     overlap = pd.DataFrame(
         {
@@ -191,7 +191,7 @@ def _assign_by_overlap(
     inherited = set(mapping)
     used = set(previous_ids[taken_codes].tolist())  # with taken and issued: ids to avoid
     for cluster_key in sorted(set(sizes.index) - inherited):
-        uid = str(first_uid[cluster_key])
+        uid = str(first_of[cluster_key])
         candidate, salt = entity_id_for(uid), 0
         while candidate in used or candidate in taken or candidate in issued:
             salt += 1
