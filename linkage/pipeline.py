@@ -120,9 +120,11 @@ class Linker:
         (:func:`map_large_blocks`; the comparisons' many mid-sized chunks run faster without).
         """
         frozen_before = gc.get_freeze_count()
+        self._discard_staged()  # a crashed process with this pid may have left some
         try:
             return self._run(out_dir)
         finally:
+            self._discard_staged()  # saved by now, unless the run failed
             map_large_blocks(False)
             if not frozen_before:  # a caller's own freeze stays as it was
                 gc.unfreeze()
@@ -149,7 +151,11 @@ class Linker:
                 max_block_size=config.matching.max_block_size,
                 keep_keys=self.store_path is not None,  # the next incremental run's keys
             )
-            cache.key_state, blocking.key_state = blocking.key_state, None
+            if blocking.key_state is not None and self.store_path is not None:
+                from linkage.incremental import stage
+
+                stage(self.store_path, key_state=blocking.key_state)  # not held to the end
+                blocking.key_state = None
         self.progress(f"blocking found {len(pairs):,} candidate pairs")
         with self._stage("compare"):
             if pinned is not None:
@@ -158,12 +164,11 @@ class Linker:
                 comparisons = comparisons_for(config, features)
             if plan is not None:
                 compared = plan.compare(features, pairs, comparisons)
-                cache.terms = plan.terms
             else:
                 compared = compare_pairs(features, pairs, comparisons)
-                if self.store_path is not None:
-                    cache.keep_terms(comparisons, prepare_all(comparisons, features))
             del pairs  # compared holds them
+            if self.store_path is not None:
+                self._stage_terms(plan, comparisons, features)
         map_large_blocks()  # from here on, few and large temporaries: hand them back at once
         with self._stage("score"):
             if pinned is not None:
@@ -261,6 +266,24 @@ class Linker:
             )
         return state
 
+    def _discard_staged(self) -> None:
+        if self.store_path is not None:
+            from linkage.incremental import discard_staged
+
+            discard_staged(self.store_path)
+
+    def _stage_terms(self, plan: Any, comparisons: list[Any], features: pd.DataFrame) -> None:
+        """Write the term-frequency value codes for the next incremental run's cache now: held
+        to the end, they would keep the comparisons' prepared arrays alive."""
+        from linkage.incremental import TermCodes, stage
+
+        if plan is not None:
+            terms, plan.terms = plan.terms, None
+        else:  # references to the prepared arrays the comparisons made: no work
+            terms = TermCodes.of(comparisons, prepare_all(comparisons, features))
+        if terms is not None and self.store_path is not None:
+            stage(self.store_path, terms=terms, comparisons=comparisons)
+
     def _judgements(self) -> pd.DataFrame | None:
         if self.store_path is None:
             return None
@@ -328,16 +351,7 @@ class _CacheState:
     run_id: int = 0
     record_columns: list[str] = field(default_factory=list)  # of the records table read
     blocking: Any = None  # (rules, unique sources, max block size) the pairs were found with
-    key_state: Any = None  # the blocking keys (linkage.incremental_blocking.KeyState)
     clustering: Any = None  # (unique sources, judgements) the run clustered with
-    terms: Any = None  # the term-frequency value codes (linkage.incremental.TermCodes)
-
-    def keep_terms(self, comparisons: list[Any], prepared: list[Any]) -> None:
-        """Keep the value codes of the term-frequency keys from a full run's prepared arrays
-        (references to arrays the compare stage made, no work)."""
-        from linkage.incremental import TermCodes
-
-        self.terms = TermCodes.of(comparisons, prepared)
 
     def summary(self) -> dict[str, Any]:
         """What the manifest records under ``incremental``."""
@@ -381,7 +395,6 @@ class _CacheState:
                 entities_file=None if out_dir is None else Path(out_dir) / "entities.parquet",
                 profiles=survivorship_settings(linker.config),
                 blocking=None if self.blocking is None else blocking_settings(*self.blocking),
-                key_state=self.key_state,
                 pairs=result.pairs,
                 merges=result.merges,
                 merges_file=None if out_dir is None else Path(out_dir) / "merges.parquet",
@@ -389,5 +402,4 @@ class _CacheState:
                 clustering=(
                     None if self.clustering is None else clustering_settings(*self.clustering)
                 ),
-                terms=self.terms,
             )

@@ -14,7 +14,7 @@ import pytest
 from linkage.cli import main
 from linkage.config import load_config
 from linkage.datasets import generate
-from linkage.incremental import cache_dir, load_cache
+from linkage.incremental import cache_dir, load_cache, staging_dir
 from linkage.memory import compact_text
 from linkage.pipeline import Linker, RunResult
 from linkage.sources import read_sources
@@ -268,3 +268,30 @@ def test_runs_without_an_output_folder_leave_and_use_a_whole_cache(
     pd.testing.assert_frame_equal(incremental.entities, full.entities)
     assert incremental.merges is not None and full.merges is not None
     pd.testing.assert_frame_equal(incremental.merges, full.merges)
+
+
+def test_a_failed_run_leaves_the_previous_cache_and_nothing_staged(
+    versions: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+):
+    """Blocking keys and term codes are staged during the run; a run that fails after
+    staging them leaves the previous cache as it was and no staging folder."""
+    import linkage.pipeline as pipeline_module
+
+    store = copy_store(versions["store"], versions["root"] / "failing")
+    before = {p.name: p.read_bytes() for p in cache_dir(store).iterdir()}
+
+    def fail(*args: object, **kwargs: object) -> None:
+        assert {"blocking_keys.npz", "terms.parquet"} <= {
+            p.name for p in staging_dir(store).iterdir()
+        }
+        raise RuntimeError("scoring failed")
+
+    monkeypatch.setattr(pipeline_module, "score_pairs", fail)
+    with pytest.raises(RuntimeError, match="scoring failed"):
+        Linker(versions["new"], store=store, incremental=True).run()
+    assert not staging_dir(store).exists()
+    assert {p.name: p.read_bytes() for p in cache_dir(store).iterdir()} == before
+    monkeypatch.undo()
+    Linker(versions["new"], store=store, incremental=True).run()
+    assert not staging_dir(store).exists()
+    assert "terms.json" not in {p.name for p in cache_dir(store).iterdir()}
