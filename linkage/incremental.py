@@ -790,7 +790,7 @@ class IncrementalPlan:
     ) -> Any:
         """``cluster(features, scored, ...)``, reusing the previous run's entities and merge-log
         rows for the components nothing touched (:mod:`linkage.incremental_clustering`)."""
-        from linkage.clustering import cluster
+        from linkage.clustering import MERGE_COLUMNS, cluster
         from linkage.incremental_clustering import incremental_cluster
 
         folder = self.cache.folder
@@ -806,6 +806,7 @@ class IncrementalPlan:
             self.stats["reused_cluster_records"] = 0
             return cluster(features, scored, unique_sources=unique_sources, judgements=judgements)
         assert folder is not None
+        logged = [c for c in MERGE_COLUMNS if c not in ("step", "entity_l", "entity_r")]
         clustering, reused = incremental_cluster(
             features,
             scored,
@@ -816,7 +817,8 @@ class IncrementalPlan:
             old_component=hashes["component"].to_numpy(dtype=np.int64),
             old_entity=hashes["entity_id"].to_numpy(dtype=object),
             old_edges=pd.read_parquet(folder / "edges.parquet"),
-            old_merges=pd.read_parquet(folder / "merges.parquet"),
+            # what incremental_cluster reads of the merge log (not step and the entity ids)
+            old_merges=pd.read_parquet(folder / "merges.parquet", columns=logged),
         )
         self.stats["reused_cluster_records"] = reused
         return clustering

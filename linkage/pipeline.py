@@ -298,7 +298,10 @@ class Linker:
             assignment = store.assign_ids(clustering.memberships)
         mapping = assignment.mapping
         members = clustering.memberships
-        clustering.memberships = members.assign(entity_id=_mapped(members["entity_id"], mapping))
+        ids = assignment.ids  # each row's stable id, when the store gives them
+        if ids is None:
+            ids = _mapped(members["entity_id"], mapping)
+        clustering.memberships = members.assign(entity_id=ids)
         merges = clustering.merges
         clustering.merges = merges.assign(
             entity_l=_mapped(merges["entity_l"], mapping),
