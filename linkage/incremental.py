@@ -49,13 +49,14 @@ named in ``meta["term_keys"]``, each record's value code, -1 = missing; rows as 
 ``records.parquet``) and ``term_values.parquet`` (the values of those codes, key after key:
 ``meta["term_sizes"]`` of each), ``blocking_keys.json``, ``.npz`` and ``.parquet`` (every
 blocking rule's keys: :func:`linkage.incremental_blocking.save_key_state`), ``levels.parquet``
-(``idx_l``,
-``idx_r``: the pair's rows in ``records.parquet``, the comparison levels of every candidate pair
-and the index of the blocking rule that found it; integer rows rather than uid strings keep
-writing, reading and matching cheap), ``edges.parquet`` (the matched pairs with weight, kind and
-evidence), ``merges.parquet`` and ``entities.parquet`` (copies of the run's outputs when it wrote
-them). It is written after the run is committed to the store; a cache whose run id is not the
-store's latest is ignored.
+(``idx_l``, ``idx_r``: the pair's rows in ``records.parquet``, the comparison levels of every
+candidate pair and the index of the blocking rule that found it; integer rows rather than uid
+strings keep writing, reading and matching cheap), ``edges.parquet`` (the matched pairs with
+weight, kind and evidence), ``merges.parquet`` and ``entities.parquet`` (copies of the run's
+outputs when it wrote them). The run fills a folder of its own as it goes (the blocking keys
+once blocked, the term codes once compared: :func:`stage`, so that it need not hold them),
+completes it after the run is committed to the store and swaps it in whole; a cache whose run
+id is not the store's latest is ignored.
 
 When there is nothing to build on (no previous run in the store, no cache, or a cache made by
 another linkage version, other record columns or other ``[matching]`` settings), the run falls
