@@ -34,8 +34,7 @@ neighbourhood, whose codes follow the keys' order), unseen keys inserted. The re
 over int arrays: 99k records with 1% new, 0.10 s CPU against 0.47 s for ``candidate_pairs``,
 plus 0.02 s to load the keys and 0.04 s to save them (15 MB). The state it returns is the one
 ``candidate_pairs(..., keep_keys=True)`` would make (keys no record holds are dropped; codes
-in hash or key order). :func:`local_candidate_pairs` builds every record's keys instead (no
-faster than ``candidate_pairs``; kept as the reference the tests compare with).
+in hash or key order).
 """
 
 from __future__ import annotations
@@ -181,11 +180,6 @@ def _touching_pairs(rows: np.ndarray, keys: np.ndarray, mark: np.ndarray, n: int
     return _unique(np.minimum(a, b) * n + np.maximum(a, b))
 
 
-def _ranked(rows: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """The rows in sorted-neighbourhood order: by key, then row (as ``candidate_pairs``)."""
-    return rows[np.lexsort((rows, keys))]
-
-
 def _sn_changes(
     ranked: np.ndarray,
     old_ranked: np.ndarray,
@@ -266,71 +260,6 @@ class _Spelled:
         self.spell = spell
 
 
-def local_candidate_pairs(
-    features: pd.DataFrame,
-    rules: Sequence[BlockingRule],
-    *,
-    unique_sources: set[str],
-    max_block_size: int,
-    touched: np.ndarray,
-    old_features: pd.DataFrame,
-    old_pairs: pd.DataFrame,
-) -> tuple[pd.DataFrame, BlockingReport]:
-    """``candidate_pairs(features, rules, ...)``, given the previous run's candidate pairs,
-    building every record's keys (:func:`cached_candidate_pairs` reuses the previous run's).
-
-    Args:
-        features: this run's features, sorted by uid.
-        rules, unique_sources, max_block_size: as the previous run blocked with (the caller
-            checks they are the same).
-        touched: bool per features row: the record is new or changed.
-        old_features: the previous run's features (at least ``uid`` and the rules' columns),
-            sorted by uid.
-        old_pairs: the previous run's candidate pairs: ``idx_l``, ``idx_r`` (rows of
-            ``old_features``) and ``rule`` (index into ``rules``).
-    """
-    n = len(features)
-    uids = features["uid"].to_numpy(dtype=object)
-    old_uids = old_features["uid"].to_numpy(dtype=object)
-    now = pd.Index(uids).get_indexer(old_uids)  # old row -> row now (-1: removed)
-    alive_old = now >= 0
-    old_alive_unchanged = alive_old.copy()
-    old_alive_unchanged[alive_old] = ~touched[now[alive_old]]
-    # old versions of changed and removed records: their keys are touched too
-    gone = np.flatnonzero(~old_alive_unchanged)
-    old_gone = old_features.iloc[gone].reset_index(drop=True)
-    # keys of this run's records and of the old versions of the changed and removed ones,
-    # coded together (rows >= n are old versions)
-    columns = sorted({c for rule in rules for c in rule.columns if c in features})
-    both = pd.concat([features[columns], old_gone[columns]], ignore_index=True)
-    cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    inputs = []
-    for rule in rules:
-        keys = _rule_keys(both, rule, cleaned)
-        current = keys.idx < n
-        ridx, codes = keys.idx[current], keys.codes[current]
-        ranked = old_ranked = None
-        if rule.kind == "sorted_neighbourhood":
-            old_keys = _rule_keys(old_features, rule)
-            ranked, old_ranked = _ranked(ridx, codes), _ranked(old_keys.idx, old_keys.codes)
-        inputs.append(
-            _RuleInput(
-                ridx, codes, keys.count, keys.spell, keys.codes[~current], ranked, old_ranked
-            )
-        )
-    return _local_pairs(
-        features,
-        rules,
-        inputs,
-        unique_sources=unique_sources,
-        max_block_size=max_block_size,
-        touched=touched,
-        now=now,
-        old_alive_unchanged=old_alive_unchanged,
-        old_pairs=old_pairs,
-    )
-
-
 def _local_pairs(
     features: pd.DataFrame,
     rules: Sequence[BlockingRule],
@@ -343,7 +272,7 @@ def _local_pairs(
     old_alive_unchanged: np.ndarray,
     old_pairs: pd.DataFrame,
 ) -> tuple[pd.DataFrame, BlockingReport]:
-    """The local pass of :func:`local_candidate_pairs` over every rule's keys; ``now`` maps
+    """The local pass of :func:`cached_candidate_pairs` over every rule's keys; ``now`` maps
     the previous run's rows to this run's (-1: removed), ``old_alive_unchanged`` marks the
     previous run's rows that are still here, unchanged."""
     n = len(features)
@@ -366,7 +295,7 @@ def _local_pairs(
     sn_positions: dict[int, np.ndarray] = {}
     pl_sorted = len(pl) < 2 or bool((pl[1:] >= pl[:-1]).all())
     candidates: list[np.ndarray] = []
-    largest: list[dict[str, object]] = []
+    largest: list[dict[str, Any]] = []
     for i, (rule, keys) in enumerate(zip(rules, inputs, strict=True)):
         ridx, key_codes, gone_codes, count = keys.ridx, keys.codes, keys.gone, keys.count
         width = max(count, 1)
@@ -846,7 +775,6 @@ __all__ = [
     "cached_candidate_pairs",
     "key_state",
     "load_key_state",
-    "local_candidate_pairs",
     "rule_key_state",
     "save_key_state",
 ]

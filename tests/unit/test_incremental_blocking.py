@@ -17,7 +17,6 @@ from linkage.incremental_blocking import (
     KeyState,
     cached_candidate_pairs,
     load_key_state,
-    local_candidate_pairs,
     save_key_state,
 )
 from linkage.sources import read_sources
@@ -95,33 +94,6 @@ def as_previous(pairs: pd.DataFrame, rules) -> pd.DataFrame:
     return pairs.assign(rule=pairs["rules"].map(index))[["idx_l", "idx_r", "rule"]]
 
 
-@pytest.mark.parametrize("cap", [2, 4, 200])
-def test_local_blocking_equals_blocking_all_records(versions: dict[str, object], cap: int):
-    old, new = versions["old"], versions["new"]
-    assert isinstance(old, pd.DataFrame) and isinstance(new, pd.DataFrame)
-    touched = versions["touched"]
-    unique = versions["unique"]
-    assert isinstance(touched, np.ndarray) and isinstance(unique, set)
-    assert touched.sum() > 20
-    for unique_sources in (unique, set()):
-        for rules in rule_sets(new, cap):
-            expected, report = candidate_pairs(
-                new, rules, unique_sources=unique_sources, max_block_size=cap
-            )
-            got, got_report = local_candidate_pairs(
-                new,
-                rules,
-                unique_sources=unique_sources,
-                max_block_size=cap,
-                touched=touched,
-                old_features=old,
-                old_pairs=previous_pairs(old, rules, unique_sources, cap),
-            )
-            names = [r.name for r in rules]
-            pd.testing.assert_frame_equal(got, expected, obj=str(names))
-            assert got_report == report, names
-
-
 def test_caps_are_crossed_both_ways(versions: dict[str, object]):
     """The data exercise what makes blocking non-local: blocks over the cap now and not
     before, and the other way round."""
@@ -134,42 +106,6 @@ def test_caps_are_crossed_both_ways(versions: dict[str, object]):
     before, after = sizes(old).align(sizes(new), fill_value=0)
     assert ((before <= 2) & (after > 2)).any()
     assert ((before > 2) & (after <= 2)).any()
-
-
-def test_nothing_touched_gives_the_previous_pairs(versions: dict[str, object]):
-    new = versions["new"]
-    unique = versions["unique"]
-    assert isinstance(new, pd.DataFrame) and isinstance(unique, set)
-    rules = choose_rules(new, max_block_size=4)
-    expected, report = candidate_pairs(new, rules, unique_sources=unique, max_block_size=4)
-    got, got_report = local_candidate_pairs(
-        new,
-        rules,
-        unique_sources=unique,
-        max_block_size=4,
-        touched=np.zeros(len(new), dtype=bool),
-        old_features=new,
-        old_pairs=previous_pairs(new, rules, unique, 4),
-    )
-    pd.testing.assert_frame_equal(got, expected)
-    assert got_report == report
-
-
-def test_empty_previous_run(versions: dict[str, object], tmp_path: Path):
-    new = versions["new"]
-    assert isinstance(new, pd.DataFrame)
-    rules = choose_rules(new, max_block_size=200)
-    expected, _ = candidate_pairs(new, rules, unique_sources=set(), max_block_size=200)
-    got, _ = local_candidate_pairs(
-        new,
-        rules,
-        unique_sources=set(),
-        max_block_size=200,
-        touched=np.ones(len(new), dtype=bool),
-        old_features=new.iloc[:0],
-        old_pairs=pd.DataFrame({"idx_l": [], "idx_r": [], "rule": []}, dtype=np.int64),
-    )
-    pd.testing.assert_frame_equal(got, expected)
 
 
 def versions_of(versions: dict[str, object]) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
@@ -210,6 +146,7 @@ def test_cached_keys_equal_blocking_all_records(
     old, new, unique = versions_of(versions)
     touched, old_rows = versions["touched"], versions["old_rows"]
     assert isinstance(touched, np.ndarray) and isinstance(old_rows, np.ndarray)
+    assert touched.sum() > 20
     assert (old_rows < 0).sum() > 10 and (touched & (old_rows >= 0)).sum() > 10  # new, changed
     assert len(old) - (old_rows >= 0).sum() > 10  # removed
     for u, unique_sources in enumerate((unique, set())):
@@ -284,13 +221,18 @@ def test_cached_keys_carry_over_runs(versions: dict[str, object], tmp_path: Path
         state = saved_and_loaded(got[2], tmp_path / f"step{step}")
 
 
-def test_cached_keys_nothing_touched_and_everything_new(versions: dict[str, object]):
+@pytest.mark.parametrize("saved", [False, True])
+def test_nothing_touched_gives_the_previous_pairs(
+    versions: dict[str, object], saved: bool, tmp_path: Path
+):
     _, new, unique = versions_of(versions)
     rules = choose_rules(new, max_block_size=4)
     expected, report = candidate_pairs(
         new, rules, unique_sources=unique, max_block_size=4, keep_keys=True
     )
     assert report.key_state is not None
+    # in memory (object arrays of keys) or saved and loaded (Arrow strings)
+    state = saved_and_loaded(report.key_state, tmp_path) if saved else report.key_state
     got = cached_candidate_pairs(
         new,
         rules,
@@ -299,30 +241,44 @@ def test_cached_keys_nothing_touched_and_everything_new(versions: dict[str, obje
         touched=np.zeros(len(new), dtype=bool),
         old_rows=np.arange(len(new)),
         old_pairs=previous_pairs(new, rules, unique, 4),
-        state=report.key_state,  # in memory, not saved: object arrays of keys
+        state=state,
     )
     assert got is not None
     pd.testing.assert_frame_equal(got[0], expected)
     assert got[1] == report
     assert_same_state(got[2], report.key_state)
-    # from an empty previous run: every record is new
+
+
+@pytest.mark.parametrize(("cap", "no_unique", "saved"), [(4, False, False), (200, True, True)])
+def test_empty_previous_run(
+    versions: dict[str, object], cap: int, no_unique: bool, saved: bool, tmp_path: Path
+):
+    """Every record is new."""
+    _, new, unique = versions_of(versions)
+    unique_sources = set() if no_unique else unique
+    rules = choose_rules(new, max_block_size=cap)
+    expected, report = candidate_pairs(
+        new, rules, unique_sources=unique_sources, max_block_size=cap, keep_keys=True
+    )
     _, empty = candidate_pairs(
-        new.iloc[:0], rules, unique_sources=unique, max_block_size=4, keep_keys=True
+        new.iloc[:0], rules, unique_sources=unique_sources, max_block_size=cap, keep_keys=True
     )
     assert empty.key_state is not None and empty.key_state.records == 0
+    state = saved_and_loaded(empty.key_state, tmp_path) if saved else empty.key_state
     got = cached_candidate_pairs(
         new,
         rules,
-        unique_sources=unique,
-        max_block_size=4,
+        unique_sources=unique_sources,
+        max_block_size=cap,
         touched=np.ones(len(new), dtype=bool),
         old_rows=np.full(len(new), -1),
         old_pairs=pd.DataFrame({"idx_l": [], "idx_r": [], "rule": []}, dtype=np.int64),
-        state=empty.key_state,
+        state=state,
     )
     assert got is not None
     pd.testing.assert_frame_equal(got[0], expected)
     assert got[1] == report
+    assert_same_state(got[2], report.key_state)
 
 
 def test_cached_keys_that_do_not_fit_are_not_used(versions: dict[str, object], tmp_path: Path):
