@@ -296,8 +296,6 @@ def test_few_records_are_prepared_when_little_changed(tmp_path: Path) -> None:
 def test_values_that_are_not_strings_fall_back_to_preparing_every_record(tmp_path: Path) -> None:
     """Term values that are not strings are not cached: the next run prepares every record
     and is still exact."""
-    comparisons: list[Comparison] = [ExactMatch("code", clean=False, tf_adjust=True)]
-    store = tmp_path / "s.duckdb"
     features = pd.DataFrame(
         {
             "uid": [f"r{i}" for i in range(6)],
@@ -306,17 +304,40 @@ def test_values_that_are_not_strings_fall_back_to_preparing_every_record(tmp_pat
         }
     )
     pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2], "idx_r": [1, 4, 4, 5]})
+    new_pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2, 2], "idx_r": [1, 4, 4, 5, 6]})
+    _rerun_prepares_every_record(
+        tmp_path,
+        features,
+        pairs,
+        {"uid": "r6", "source": "b", "code": 2},
+        new_pairs,
+        terms_cached=False,
+    )
+
+
+def _rerun_prepares_every_record(
+    tmp_path: Path,
+    features: pd.DataFrame,
+    pairs: pd.DataFrame,
+    added: dict[str, Any],
+    new_pairs: pd.DataFrame,
+    terms_cached: bool,
+) -> None:
+    """Cache a run of ``ExactMatch("code")`` over ``features``/``pairs`` (its term codes
+    cached or not, as ``terms_cached`` says), then run again with the record ``added``: every
+    record is prepared and the result equals ``compare_pairs``."""
+    comparisons: list[Comparison] = [ExactMatch("code", clean=False, tf_adjust=True)]
+    store = tmp_path / "s.duckdb"
     compared = compare_pairs(features, pairs, comparisons)
     terms = TermCodes.of(comparisons, _prepared_with(comparisons, features))
     release_prepared()
     _save(store, 1, features, compared, comparisons, terms)
     cache, _ = load_cache(store, 1)
-    assert cache is not None and cache.meta["term_keys"] is None and cache.terms() is None
-    new = pd.concat(
-        [features, pd.DataFrame({"uid": ["r6"], "source": ["b"], "code": [2]})],
-        ignore_index=True,
-    )
-    new_pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2, 2], "idx_r": [1, 4, 4, 5, 6]})
+    if terms_cached:
+        assert cache is not None and cache.terms() is not None
+    else:
+        assert cache is not None and cache.meta["term_keys"] is None and cache.terms() is None
+    new = pd.concat([features, pd.DataFrame({k: [v] for k, v in added.items()})], ignore_index=True)
     plan = IncrementalPlan.from_cache(cache, new)
     got = plan.compare(new, new_pairs, comparisons)
     release_prepared()
@@ -346,8 +367,6 @@ def test_an_old_cache_format_falls_back_with_a_reason(tmp_path: Path) -> None:
 def test_a_value_that_is_not_a_string_in_a_later_run_prepares_every_record(
     tmp_path: Path,
 ) -> None:
-    comparisons: list[Comparison] = [ExactMatch("code", clean=False, tf_adjust=True)]
-    store = tmp_path / "s.duckdb"
     features = pd.DataFrame(
         {
             "uid": [f"r{i}" for i in range(5)],
@@ -356,20 +375,12 @@ def test_a_value_that_is_not_a_string_in_a_later_run_prepares_every_record(
         }
     )
     pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2], "idx_r": [1, 4, 4, 3]})
-    compared = compare_pairs(features, pairs, comparisons)
-    terms = TermCodes.of(comparisons, _prepared_with(comparisons, features))
-    release_prepared()
-    _save(store, 1, features, compared, comparisons, terms)
-    cache, _ = load_cache(store, 1)
-    assert cache is not None and cache.terms() is not None
-    new = pd.concat(
-        [features, pd.DataFrame({"uid": ["r5"], "source": ["b"], "code": [7]})],
-        ignore_index=True,
-    )
     new_pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2, 2], "idx_r": [1, 4, 4, 3, 5]})
-    plan = IncrementalPlan.from_cache(cache, new)
-    got = plan.compare(new, new_pairs, comparisons)
-    release_prepared()
-    assert plan.stats["prepared_records"] == len(new)
-    _assert_exact(got, compare_pairs(new, new_pairs, comparisons))
-    release_prepared()
+    _rerun_prepares_every_record(
+        tmp_path,
+        features,
+        pairs,
+        {"uid": "r5", "source": "b", "code": 7},
+        new_pairs,
+        terms_cached=True,
+    )
