@@ -3,8 +3,9 @@ so far, sampled every 50 ms in the running process (Linux: /proc/self/status).
 
     python benchmarks/memory_by_stage.py /tmp/g1m/config.toml --out /tmp/mem-run
 
-Runs like ``linkage run`` (with the store in the output folder) and prints a Markdown table,
-with the process's peak RSS as the kernel counts it.
+Runs like ``linkage run`` (with the store in the output folder, or ``--store``; an incremental
+run with ``--incremental``) and prints a Markdown table, with the process's peak RSS as the
+kernel counts it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import resource
 import shutil
+import sys
 import threading
 import time
 from pathlib import Path
@@ -46,7 +48,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", type=Path)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--store", type=Path, help="default: linkage.duckdb in --out")
+    parser.add_argument("--incremental", action="store_true")
     args = parser.parse_args()
+    store = args.store or args.out / "linkage.duckdb"
     shutil.rmtree(args.out, ignore_errors=True)
     sampler = Sampler()
     rows: list[tuple[str, float, float]] = []
@@ -61,11 +66,11 @@ def main() -> None:
             stage[0] = message.rstrip("…") if message.endswith("…") else "write, store"
 
     started = time.perf_counter()
-    Linker(args.config, progress=progress, store=args.out / "linkage.duckdb").run(args.out)
+    Linker(args.config, progress=progress, store=store, incremental=args.incremental).run(args.out)
     now = resident_gb()
     rows.append((stage[0], now, max(now, sampler.highest)))
     wall = time.perf_counter() - started
-    print(f"command: `python benchmarks/memory_by_stage.py {args.config} --out {args.out}`\n")
+    print(f"command: `python benchmarks/memory_by_stage.py {' '.join(sys.argv[1:])}`\n")
     print("| stage | RSS at its end (GB) | highest so far (GB) |")
     print("|---|---|---|")
     for name, now, highest in rows[1:]:
