@@ -187,18 +187,43 @@ def survivorship_settings(config: Any) -> dict[str, Any]:
 
 @dataclass
 class Cache:
-    """What one run left for the next incremental run."""
+    """What one run left for the next incremental run.
+
+    The standardised columns and the pairs' levels are held only while they are used
+    (at 907k records, about 0.9 and 0.25 GB): :func:`load_cache` leaves ``standardised``
+    None, read from the folder when the features are built (:meth:`standardised_columns`;
+    held after that, the strings would outlive the features' own), and the levels are let go
+    once compared (:meth:`IncrementalPlan.compare`; :meth:`pair_levels` reads them again)."""
 
     meta: dict[str, Any]
     hashes: pd.DataFrame  # uid, hash, entity_id (the record's entity in that run)
-    standardised: pd.DataFrame
-    levels: pd.DataFrame
+    standardised: pd.DataFrame | None  # None: read from the folder when asked
+    levels: pd.DataFrame | None  # None: read from the folder when asked
     folder: Path | None = None
 
-    def entities(self) -> pa.Table | None:
-        """The run's entities table (as written to entities.parquet), None when not cached."""
+    def standardised_columns(self, columns: list[str]) -> pd.DataFrame:
+        """The cached run's standardised ``columns`` (text as object columns, as
+        ``build_features`` makes it): those held, else read from the folder."""
+        if self.standardised is not None:
+            return self.standardised[columns]
+        if self.folder is None:
+            raise ValueError("the cache holds no standardised columns and has no folder")
+        return _standardised(self.folder, columns)
+
+    def pair_levels(self) -> pd.DataFrame:
+        """The cached run's pairs (``idx_l``, ``idx_r``, levels, ``rule``): those held, else
+        read from the folder."""
+        if self.levels is not None:
+            return self.levels
+        if self.folder is None:
+            raise ValueError("the cache holds no pair levels and has no folder")
+        return pd.read_parquet(self.folder / "levels.parquet")
+
+    def entities_file(self) -> Path | None:
+        """The run's entities table (``entities.parquet``, as the run wrote it), None when
+        not cached."""
         path = None if self.folder is None else self.folder / "entities.parquet"
-        return pq.read_table(path) if path is not None and path.exists() else None
+        return path if path is not None and path.exists() else None
 
     def terms(self) -> TermCodes | None:
         """The run's term-frequency value codes, None when not cached."""
@@ -275,16 +300,15 @@ class TermCodes:
         return TermCodes(self.keys, codes, values)
 
 
-def _standardised(folder: Path, meta: dict[str, Any]) -> pd.DataFrame:
-    """uid and the standardised columns of the cached run: from ``standardised.parquet``, or
-    from the run's ``features.parquet`` copied into the cache."""
+def _standardised(folder: Path, columns: list[str]) -> pd.DataFrame:
+    """Standardised ``columns`` of the cached run: from ``standardised.parquet``, or from the
+    run's ``features.parquet`` copied into the cache."""
     # text comes back as object columns, as build_features makes it, however it was written
     path = folder / "standardised.parquet"
-    if path.exists():
-        return pq.read_table(path).to_pandas(ignore_metadata=True)
-    columns = ["uid", *meta["standardised_columns"]]
-    table = pq.read_table(folder / "features.parquet", columns=columns)
-    return table.to_pandas(ignore_metadata=True)
+    if not path.exists():
+        path = folder / "features.parquet"
+    frame = pq.read_table(path, columns=columns).to_pandas(ignore_metadata=True)
+    return frame if list(frame.columns) == columns else frame[columns]
 
 
 def load_cache(store_path: str | Path, run_id: int) -> tuple[Cache | None, str]:
@@ -316,7 +340,7 @@ def load_cache(store_path: str | Path, run_id: int) -> tuple[Cache | None, str]:
     cache = Cache(
         meta,
         pd.read_parquet(folder / "records.parquet"),
-        _standardised(folder, meta),
+        None,  # read when the features are built
         pd.read_parquet(folder / "levels.parquet"),
         folder,
     )
@@ -559,7 +583,7 @@ class IncrementalPlan:
         columns = list(self.cache.meta["standardised_columns"])
         fresh_rows = np.flatnonzero(~self.unchanged)
         self.stats["standardised"] = len(fresh_rows)
-        stored = self.cache.standardised[columns]
+        stored = self.cache.standardised_columns(columns)
         # per record its row in ``combined``: the stored row, or a fresh one after them
         position = np.where(self.unchanged, self.old_rows, -1).astype(np.int64)
         combined = stored
@@ -572,9 +596,11 @@ class IncrementalPlan:
                     "standardised columns differ from the cached run's: "
                     f"{fresh_columns} vs {columns}"
                 )
-            combined = pd.concat([stored, fresh[columns]], ignore_index=True)
             position[fresh_rows] = len(stored) + np.arange(len(fresh_rows))
+            combined = pd.concat([stored, fresh[columns]], ignore_index=True)
+            del stored, fresh  # their copies in combined
         standard = combined.take(position)
+        del combined
         standard.index = records.index
         return pd.concat([records, standard], axis=1)
 
@@ -603,12 +629,12 @@ class IncrementalPlan:
         if (
             (LOCAL_BLOCKING if local is None else local)
             and self.cache.meta.get("blocking") == settings
-            and "rule" in self.cache.levels
             and folder is not None
+            and "rule" in self.cache.pair_levels()
         ):
             state = load_key_state(folder)
         if state is not None:
-            levels = self.cache.levels
+            levels = self.cache.pair_levels()
             found = cached_candidate_pairs(
                 features,
                 rules,
@@ -643,7 +669,8 @@ class IncrementalPlan:
         whose two records are unchanged. Only the records of the other pairs, and the new and
         changed records, are prepared; term frequencies come from the cached value codes of
         the unchanged records (:meth:`_terms`). Without cached codes, every record is
-        prepared. Leaves this run's codes in :attr:`terms` for the next run's cache.
+        prepared. Leaves this run's codes in :attr:`terms` for the next run's cache; the
+        cache lets go of its levels (no later stage reads them).
 
         ``features`` rows are the plan's record rows (as :meth:`features` makes them)."""
         n = len(features)
@@ -651,7 +678,7 @@ class IncrementalPlan:
             raise ValueError("the features are not the plan's records")
         il = pairs["idx_l"].to_numpy(dtype=np.int64)
         ir = pairs["idx_r"].to_numpy(dtype=np.int64)
-        stored = self.cache.levels
+        stored = self.cache.pair_levels()
         level_columns = [f"{c.name}_level" for c in comparisons]
         if level_columns != list(self.cache.meta["level_columns"]):
             raise RuntimeError("the pinned model's comparisons differ from the cached levels")
@@ -712,6 +739,9 @@ class IncrementalPlan:
             lv[todo] = fresh_levels[j]
             lv[done] = stored[column].to_numpy(dtype=np.int8)[rows_stored]
             levels.append(lv)
+        del stored
+        if self.cache.folder is not None:  # no later stage needs them (nor holds them)
+            self.cache.levels = None
         by_key = {} if terms is None else dict(zip(terms.keys, terms.codes, strict=True))
         sources = None if terms is None else source_codes(features)
         tf = []

@@ -3,24 +3,28 @@ the previous run built for it; only the other entities are built (see :mod:`link
 
 At 99k records with 1% new ones, ~98% of the entities keep their profile, so what counts is
 the work per reused entity: finding them (on integer codes: one factorisation of this run's
-entity ids and one of the cached run's), reading the cached ``entities.parquet`` (in a thread,
-while the other entities are built: Arrow decompresses without the GIL) and turning it into
-the columns :func:`~linkage.profiles.build_profiles` gives. Columns it gives as Arrow strings
-stay Arrow: one ``take`` each from the built and the cached rows puts them in order (in the
-thread too); columns it gives as Python strings are converted once (NaN where missing). The
-rows are put in entity-id order without a sort: the reused ones are in the cached table's
-(sorted) order and usually keep their ids, so the few built ones are merged in.
+entity ids and one of the cached run's), reading the cached ``entities.parquet`` and turning
+it into the columns :func:`~linkage.profiles.build_profiles` gives. The table is read a column
+at a time, each let go once taken (read whole and held to the end, it took ~0.8 GB at 907k
+records): its entity ids in a thread while the other entities are built (Arrow decompresses
+without the GIL). Columns ``build_profiles`` gives as Arrow strings stay Arrow: one ``take``
+each from the built and the cached rows puts them in order (in the thread too); columns it
+gives as Python strings are converted once (NaN where missing). The rows are put in entity-id
+order without a sort: the reused ones are in the cached table's (sorted) order and usually
+keep their ids, so the few built ones are merged in.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from linkage.incremental import survivorship_settings
 from linkage.memory import is_arrow_text
@@ -63,7 +67,7 @@ def reuse_profiles(
     ):
         return build(features, memberships)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        reading = pool.submit(plan.cache.entities)
+        reading = pool.submit(_Cached.open, plan.cache.entities_file())
         members = _members(features, memberships)
         found = _unchanged_entities(plan, members)
         fresh = None
@@ -74,7 +78,7 @@ def reuse_profiles(
         old = reading.result()
         if found is not None and fresh is not None and old is not None:
             reuse = found.in_table(old)
-            if reuse is not None and list(fresh.columns) == old.column_names:
+            if reuse is not None and list(fresh.columns) == old.names:
                 plan.stats["reused_profiles"] = len(reuse.rows)
                 return _merge(fresh, old, reuse, pool)
     return build(features, memberships)  # nothing to reuse: as a full run
@@ -102,6 +106,32 @@ def _members(features: pd.DataFrame, memberships: pd.DataFrame) -> pd.DataFrame:
     columns = [c for c in ("entity_id", "confidence") if c in by_uid]
     looked_up = {c: by_uid[c].reindex(uids).to_numpy() for c in columns}
     return pd.DataFrame({"uid": uids, **looked_up})
+
+
+class _Cached:
+    """The cached entities table (``path``), read a column at a time: its columns' names and
+    types, its number of rows and its entity ids (None without the column)."""
+
+    __slots__ = ("ids", "names", "num_rows", "path", "types")
+
+    def __init__(self, path: Path) -> None:
+        parquet = pq.ParquetFile(path)
+        schema = parquet.schema_arrow
+        self.path, self.num_rows = path, parquet.metadata.num_rows
+        self.names = list(schema.names)
+        self.types = {field.name: field.type for field in schema}
+        self.ids = self.column("entity_id") if "entity_id" in self.types else None
+
+    @classmethod
+    def open(cls, path: Path | None) -> _Cached | None:
+        return None if path is None else cls(path)
+
+    def table(self, name: str) -> pa.Table:
+        """The column ``name`` alone, as a table (with the file's pandas metadata)."""
+        return pq.read_table(self.path, columns=[name])
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        return self.table(name).column(0)
 
 
 class _Reuse:
@@ -132,13 +162,13 @@ class _Found:
         self.codes, self.ids, self.reused = codes, ids, reused
         self.cached, self.confidence = cached, confidence
 
-    def in_table(self, old: pa.Table) -> _Reuse | None:
+    def in_table(self, old: _Cached) -> _Reuse | None:
         """The reused entities' rows in ``old``, the cached entities table, in its order;
         None when one is not there (a cache that does not hold every entity)."""
-        if "entity_id" not in old.column_names:
+        if old.ids is None:
             return None
         keep = np.flatnonzero(self.reused)
-        row = _positions(self.cached[keep], old.column("entity_id"))
+        row = _positions(self.cached[keep], old.ids)
         if (row < 0).any():
             return None
         # in the table's order (each cached entity is reused by at most one entity)
@@ -191,15 +221,15 @@ def _unchanged_entities(plan: IncrementalPlan, members: pd.DataFrame) -> _Found 
 
 
 def _merge(
-    fresh: pd.DataFrame, old: pa.Table, reuse: _Reuse, pool: ThreadPoolExecutor
+    fresh: pd.DataFrame, old: _Cached, reuse: _Reuse, pool: ThreadPoolExecutor
 ) -> pd.DataFrame:
     """The built profiles and the reused ones, in entity-id order, with the columns' types as
     ``fresh`` (``build_profiles``) has them.
 
     Text columns are not converted row by row where they need not be: those ``fresh`` has as
-    Arrow strings are taken (in order) from the built rows and the cached table at once, in
-    ``pool`` (Arrow does it without the GIL) while those it has as Python strings are turned
-    into Python strings."""
+    Arrow strings are read and taken (in order) from the built rows and the cached table at
+    once, in ``pool`` (Arrow does it without the GIL) while those it has as Python strings are
+    read and turned into Python strings. Each cached column is let go once taken."""
     n_fresh = len(fresh)
     # the rows of (fresh, then reused) in id order; and the same rows among (fresh, then
     # every cached row)
@@ -211,16 +241,15 @@ def _merge(
     arrow = [
         name
         for name in fresh.columns
-        if is_arrow_text(fresh[name].dtype) and old.column(name).type == pa.string()
+        if is_arrow_text(fresh[name].dtype) and old.types[name] == pa.string()
     ]
     index = pa.array(source, type=pa.int64())
     taking = {
-        name: pool.submit(_take_text, pa.array(fresh[name].array), old.column(name), index)
+        name: pool.submit(_take_text, pa.array(fresh[name].array), old, name, index)
         for name in arrow
     }
-    loaded: pd.DataFrame | None = None
     for name in fresh.columns:
-        built, cached = fresh[name], old.column(name)
+        built = fresh[name]
         want = built.dtype
         if name in taking:
             columns[name] = None  # its place
@@ -230,33 +259,36 @@ def _merge(
         elif name in ("entity_id", "confidence"):  # this run's
             values = reuse.ids if name == "entity_id" else reuse.confidence
             values = _as_built(pd.Series(values, copy=False), want)
-        elif want == np.dtype(object) and cached.type == pa.string():
+        elif want == np.dtype(object) and old.types[name] == pa.string():
+            cached = old.column(name)
             text = cached.to_numpy(zero_copy_only=False)
             if cached.null_count:  # Python objects, NaN where missing (Parquet gives None)
                 text = text if text.flags.writeable else text.copy()
                 text[np.asarray(cached.is_null())] = np.nan
+            del cached
             columns[name] = np.concatenate([built.to_numpy(), text])[source]
             continue
-        elif _NUMBERS.get(want) == cached.type and not cached.null_count:
+        elif _NUMBERS.get(want) == old.types[name] and not (cached := old.column(name)).null_count:
             columns[name] = np.concatenate([built.to_numpy(), cached.to_numpy()])[source]
             continue
         else:  # any other column: as pandas reads the reused rows, then as built
-            if loaded is None:
-                taken = old.take(pa.array(reuse.rows, type=pa.int64()))
-                loaded = taken.to_pandas(types_mapper={pa.string(): _TEXT}.get)
+            taken = old.table(name).take(pa.array(reuse.rows, type=pa.int64()))
+            loaded = taken.to_pandas(types_mapper={pa.string(): _TEXT}.get)
             values = _as_built(loaded[name], want)
         if isinstance(want, np.dtype):
             columns[name] = np.concatenate([built.to_numpy(), np.asarray(values)])[order]
         else:  # pandas' own (extension) dtypes
             series = pd.Series(values, copy=False)
             columns[name] = pd.concat([built, series], ignore_index=True).take(order).array
-    for name, taken in taking.items():
-        columns[name] = pd.arrays.ArrowExtensionArray(taken.result())
+    for name, job in taking.items():
+        columns[name] = pd.arrays.ArrowExtensionArray(job.result())
     return pd.DataFrame(columns, index=pd.RangeIndex(len(order)), copy=False)
 
 
-def _take_text(built: pa.Array, cached: pa.ChunkedArray, index: pa.Array) -> pa.ChunkedArray:
-    """Rows ``index`` of the built rows followed by the cached ones (Arrow strings)."""
+def _take_text(built: pa.Array, old: _Cached, name: str, index: pa.Array) -> pa.ChunkedArray:
+    """Rows ``index`` of the built rows followed by the cached ones of column ``name``
+    (Arrow strings)."""
+    cached = old.column(name)
     return pa.chunked_array([built, *cached.chunks], type=pa.string()).take(index)
 
 
