@@ -22,7 +22,7 @@ import pytest
 
 from linkage.config import CANONICAL_FIELDS, SurvivorshipConfig
 from linkage.incremental import Cache, IncrementalPlan, survivorship_settings
-from linkage.incremental_profiles import _order, reuse_profiles
+from linkage.incremental_profiles import _Cached, _order, _runs, _take_text, reuse_profiles
 from linkage.outputs import write_csv, write_parquet
 from linkage.profiles import build_profiles
 
@@ -380,3 +380,30 @@ def test_merged_order_is_the_sorted_order(seed: int) -> None:
         reused = np.sort(reused)
     order = _order(fresh, reused)
     assert order.tolist() == np.argsort(np.concatenate([fresh, reused]), kind="stable").tolist()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_text_taken_by_runs_as_by_take(tmp_path: Path, seed: int) -> None:
+    """Built rows merged into the cached ones (in order, some cached rows left out): the
+    slices of the runs joined give the column ``take`` gives, nulls included."""
+    rng = np.random.default_rng(seed)
+    n_cached, n_fresh = int(rng.integers(1, 300)), int(rng.integers(0, 20))
+    text = [None if rng.random() < 0.2 else f"c{i}é" for i in range(n_cached)]
+    chunks = [pa.array(text[: n_cached // 2], pa.string()), pa.array(text[n_cached // 2 :])]
+    pq.write_table(pa.table({"text": pa.chunked_array(chunks)}), tmp_path / "e.parquet")
+    built = pa.array([None if rng.random() < 0.2 else f"b{i}" for i in range(n_fresh)], pa.string())
+    kept = np.flatnonzero(rng.random(n_cached) < 0.98) + n_fresh
+    source = np.concatenate([kept, np.arange(n_fresh)])
+    source = source[
+        np.argsort(
+            np.concatenate([kept - n_fresh, rng.integers(0, n_cached, n_fresh)]), kind="stable"
+        )
+    ]
+    old = _Cached(tmp_path / "e.parquet")
+    expected = _take_text(built, old, "text", source, None)
+    runs = _runs(source, n_fresh)
+    got = _take_text(built, old, "text", source, runs)
+    assert got.to_pylist() == expected.to_pylist()
+    assert got.type == expected.type == pa.string()
+    if runs is not None:
+        assert sum(length for _, length in runs) == len(source)
