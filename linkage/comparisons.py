@@ -539,13 +539,6 @@ def _date_digits(value: Any) -> str | None:
     return digits or None
 
 
-def _date_days(digits: Any) -> float:
-    if digits is None or len(digits) != 8:
-        return np.nan
-    stamp = pd.to_datetime(digits, format="%Y%m%d", errors="coerce")
-    return np.nan if pd.isna(stamp) else float(stamp.value // 86_400_000_000_000)
-
-
 def _days_of(digits: np.ndarray) -> np.ndarray:
     """Days since 1970 of distinct ``YYYYMMDD`` strings (nan otherwise)."""
     text = pd.Series(digits, dtype=object)

@@ -532,7 +532,3 @@ def _join(values: pa.Array, bounds: np.ndarray, separator: str) -> pa.Array:
     """Per group, ``values[bounds[i]:bounds[i + 1]]`` joined with ``separator``."""
     lists = pa.LargeListArray.from_arrays(pa.array(bounds, type=pa.int64()), values)
     return pc.binary_join(lists, _scalar(separator, values.type))
-
-
-def _concat(*parts: pa.Array) -> pa.Array:
-    return pc.binary_join_element_wise(*parts, _scalar("", parts[1].type))
