@@ -268,6 +268,15 @@ def _reported(keys: _RuleKeys, sizes: np.ndarray, chosen: np.ndarray) -> list[tu
     )
 
 
+def unique_groups(features: pd.DataFrame, unique_sources: set[str]) -> np.ndarray:
+    """Per record its "unique group": its source's code where the source is unique (no pair
+    inside it), else a group of its own (-1 - row)."""
+    source_codes, source_names = pd.factorize(features["source"].astype(object))
+    restricted = np.isin(np.asarray(source_names, dtype=object), sorted(unique_sources))
+    rows = np.arange(len(features))
+    return np.where(restricted[source_codes], source_codes, -1 - rows).astype(np.int64)
+
+
 def candidate_pairs(
     features: pd.DataFrame,
     rules: Sequence[BlockingRule],
@@ -294,10 +303,7 @@ def candidate_pairs(
     kept_keys: list[Any] | None = [] if keep_keys else None
     n = len(features)
     width, count = max(n, 1), max(len(rules), 1)
-    source_codes, source_names = pd.factorize(features["source"].astype(object))
-    restricted = np.isin(np.asarray(source_names, dtype=object), sorted(unique_sources))
-    # a record's "unique group": its source code where the source is unique, else its own row
-    group = np.where(restricted[source_codes], source_codes, -1 - np.arange(n)).astype(np.int64)
+    group = unique_groups(features, unique_sources)
     largest: list[dict[str, object]] = []
     found: list[np.ndarray] = []  # codes of the pairs found, in chunks
     cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}

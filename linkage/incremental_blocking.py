@@ -57,6 +57,7 @@ from linkage.blocking import (
     _rule_keys,
     _RuleKeys,
     pairs_table,
+    unique_groups,
 )
 
 
@@ -277,9 +278,7 @@ def _local_pairs(
     previous run's rows that are still here, unchanged."""
     n = len(features)
     report = BlockingReport()
-    source_codes, source_names = pd.factorize(features["source"].astype(object))
-    restricted = np.isin(np.asarray(source_names, dtype=object), sorted(unique_sources))
-    group = np.where(restricted[source_codes], source_codes, -1 - np.arange(n)).astype(np.int64)
+    group = unique_groups(features, unique_sources)
 
     # previous pairs, in rows of now; those with a removed or changed record are dropped
     # (their records' pairs are all dirty and recomputed)
