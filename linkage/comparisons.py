@@ -169,14 +169,11 @@ def frequencies(codes: np.ndarray, sources: np.ndarray | None = None) -> np.ndar
     return np.maximum(counts - 1.0, 0.0) / max(size, 1.0)
 
 
-def _sources(frame: pd.DataFrame) -> np.ndarray | None:
+def source_codes(frame: pd.DataFrame) -> np.ndarray | None:
     """Source codes of the records (-1 = unknown), or None without a source column."""
     if "source" not in frame:
         return None
     return pd.factorize(frame["source"].to_numpy(dtype=object), use_na_sentinel=True)[0]
-
-
-source_codes = _sources
 
 
 def term_keys(comparison: Comparison) -> list[str]:
@@ -421,7 +418,7 @@ class _SingleColumn(Comparison):
     def _prepared(self, column: Distinct, frame: pd.DataFrame) -> Prepared:
         out = {"value": column.per_record(), "value_code": column.codes}
         if self.tf_adjust:
-            out["value_freq"] = frequencies(column.codes, _sources(frame))
+            out["value_freq"] = frequencies(column.codes, source_codes(frame))
             out["__values_value"] = column.values
         return out
 
@@ -674,7 +671,7 @@ class EmailComparison(Comparison):
         return {
             "email_code": Distinct.column(frame, self.email, clean=True).codes,
             "domain_code": domain.codes,
-            "domain_freq": frequencies(domain.codes, _sources(frame)),
+            "domain_freq": frequencies(domain.codes, source_codes(frame)),
             "__values_domain": domain.values,
         }
 
@@ -753,7 +750,7 @@ class AddressComparison(Comparison):
         address = Distinct.column(frame, self.address, clean=True)
         out = {
             "address_code": address.codes,
-            "address_freq": frequencies(address.codes, _sources(frame)),
+            "address_freq": frequencies(address.codes, source_codes(frame)),
             "cjk": address.map(lambda a: bool(_CJK_CHAR.search(a)), dtype=bool, missing=False),
             # words sorted once per address: token-sort similarity is then a plain ratio
             "address_sorted": address.map(lambda a: " ".join(sorted(a.split()))),
@@ -903,7 +900,7 @@ class CompanyNameComparison(Comparison):
         latin = Distinct.column(frame, self.latin).or_else(norm)
         tokens = Distinct.column(frame, self.tokens).or_else(norm)
         core = Distinct.column(frame, self.core)
-        sources = _sources(frame)
+        sources = source_codes(frame)
         return {
             "norm_code": norm.codes,
             "latin_code": latin.codes,
