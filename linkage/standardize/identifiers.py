@@ -29,6 +29,7 @@ from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as std_siren
 from stdnum.fr import siret as std_siret
 from stdnum.gb import vat as std_gb_vat
+from stdnum.iso7064 import mod_11_10
 from stdnum.us import ein as std_ein
 
 SCHEMES = (
@@ -180,7 +181,15 @@ def _parse_cn_tax(value: str) -> Identifier:
 
 
 def _parse_cn_regno(value: str) -> Identifier:
-    problems = [] if re.fullmatch(r"\d{15}", value) else ["registration number must be 15 digits"]
+    """A business registration number (注册号): 15 digits with an ISO 7064 MOD 11,10 check
+    digit (GB/T 17710, since 2007), or the older 13 digits without one."""
+    if re.fullmatch(r"\d{15}", value):
+        valid = mod_11_10.is_valid(value)
+        problems = [] if valid else ["registration number: check digit (ISO 7064 MOD 11,10)"]
+    elif re.fullmatch(r"\d{13}", value):
+        problems = []
+    else:
+        problems = ["registration number must be 13 or 15 digits"]
     return _result(
         "cn_regno", value, problems, [f"cn_regno:{value}"], {"admin_division": value[:6]}
     )
@@ -285,6 +294,10 @@ _PARSERS: dict[str, Callable[[str], Identifier]] = {
 }
 
 
+CHINESE_SCHEMES = ("uscc", "cn_regno", "cn_tax", "cn_org")
+"""Codes of one firm in Chinese registers, tried in this order when a declared one fails."""
+
+
 def _candidates(raw: str, value: str) -> list[str]:
     """Schemes a value's shape allows, most likely first."""
     stripped = unicodedata.normalize("NFKC", raw).strip()
@@ -328,7 +341,14 @@ def parse_identifier(value: str, scheme: str = "auto") -> Identifier:
     if scheme == "de_hr":
         return _parse_de_hr(value)
     if scheme != "auto":
-        return _PARSERS[scheme](value_c)
+        result = _PARSERS[scheme](value_c)
+        if not result.valid and scheme in CHINESE_SCHEMES:
+            # a Chinese register's code column holds whichever code the firm had: the USCC,
+            # or before it the registration number, organisation code or tax number
+            for other in CHINESE_SCHEMES:
+                if other != scheme and (found := _PARSERS[other](value_c)).valid:
+                    return found
+        return result
     results = [
         _parse_de_hr(value) if name == "de_hr" else _PARSERS[name](value_c)
         for name in _candidates(value, value_c)

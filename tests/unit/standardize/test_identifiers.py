@@ -37,7 +37,9 @@ VECTORS = [
     ("cn_tax", "110000-60003734-1", "110000600037341", True),
     ("cn_tax", "110000600037342", "110000600037342", False),
     ("cn_tax", "11000060003734", "11000060003734", False),
-    ("cn_regno", "110108012345678", "110108012345678", True),
+    ("cn_regno", "110108012345670", "110108012345670", True),
+    ("cn_regno", "110108012345678", "110108012345678", False),  # check digit
+    ("cn_regno", "3202111100852", "3202111100852", True),  # the older 13 digits
     ("cn_regno", "11010801234567", "11010801234567", False),
     ("lei", "529900T8BM49AURSDO55", "529900T8BM49AURSDO55", True),
     ("lei", "529900t8bm49aursdo55", "529900T8BM49AURSDO55", True),
@@ -88,7 +90,7 @@ def test_every_scheme_has_valid_and_invalid_vectors() -> None:
         ("91110000600037341L", "uscc"),
         ("60003734-1", "cn_org"),
         ("110000600037341", "cn_tax"),
-        ("110108012345678", "cn_regno"),
+        ("110108012345670", "cn_regno"),
         ("529900T8BM49AURSDO55", "lei"),
         ("DE136695976", "vat"),
         ("GB980780684", "gb_vat"),
@@ -136,3 +138,24 @@ def test_unknown_scheme_lists_known_ones() -> None:
 
 def test_gb_vat_meets_eu_style_vat_key() -> None:
     assert parse_identifier("GB980780684", "gb_vat").keys == frozenset({"vat:GB980780684"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "declared", "detected"),
+    [
+        ("320683000202661", "uscc", "cn_regno"),  # real: a registration number in a USCC column
+        ("3202111100852", "uscc", "cn_regno"),
+        ("60003734-1", "uscc", "cn_org"),
+        ("91110000600037341L", "cn_regno", "uscc"),
+    ],
+)
+def test_a_declared_chinese_code_falls_back_to_the_code_the_value_is(
+    raw: str, declared: str, detected: str
+) -> None:
+    parsed = parse_identifier(raw, declared)
+    assert parsed.valid and parsed.scheme == detected
+
+
+def test_an_invalid_chinese_code_stays_under_its_declared_scheme() -> None:
+    parsed = parse_identifier("91110000600037341M", "uscc")
+    assert not parsed.valid and parsed.scheme == "uscc"
