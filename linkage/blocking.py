@@ -77,6 +77,9 @@ class BlockingReport:
 
     pairs_per_rule: dict[str, int] = field(default_factory=dict)
     skipped_blocks: list[dict[str, object]] = field(default_factory=list)
+    reduced_blocks: list[dict[str, object]] = field(default_factory=list)
+    """Blocks over the cap whose records hold few distinct names: compared through one record
+    per name (all pairs of those) and a chain through each name's duplicates."""
     largest_blocks: list[dict[str, object]] = field(default_factory=list)
     key_state: Any = field(default=None, compare=False, repr=False)
     """With ``keep_keys``: every rule's keys (:class:`linkage.incremental_blocking.KeyState`,
@@ -307,6 +310,7 @@ def candidate_pairs(
     largest: list[dict[str, object]] = []
     found: list[np.ndarray] = []  # codes of the pairs found, in chunks
     cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    names = name_codes(features)
     last_use = {column: i for i, rule in enumerate(rules) for column in rule.columns}
     for i, rule in enumerate(rules):
         keys = _rule_keys(features, rule, cleaned)
@@ -326,13 +330,24 @@ def candidate_pairs(
             cap = None
         keep = np.ones(len(ridx), dtype=bool)
         if cap is not None:
-            generic = np.flatnonzero(sizes > cap)
-            if len(generic):
+            over = sizes > cap
+            if over.any():
+                reduced = np.zeros(len(sizes), dtype=bool)
+                if rule.kind == "exact" and names is not None:
+                    reduced = few_names(ridx, key_codes, over, names, cap)
+                    for left, right in reduced_block_pairs(ridx, key_codes, reduced, names):
+                        apart = group[left] != group[right]
+                        found.append((left[apart] * width + right[apart]) * count + i)
+                    report.reduced_blocks += [
+                        {"rule": rule.name, "key": key, "size": size}
+                        for key, size in _reported(keys, sizes, np.flatnonzero(reduced))
+                    ]
+                generic = np.flatnonzero(over & ~reduced)
                 report.skipped_blocks += [
                     {"rule": rule.name, "key": key, "size": size}
                     for key, size in _reported(keys, sizes, generic)
                 ]
-                keep = sizes[key_codes] <= cap
+                keep = ~over[key_codes]
         if rule.kind != "sorted_neighbourhood":
             kept_sizes = np.where(
                 sizes <= (cap if cap is not None else sizes.max(initial=0)), sizes, 0
@@ -415,6 +430,55 @@ def pairs_table(
         },
         copy=False,
     )
+
+
+NAME_COLUMN = "name_norm"
+"""The column whose distinct values count the names of a block over its cap."""
+
+
+def name_codes(features: pd.DataFrame) -> np.ndarray | None:
+    """Per record a code of its normalised name (-1 - row where missing: a name of its own)."""
+    if NAME_COLUMN not in features:
+        return None
+    codes, _ = pd.factorize(features[NAME_COLUMN].astype(object), use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    missing = codes < 0
+    codes[missing] = -1 - np.flatnonzero(missing)
+    return codes
+
+
+def few_names(
+    ridx: np.ndarray, keys: np.ndarray, over: np.ndarray, names: np.ndarray, cap: int
+) -> np.ndarray:
+    """Per key: over the cap by records, but holding at most ``cap`` distinct names.
+
+    Such a block is large because its records repeat a few names (one firm listed hundreds of
+    times), not because its key is generic: it is compared through its distinct names.
+    """
+    rows = over[keys]
+    pairs = np.unique(np.stack([keys[rows], names[ridx[rows]]]), axis=1)
+    distinct = np.bincount(pairs[0], minlength=len(over))
+    return over & (distinct <= cap)
+
+
+def reduced_block_pairs(
+    ridx: np.ndarray, keys: np.ndarray, reduced: np.ndarray, names: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Row pairs (smaller row first) of the reduced blocks: every pair of the first records of
+    each distinct name, and each record with the next one of its name."""
+    rows = reduced[keys]
+    if not rows.any():
+        return
+    r, k = ridx[rows], keys[rows]
+    n = names[r]
+    order = np.lexsort((r, n, k))
+    r, k, n = r[order], k[order], n[order]
+    same = (k[1:] == k[:-1]) & (n[1:] == n[:-1])
+    yield r[:-1][same], r[1:][same]  # rows ascend within a name: the left row is smaller
+    first = np.append(True, ~same)
+    reps, rep_keys = r[first], k[first]
+    order = np.lexsort((reps, rep_keys))
+    yield from _within_blocks(reps[order], rep_keys[order])
 
 
 def _within_blocks(ranked: np.ndarray, keys: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:

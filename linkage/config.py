@@ -138,7 +138,12 @@ class MatchingConfig(_Strict):
     )
     tf_adjust: bool = Field(default=True, description="Term-frequency adjustments.")
     max_block_size: int = Field(
-        default=200, ge=2, description="Skip name-token blocks larger than this (reported)."
+        default=200,
+        ge=2,
+        description=(
+            "Skip blocks larger than this (reported), unless an exact key's records hold at "
+            "most this many distinct names: then compare one record per name."
+        ),
     )
     seed: int = Field(default=0, description="Seed for every random choice of a run.")
 

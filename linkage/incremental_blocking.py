@@ -56,9 +56,14 @@ from linkage.blocking import (
     _reported,
     _rule_keys,
     _RuleKeys,
+    few_names,
+    name_codes,
     pairs_table,
+    reduced_block_pairs,
     unique_groups,
 )
+
+_NO_PAIRS = np.zeros(0, dtype=np.int64)
 
 
 def _unique(values: np.ndarray) -> np.ndarray:
@@ -290,7 +295,9 @@ def _local_pairs(
     del ol, orr, orule, keep_old
     prev_dirty = np.zeros(len(pl), dtype=bool)
 
-    kept_long: list[tuple[np.ndarray, np.ndarray, int] | None] = []  # per non-SN rule
+    # per non-SN rule: its kept keys' long table, and the sorted ids of its reduced blocks' pairs
+    kept_long: list[tuple[np.ndarray, np.ndarray, int, np.ndarray] | None] = []
+    names = name_codes(features)
     sn_positions: dict[int, np.ndarray] = {}
     pl_sorted = len(pl) < 2 or bool((pl[1:] >= pl[:-1]).all())
     candidates: list[np.ndarray] = []
@@ -319,10 +326,17 @@ def _local_pairs(
         if cap is None and rule.kind != "tokens":
             cap = max_block_size
         keep_key = np.ones(count, dtype=bool) if cap is None else sizes <= cap
+        reduced = np.zeros(count, dtype=bool)
+        if cap is not None and rule.kind == "exact" and names is not None:
+            reduced = few_names(ridx, key_codes, ~keep_key, names, cap)
         # the report, as candidate_pairs makes it
         spelled = _Spelled(keys.spell)
         if cap is not None:
-            generic = np.flatnonzero(sizes > cap)
+            report.reduced_blocks += [
+                {"rule": rule.name, "key": key, "size": size}
+                for key, size in _reported(spelled, sizes, np.flatnonzero(reduced))  # type: ignore[arg-type]
+            ]
+            generic = np.flatnonzero((sizes > cap) & ~reduced)
             report.skipped_blocks += [
                 {"rule": rule.name, "key": key, "size": size}
                 for key, size in _reported(spelled, sizes, generic)  # type: ignore[arg-type]
@@ -345,6 +359,10 @@ def _local_pairs(
         if cap is not None:
             kept_before = sizes - held_now + held_before <= cap
             flipped = is_touched & (kept_before != keep_key)
+            if rule.kind == "exact" and names is not None:
+                # which records stand for a reduced block's names can change with any record
+                # of the block: its pairs are decided afresh, over the cap now or before
+                flipped |= ~keep_key | ~kept_before
         # previous pairs sharing a flipped key are dirty
         hold = flipped[key_codes]
         if hold.any():
@@ -362,7 +380,14 @@ def _local_pairs(
         candidates.append(
             _touching_pairs(ridx[members], key_codes[members], touched[ridx[members]], n)
         )
-        kept_long.append((ridx[kept], key_codes[kept], width))
+        assert names is not None or not reduced.any()
+        found_reduced = [
+            left * n + right
+            for left, right in reduced_block_pairs(ridx, key_codes, reduced, names)  # type: ignore[arg-type]
+        ]
+        reduced_ids = _unique(np.concatenate(found_reduced)) if found_reduced else _NO_PAIRS
+        candidates.append(reduced_ids)
+        kept_long.append((ridx[kept], key_codes[kept], width, reduced_ids))
     report.largest_blocks = sorted(largest, key=lambda b: (-int(b["size"]), b["rule"], b["key"]))[
         :10
     ]
@@ -383,7 +408,9 @@ def _local_pairs(
             a, b = position[dl[open_]], position[dr[open_]]
             found = (a >= 0) & (b >= 0) & (np.abs(a - b) < max(int(rules[i].window), 1))
         else:
-            found = _share(dl[open_], dr[open_], *long)
+            rows, keys_of, width, reduced_ids = long
+            found = _share(dl[open_], dr[open_], rows, keys_of, width)
+            found |= _isin(dl[open_] * n + dr[open_], reduced_ids)
         first[open_[found]] = i
     hit = first >= 0
     clean = ~prev_dirty

@@ -399,6 +399,8 @@ def build_manifest(
             "pairs_per_rule": blocking.pairs_per_rule,
             "skipped_blocks": blocking.skipped_blocks[:50],
             "skipped_block_count": len(blocking.skipped_blocks),
+            "reduced_blocks": blocking.reduced_blocks[:50],
+            "reduced_block_count": len(blocking.reduced_blocks),
             "largest_blocks": blocking.largest_blocks,
         },
         "counts": {
