@@ -16,6 +16,9 @@ A union is refused when the merged component would hold
   entity that has a key of some prefix has exactly the same keys of that prefix.
 - ``branch``: a branch record and a non-branch record, unless the two components share an
   identifier key (a branch is another entity than its head office, DESIGN §5).
+- ``unit``: two sub-units with different units (``name_unit``: 洪武支行 and 钟山支行 of one
+  bank), unless the two components share an identifier key: sub-units of one parent are
+  entities of their own.
 - ``unique_source``: two records of a ``unique = true`` source.
 - ``judgement``: two records a reviewer judged "different".
 
@@ -41,7 +44,8 @@ import pyarrow.compute as pc
 
 from linkage.gcpause import gc_paused
 
-REASONS = ("identifier", "branch", "unique_source", "judgement")
+REASONS = ("identifier", "branch", "unit", "unique_source", "judgement")
+UNIT_COLUMN = "name_unit"
 """Why a union can be refused; ``identifier`` reasons carry the prefix (``identifier:uscc``)."""
 
 JUDGEMENT_COLUMNS = ("uid_a", "uid_b", "verdict")
@@ -268,6 +272,14 @@ class _Components:
             else [False] * n
         )
         self.kind = [_BRANCH if b else _HEAD for b in branch]
+        # a root's sub-unit: one code (-1: none), or several in ``units`` after a union that
+        # an identifier or a reviewer allowed
+        if UNIT_COLUMN in features:
+            codes, _ = pd.factorize(features[UNIT_COLUMN].astype(object), use_na_sentinel=True)
+            self.unit: list[int] = codes.tolist()
+        else:
+            self.unit = [-1] * n
+        self.units: dict[int, frozenset[int]] = {}
         # the unique sources of a component as bits (0: none), small ints Python shares
         bit = {s: 1 << i for i, s in enumerate(sorted(unique_sources))}
         self.unique = [bit.get(s, 0) for s in features["source"].astype(str).tolist()]
@@ -284,6 +296,13 @@ class _Components:
         """The identifier keys of a component, one ``(prefix, *codes)`` group per prefix."""
         state = self.merged[root]
         return self.ids.state(root) if state is None else state
+
+    def unit_set(self, root: int) -> frozenset[int]:
+        """The sub-units of a component (codes of ``name_unit``)."""
+        held = self.units.get(root)
+        if held is not None:
+            return held
+        return frozenset((self.unit[root],)) if self.unit[root] >= 0 else frozenset()
 
     def forbid(self, a: int, b: int) -> None:
         """A cannot-link between records a and b (a reviewer's "different")."""
@@ -314,10 +333,13 @@ class _Components:
             small_set, root = (ca, rb) if len(ca) <= len(cb) else (cb, ra)
             if any(self.find(x) == root for x in small_set):
                 return "judgement"
+        ua, ub = self.unit_set(ra), self.unit_set(rb)
         if not override:
             ta, tb = self.kind[ra], self.kind[rb]
             if not shared and ((ta & _BRANCH and tb & _HEAD) or (ta & _HEAD and tb & _BRANCH)):
                 return "branch"
+            if not shared and ua and ub and ua.isdisjoint(ub):
+                return "unit"
             if self.unique[ra] & self.unique[rb]:
                 return "unique_source"
         if self.size[ra] < self.size[rb]:
@@ -330,6 +352,13 @@ class _Components:
             self.merged[ra] = ka + tuple(group for group in kb if group[0] not in held)
         self.merged[rb] = None
         self.kind[ra] |= self.kind[rb]
+        if ub:
+            joined = ua | ub
+            self.units.pop(rb, None)
+            if len(joined) > 1:
+                self.units[ra] = joined
+            else:
+                self.unit[ra] = next(iter(joined))
         self.unique[ra] |= self.unique[rb]
         moved = self.cannot.pop(rb, None)
         if moved:

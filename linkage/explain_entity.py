@@ -21,6 +21,8 @@ REASON_TEXT = {
     "identifier": "the two sides hold different valid identifiers under '{detail}'",
     "branch": "one side holds a branch and the other a non-branch record, with no shared "
     "identifier (a branch is another entity than its head office)",
+    "unit": "the two sides hold different sub-units (another branch, outlet or office of a "
+    "parent), with no shared identifier",
     "unique_source": "both sides hold records of one source declared unique = true",
     "judgement": "a reviewer judged records of the two sides 'different'",
 }
@@ -79,6 +81,8 @@ def _why_joined(row: Any) -> str:
     kind = str(row.kind)
     if kind in KIND_TEXT:
         return KIND_TEXT[kind].format(evidence=row.evidence)
+    if kind == "agreement":
+        kind = "agreement (the names agree once standardised and nothing speaks against)"
     text = f"{kind}, weight {row.weight:.3f}"
     probability = getattr(row, "probability", None)
     if probability is not None and pd.notna(probability):

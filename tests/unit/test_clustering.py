@@ -68,6 +68,7 @@ def test_conflicting_identifiers_refuse_a_chain_through_a_record_without_one() -
     assert result.stats["refused"] == {
         "identifier": 1,
         "branch": 0,
+        "unit": 0,
         "unique_source": 0,
         "judgement": 0,
     }
@@ -81,6 +82,27 @@ def test_branch_never_joins_head_office_unless_they_share_a_key() -> None:
     assert entity_of(result, "s:head") != entity_of(result, "s:branch")
     assert entity_of(result, "s:b2") == entity_of(result, "s:h2")
     assert "branch" in result.merges["reason"].tolist()
+
+
+def test_sub_units_with_different_units_stay_apart_even_through_a_chain() -> None:
+    # 南京银行洪武支行 / 钟山支行 / another 洪武 record; a shared code joins two units' records
+    features = make_features(
+        [("hw", "", True), ("zs", "", True), ("hw2", "", True), ("x", "uscc:A", True),
+         ("y", "uscc:A", True)]
+    )  # fmt: skip
+    unit = {"hw": "hongwu", "zs": "zhongshan", "hw2": "hongwu", "x": "a", "y": "b"}
+    features["name_unit"] = features["record_id"].map(unit)
+    row = {r: i for i, r in enumerate(features["record_id"])}
+    edges = [
+        (row["hw"], row["zs"], 0.99),
+        (row["zs"], row["hw2"], 0.98),
+        (row["hw"], row["hw2"], 0.9),
+    ]
+    result = cluster(features, make_scored(features, edges))
+    assert entity_of(result, "s:hw") != entity_of(result, "s:zs")
+    assert entity_of(result, "s:hw") == entity_of(result, "s:hw2")
+    assert entity_of(result, "s:x") == entity_of(result, "s:y")
+    assert result.merges["reason"].tolist().count("unit") == 2
 
 
 def test_unique_source_records_are_never_joined_but_others_are() -> None:
