@@ -32,6 +32,21 @@ def _memberships(records: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> 
     })  # fmt: skip
 
 
+def exact_name(records: pd.DataFrame) -> pd.DataFrame:
+    """The floor every matcher must clear: records whose names are equal once lower-cased and
+    whitespace-normalised are one entity; records without a name stand alone."""
+    name = records["name"] if "name" in records else pd.Series(None, index=records.index)
+    key = name.astype("string").str.lower().str.split().str.join(" ")
+    key = key.where(key.str.len() > 0).astype(object)
+    alone = key.isna().to_numpy()
+    entity = np.where(alone, "R:" + records["uid"].astype(str).to_numpy(), "N:" + key.astype(str))
+    return pd.DataFrame({
+        "source": records["source"].to_numpy(),
+        "record_id": records["record_id"].to_numpy(),
+        "entity_id": entity,
+    })  # fmt: skip
+
+
 def recordlinkage_ecm(records: pd.DataFrame, two_sources: bool) -> pd.DataFrame:
     """recordlinkage's documented recipe: an index (sorted neighbourhood on the name), Compare
     (Jaro-Winkler at 0.85 on text fields, exact on the rest, exact on identifiers) and the
@@ -68,12 +83,3 @@ def recordlinkage_ecm(records: pd.DataFrame, two_sources: bool) -> pd.DataFrame:
     return _memberships(
         frame, links.get_level_values(0).to_numpy(), links.get_level_values(1).to_numpy()
     )
-
-
-def splink_available() -> bool:
-    """Whether Splink (optional ``bench`` extra) can be imported."""
-    try:
-        import splink  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -106,16 +106,33 @@ def splink_chicago(threshold: float) -> tuple[pd.DataFrame, pd.DataFrame, float]
 
 
 def splink_records(
-    records: pd.DataFrame, two_sources: bool, threshold: float = 0.95
-) -> pd.DataFrame:
+    records: pd.DataFrame,
+    two_sources: bool,
+    threshold: float = 0.95,
+    max_rule_comparisons: int | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
     """The same documented Splink recipe on any canonical ``records`` table (the input of
     ``baselines.recordlinkage_ecm``): Jaro-Winkler on name/address/city (term frequencies on
-    name and address), exact postcode and phone, e-mail; blocking on name, its first 4
-    letters, postcode, phone and the address's first 6; EM on name and on postcode or phone
-    blocks. Two sources are linked (``link_only``), one is deduplicated. Returns memberships."""
+    name and address), exact postcode and phone, e-mail, exact match on each identifier
+    column; blocking on name, its first 4 letters, postcode, phone, the address's first 6 and
+    each identifier; EM on name and on postcode or phone blocks. Two sources are linked
+    (``link_only``), one is deduplicated.
+
+    Args:
+        records: canonical records (``uid, source, record_id`` and field columns).
+        two_sources: link two sources instead of deduplicating one.
+        threshold: cluster threshold on the match probability.
+        max_rule_comparisons: drop a prediction blocking rule that alone makes more pairs
+            than this (counted exactly by Splink's blocking analysis), so that one crowded
+            rule (the first 4 characters of 53k names of one province) cannot run for an hour.
+
+    Returns:
+        The memberships and the blocking rules dropped by the cap (as Splink prints them).
+    """
     import splink.comparison_library as cl
     from splink import Linker, SettingsCreator, block_on
     from splink.backends.duckdb import DuckDBAPI
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     frame = records.reset_index(drop=True)
@@ -132,6 +149,11 @@ def splink_records(
     if "phone" in frame:
         digits = frame["phone"].astype("string").str.replace(r"\D", "", regex=True)
         df["phone"] = digits.where(digits.str.len() >= 7, None).astype(object).to_numpy()
+    derived = ("_norm", "_valid", "_scheme", "_problem", "_keys")
+    ids = [c for c in frame.columns if c.startswith("id_") and not c.endswith(derived)]
+    for column in ids:
+        key = frame[column].astype("string").str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)
+        df[column] = key.where(key.str.len() > 0, None).astype(object).to_numpy()
     comparisons = []
     for column in ("name", "address", "city"):
         if has(column):
@@ -139,31 +161,48 @@ def splink_records(
             if column != "city":
                 comparison = comparison.configure(term_frequency_adjustments=True)
             comparisons.append(comparison)
-    comparisons += [cl.ExactMatch(c) for c in ("postcode", "phone") if has(c)]
+    comparisons += [cl.ExactMatch(c) for c in ("postcode", "phone", *ids) if has(c)]
     if has("email"):
         comparisons.append(cl.EmailComparison("email"))
     if not comparisons:
         raise ValueError("no comparable column for Splink")
     blocking = [block_on("name"), block_on("substr(name, 1, 4)")] if has("name") else []
-    blocking += [block_on(c) for c in ("postcode", "phone") if has(c)]
+    blocking += [block_on(c) for c in ("postcode", "phone", *ids) if has(c)]
     if has("address"):
         blocking.append(block_on("substr(address, 1, 6)"))
-    settings = SettingsCreator(
-        link_type="link_only" if two_sources else "dedupe_only",
-        comparisons=comparisons,
-        blocking_rules_to_generate_predictions=blocking,
-        retain_intermediate_calculation_columns=False,
-    )
     db_api = DuckDBAPI()
+    link_type = "link_only" if two_sources else "dedupe_only"
     if two_sources:
         first = df["source_dataset"].iloc[0]
         tables = [
             db_api.register(df[df["source_dataset"] == first]),
             db_api.register(df[df["source_dataset"] != first]),
         ]
-        linker = Linker(tables, settings, log_level=logging.WARNING)
     else:
-        linker = Linker(db_api.register(df), settings, log_level=logging.WARNING)
+        tables = [db_api.register(df)]
+    dropped: list[str] = []
+    if max_rule_comparisons is not None:
+        kept = []
+        for rule in blocking:
+            count = count_comparisons_from_blocking_rules(
+                tables if two_sources else tables[0],
+                blocking_rules=[rule],
+                link_type=link_type,
+                source_dataset_column_name="source_dataset" if two_sources else None,
+                record_sample_proportion=1.0,
+            )[0]
+            if count["cumulative_comparison_count"] > max_rule_comparisons:
+                dropped.append(count["blocking_rule"])
+            else:
+                kept.append(rule)
+        blocking = kept
+    settings = SettingsCreator(
+        link_type=link_type,
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=blocking,
+        retain_intermediate_calculation_columns=False,
+    )
+    linker = Linker(tables if two_sources else tables[0], settings, log_level=logging.WARNING)
     deterministic = [block_on("name")] if has("name") else blocking[:1]
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
@@ -182,13 +221,14 @@ def splink_records(
         zip(result["unique_id"].astype(str), result["cluster_id"].astype(str), strict=True)
     )
     uids = frame["uid"].astype(str)
-    return pd.DataFrame(
+    memberships = pd.DataFrame(
         {
             "source": frame["source"].to_numpy(),
             "record_id": frame["record_id"].to_numpy(),
             "entity_id": [cluster_of.get(u, u) for u in uids],
         }
     )
+    return memberships, dropped
 
 
 def main() -> None:

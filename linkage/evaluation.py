@@ -371,3 +371,104 @@ def blocking_metrics(
         pair_completeness=found / actual if actual else 0.0,
         reduction_ratio=1.0 - len(distinct) / total_pairs if total_pairs else 0.0,
     )
+
+
+def labelled_pair_scores(labelled: pd.DataFrame, predicted: pd.DataFrame) -> Scores:
+    """Precision, recall and F1 of the prediction on labelled pairs only.
+
+    For benchmarks given as a list of labelled pairs (name-pair sets), where nothing is known
+    about unlabelled pairs: a labelled pair is predicted a match when both records share a
+    predicted entity.
+
+    Args:
+        labelled: ``uid_l, uid_r, is_match`` (bool).
+        predicted: memberships (``source, record_id, entity_id``).
+
+    Returns:
+        Scores over the labelled pairs; pairs with a record missing from the prediction count
+        as predicted non-matches.
+    """
+    entity = _entity_by_uid(predicted)
+    el = entity.reindex(labelled["uid_l"].to_numpy()).to_numpy()
+    er = entity.reindex(labelled["uid_r"].to_numpy()).to_numpy()
+    same = pd.notna(el) & (el == er)
+    actual = labelled["is_match"].to_numpy(dtype=bool)
+    return Scores.from_counts(int((same & actual).sum()), int(same.sum()), int(actual.sum()))
+
+
+def falsely_merged_records(truth: pd.DataFrame, predicted: pd.DataFrame) -> int:
+    """Records whose predicted entity holds a record of another true entity.
+
+    The count a false-merge control reports: with cluster truth such as the USCC of real
+    firms, every record of a predicted entity that mixes true entities is merged with a
+    record it should not be. Records on one side only are ignored.
+
+    Args:
+        truth: cluster truth (``source, record_id, entity_id``).
+        predicted: memberships (``source, record_id, entity_id``).
+    """
+    if truth_form(truth) != "clusters":
+        raise ValueError(
+            "falsely_merged_records needs cluster truth (source, record_id, entity_id)"
+        )
+    true_entity = pd.Series(
+        truth["entity_id"].astype(str).to_numpy(),
+        index=_uids(truth["source"], truth["record_id"]).to_numpy(),
+    )
+    true_entity = true_entity[~true_entity.index.duplicated()]
+    pred_entity = _entity_by_uid(predicted)
+    both = pd.DataFrame({"pred": pred_entity, "true": true_entity.reindex(pred_entity.index)})
+    both = both.dropna()
+    mixed = both.groupby("pred")["true"].transform("nunique") > 1
+    return int(mixed.sum())
+
+
+def true_pairs(truth: pd.DataFrame) -> pd.DataFrame:
+    """Every true pair of a truth table as ``uid_l, uid_r`` (``uid_l < uid_r``), enumerated.
+
+    Cluster truth gives all pairs within each entity (size grows with the square of the
+    largest entity: fine for benchmark truths, not for a million-record registry).
+    """
+    if truth_form(truth) == "pairs":
+        pairs = _ordered_pairs(*_pair_uids(truth))
+        return pairs.rename(columns={"a": "uid_l", "b": "uid_r"}).reset_index(drop=True)
+    frame = pd.DataFrame({
+        "uid": _uids(truth["source"], truth["record_id"]).to_numpy(),
+        "entity": truth["entity_id"].astype(str).to_numpy(),
+    }).drop_duplicates("uid").sort_values(["entity", "uid"], kind="stable")  # fmt: skip
+    uid, entity = frame["uid"].to_numpy(), frame["entity"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, entity[1:] != entity[:-1]])
+    sizes = np.diff(np.r_[starts, len(entity)])
+    left, right = [], []
+    for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+        i, j = np.triu_indices(int(size), k=1)
+        left.append(uid[start + i])
+        right.append(uid[start + j])
+    if not left:
+        return pd.DataFrame({"uid_l": pd.Series([], dtype=object),
+                             "uid_r": pd.Series([], dtype=object)})  # fmt: skip
+    return pd.DataFrame({"uid_l": np.concatenate(left), "uid_r": np.concatenate(right)})
+
+
+def pairs_found(pairs: pd.DataFrame, predicted: pd.DataFrame) -> tuple[int, int]:
+    """How many of the given pairs (``uid_l, uid_r``) the prediction puts in one entity.
+
+    With a subset of the true pairs (say those joining a hanzi and a Latin-script record),
+    ``found / total`` is the recall on that kind of pair.
+
+    Returns:
+        ``(found, total)``; a pair with a record missing from the prediction is not found.
+    """
+    entity = _entity_by_uid(predicted)
+    el = entity.reindex(pairs["uid_l"].to_numpy()).to_numpy()
+    er = entity.reindex(pairs["uid_r"].to_numpy()).to_numpy()
+    return int((pd.notna(el) & (el == er)).sum()), len(pairs)
+
+
+def _entity_by_uid(predicted: pd.DataFrame) -> pd.Series:
+    """Predicted entity per uid (first one kept when a uid repeats)."""
+    entity = pd.Series(
+        predicted["entity_id"].astype(str).to_numpy(),
+        index=_uids(predicted["source"], predicted["record_id"]).to_numpy(),
+    )
+    return entity[~entity.index.duplicated()]

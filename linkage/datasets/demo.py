@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from linkage.datasets.generator import GeneratedDataset, generate
+from linkage.datasets.noise import Difficulty
 
 DEMO_ENTITIES = 120
 DEMO_REGISTRIES = 4
 DEMO_SEED = 20240611
-DEMO_DIFFICULTY = "easy"
+DEMO_DIFFICULTY: Difficulty = "easy"
 
 
 def write_demo(out_dir: str | Path) -> GeneratedDataset:

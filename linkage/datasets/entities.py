@@ -26,6 +26,7 @@ _LAST_DAY = int(np.datetime64("2023-12-31", "D").astype(np.int64))
 _LOU = {-1: "3003", 0: "2138", 1: "3912", 2: "9695", 3: "7245", 4: "5493"}
 _CITY_WEIGHTS = (8, 8, 3, 3, 6, 7, 5, 3, 4, 4, 3, 4, 3, 2, 3, 2, 2, 2, 2, 2, 2, 2, 2)
 
+_NONE = np.array(None, dtype=object)  # a missing value for np.where
 TRADE_PY = tuple(lazy_pinyin(ch)[0] for ch in pools.TRADE_CHARS)
 _NT = len(pools.TRADE_CHARS)
 _NW = len(pools.FOREIGN_WORDS)
@@ -315,8 +316,8 @@ def _add_identifiers(c, rng, n, foreign) -> None:
     admin = admin_pool[np.clip(c["city"], 0, None), c["district"]]
     org = ids.org_codes(rng, c["founded"] >= _EPOCH_2016)
     c["admin"] = admin
-    c["org"] = np.where(foreign, None, ids.codes_to_str(org))
-    c["uscc"] = np.where(foreign, None, ids.codes_to_str(ids.uscc_codes(admin, org)))
+    c["org"] = np.where(foreign, _NONE, ids.codes_to_str(org))
+    c["uscc"] = np.where(foreign, _NONE, ids.codes_to_str(ids.uscc_codes(admin, org)))
     codes = np.array([pools.COUNTRIES[k]["code"] if k >= 0 else "CN" for k in range(-1, 5)])
     c["vat"] = ids.vat_numbers(rng, codes[c["country"] + 1])
     lou = np.array([_LOU[k] for k in range(-1, 5)], dtype=object)[c["country"] + 1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +29,11 @@ class BenchmarkData:
             record_id_r``.
         country: the ISO country of the records when the set is from one country (what a
             user would declare as the sources' ``country``), else None.
+        identifiers: source name -> {scheme: column} for identifier columns to map.
+        field_types: custom field -> its type (``text``, ``category`` …), for fields beyond
+            the canonical ones.
+        labelled: for sets given as labelled pairs, ``uid_l, uid_r, is_match``: only these
+            pairs can be scored (``linkage.evaluation.labelled_pair_scores``); else None.
     """
 
     name: str
@@ -36,6 +41,9 @@ class BenchmarkData:
     fields: dict[str, dict[str, str]]
     truth: pd.DataFrame
     country: str | None = None
+    identifiers: dict[str, dict[str, str]] = field(default_factory=dict)
+    field_types: dict[str, str] = field(default_factory=dict)
+    labelled: pd.DataFrame | None = None
 
     @property
     def n_records(self) -> int:
@@ -99,14 +107,73 @@ def load_chicago(folder: str | Path) -> BenchmarkData:
 
 
 def load_patstat(folder: str | Path) -> BenchmarkData:
-    """PATSTAT Dutch applicants (dedupe example) with KU Leuven cluster ids as truth."""
+    """PATSTAT Dutch applicants (dedupe example) with KU Leuven cluster ids as truth.
+
+    Fields: the pre-normalised ``Name``, and the IPC classes (``Class``, ``**``-separated) as
+    the custom text field ``ipc_classes``: applicants of one firm patent in the same classes.
+    """
     folder = Path(folder)
     frame = _text(pd.read_csv(folder / "patstat_input.csv", dtype=str, keep_default_na=False))
     ref = pd.read_csv(folder / "patstat_reference.csv", dtype=str, keep_default_na=False)
     truth = pd.DataFrame({"source": "patstat", "record_id": ref["person_id"],
                           "entity_id": ref["leuven_id"]})  # fmt: skip
     records = frame.rename(columns={"person_id": "record_id"})
-    return BenchmarkData("patstat", {"patstat": records}, {"patstat": {"name": "Name"}}, truth)
+    fields = {"patstat": {"name": "Name", "ipc_classes": "Class"}}
+    return BenchmarkData("patstat", {"patstat": records}, fields, truth,
+                         field_types={"ipc_classes": "text"})  # fmt: skip
+
+
+_JIANGSU_FIELDS = {
+    "name": "name", "representative": "representative", "founded": "founded",
+    "address": "address", "city": "city", "region": "region",
+}  # fmt: skip
+
+
+def load_jiangsu(folder: str | Path, *, identifiers: bool = False) -> BenchmarkData:
+    """The Jiangsu registry of real firms (false-merge control), truth = USCC.
+
+    Fields as in the folder's ``config.toml`` (name, representative, founding date, address,
+    city, region); ``identifiers=True`` maps the USCC as well (``config_uscc.toml``).
+    """
+    folder = Path(folder)
+    frame = _text(pd.read_csv(folder / "registry.csv", dtype=str, keep_default_na=False)
+                  .replace("", None))  # fmt: skip
+    truth = pd.read_csv(folder / "truth.csv", dtype=str, keep_default_na=False)
+    records = frame.rename(columns={"rid": "record_id"})
+    ids = {"registry": {"uscc": "uscc"}} if identifiers else {}
+    name = "jiangsu_uscc" if identifiers else "jiangsu"
+    return BenchmarkData(name, {"registry": records}, {"registry": dict(_JIANGSU_FIELDS)}, truth,
+                         "CN", identifiers=ids)  # fmt: skip
+
+
+COMPANY_KINDS = ("Company", "Organization", "LegalEntity")
+"""OpenSanctions schemas of company-like names (the rest are people and vessels)."""
+
+
+def load_name_pair_records(
+    folder: str | Path, kinds: tuple[str, ...] = COMPANY_KINDS
+) -> BenchmarkData:
+    """A labelled name-pair list as two sources of records, one record per side of a pair.
+
+    Pair ``k`` becomes ``left:p<k>`` (its first name) and ``right:p<k>`` (its second); the
+    truth is the pairs labelled a match, and ``labelled`` holds every labelled pair, which is
+    all that can be scored: nothing is known about names of different pairs. Names that
+    recur over pairs give several records, so neither source is free of duplicates.
+    """
+    pairs = load_name_pairs(folder)
+    pairs = pairs[pairs["kind"].isin(kinds)].reset_index(drop=True)
+    ids = pd.Series([f"p{k:04d}" for k in range(len(pairs))], dtype=object)
+    sources = {
+        "left": pd.DataFrame({"record_id": ids, "name": pairs["name_l"].astype(object)}),
+        "right": pd.DataFrame({"record_id": ids, "name": pairs["name_r"].astype(object)}),
+    }
+    match = pairs["is_match"].to_numpy(dtype=bool)
+    truth = pd.DataFrame({"source_l": "left", "record_id_l": ids[match].to_numpy(),
+                          "source_r": "right", "record_id_r": ids[match].to_numpy()})  # fmt: skip
+    labelled = pd.DataFrame({"uid_l": "left:" + ids, "uid_r": "right:" + ids,
+                             "is_match": match})  # fmt: skip
+    fields = {s: {"name": "name"} for s in sources}
+    return BenchmarkData(Path(folder).name, sources, fields, truth, labelled=labelled)
 
 
 def _provenance(folder: Path) -> dict:

@@ -27,6 +27,7 @@ _CITY_ZH = np.array([c[0] for c in pools.CN_CITIES], dtype=object)
 _TOWNS = np.array([[t[0] for t in c["cities"]] for c in pools.COUNTRIES], dtype=object)
 _ISO = np.array(["CN"] + [c["code"] for c in pools.COUNTRIES], dtype=object)
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_NONE = np.array(None, dtype=object)  # a missing value for np.where
 
 
 def _town(e: dict[str, np.ndarray]) -> np.ndarray:
@@ -108,7 +109,7 @@ def trade_directory(ents: Entities, rng: np.random.Generator, noise: Noise) -> R
     domain = e["domain"]
     has = np.array([d is not None for d in domain])
     local = np.array(["info@", "sales@", "contact@"], dtype=object)[rng.integers(0, 3, n)]
-    email = np.where(has, local + np.where(has, domain, ""), None)
+    email = np.where(has, local + np.where(has, domain, ""), _NONE)
     site = np.where(draw(rng, n, 0.5), "www.", "http://www.") + np.where(has, domain, "")
     frame = pd.DataFrame(
         {
@@ -118,7 +119,7 @@ def trade_directory(ents: Entities, rng: np.random.Generator, noise: Noise) -> R
             "city": blank(city, noise.missing, rng),
             "tel": blank(r.phones(e, rng.integers(0, 4, n)), noise.missing * 2, rng),
             "email": blank(email, noise.missing * 2, rng),
-            "website": np.where(has, site, None),
+            "website": np.where(has, site, _NONE),
             "year_founded": blank(r.dates(e["founded"], "%Y"), noise.missing * 2, rng),
         }
     )
@@ -153,7 +154,7 @@ def customs(ents: Entities, rng: np.random.Generator, noise: Noise) -> RegistryT
     name = r.truncate(r.restyle_latin(name, np.where(draw(rng, n, 0.8), 2, 1)), 30)
     reg = np.where(e["country"] < 0, e["uscc"], e["vat"])
     addr = r.en_addresses(e, none, draw(rng, n, 0.7))
-    lei = np.where(draw(rng, n, 0.4), e["lei"], None)
+    lei = np.where(draw(rng, n, 0.4), e["lei"], _NONE)
     frame = pd.DataFrame(
         {
             "decl_code": record_ids(rng, n, "", 10),

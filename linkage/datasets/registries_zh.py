@@ -205,7 +205,7 @@ def hk_filings(ents: Entities, rng: np.random.Generator, noise: Noise) -> Regist
         {
             "company_no": record_ids(rng, n, "F", 7),
             "公司名稱": typos(name, noise.typo, rng),
-            "英文名稱": np.where(foreign, None, blank(en, 0.3, rng)),
+            "英文名稱": np.where(foreign, np.array(None, dtype=object), blank(en, 0.3, rng)),
             "註冊地址": blank(addr, noise.missing, rng),
             "成立日期": r.dates(e["founded"], "%Y/%m/%d"),
             "狀態": np.where(e["status"] >= 2, "已告解散", "仍註冊").astype(object),

