@@ -18,7 +18,17 @@ import time
 
 import pandas as pd
 
-from linkage.standardize import addresses, build_features, chinese, contacts, identifiers, names
+from linkage.standardize import (
+    addresses,
+    build_features,
+    contacts,
+    hanzi,
+    identifiers,
+    latin_anatomy,
+    names,
+    pinyin,
+    place_chain,
+)
 
 WORDS = [
     "alpha",
@@ -112,8 +122,11 @@ def clear_caches() -> None:
     """Empty the per-value caches, so that every run does all the work."""
     for cached in (
         names.normalize_name,
-        chinese.romanise,
-        chinese._word_pinyin,
+        hanzi.romanise,
+        hanzi._word_pinyin,
+        latin_anatomy.analyse,
+        place_chain._place_prefix,
+        pinyin.is_pinyin,
         identifiers.parse_identifier,
         addresses.normalize_address,
         contacts.normalize_phone,

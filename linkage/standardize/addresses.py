@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from linkage.standardize.chinese import to_simplified
+from linkage.standardize.hanzi import to_simplified
 from linkage.standardize.text import fold, has_cjk
 
 _ABBREVIATIONS = {

@@ -1,154 +1,123 @@
-"""Parse Chinese registered names: place + trade name (字号) + industry + organisational form.
+"""Parse Chinese registered names into their anatomy.
 
-``华信科技（深圳）有限公司``, ``深圳华信科技有限公司`` and ``深圳市华信科技有限公司`` all parse to
-place 深圳, trade name 华信, industry 科技 and form ``cn_youxian``. The Latin key is the place's
-romanised name, the trade name in pinyin and the industry terms in English, so the name can meet
-``Shenzhen Huaxin Technology Co., Ltd.``.
+A registered name is place prefixes (province, city, county, town; nested, with or without
+省/市/县/区/镇, or in brackets), maybe a development zone, a trade name (字号), industry words,
+an organisational form (a legal form such as 有限公司, or an organisation noun such as 厂, 商店,
+合作社) and, for sub-units, tails naming the units (see ``subunits.py``):
+
+``江苏省南京市玄武区华信科技有限公司`` -> places 江苏 南京 玄武, trade 华信, industry 科技, form
+``cn_youxian``; ``华信科技（深圳）有限公司`` -> place 深圳, trade 华信, industry 科技.
+
+A bare county or town name (``东海``) may equally be a trade name: it counts as a place only when
+a trade name remains after it (``连云港东海小松原饭店``: place 东海, trade 小松原; ``江苏东海药业``:
+trade 东海). A name may have no trade name at all (``宿迁市建筑工程有限公司``).
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from dataclasses import dataclass
-from functools import cache, lru_cache
-from importlib import resources
-from itertools import chain
-from typing import Any
+from functools import cache, lru_cache, partial
+from typing import NamedTuple
 
-from linkage.standardize import legal_forms
-from linkage.standardize.text import fold, latin_key
+from linkage.standardize import legal_forms, place_chain, subunits
+from linkage.standardize.gazetteer import LEVEL_WORDS, PROVINCE, gazetteer
+from linkage.standardize.hanzi import romanise, to_simplified
+from linkage.standardize.text import latin_key
+from linkage.standardize.vocabulary import ROADS, industry, org_forms, unit_words, zone_match
 
-_PLACE_SUFFIX = "(?:维吾尔自治区|壮族自治区|回族自治区|特别行政区|自治区|省|市|县|区)"
-_SUFFIX_START = re.compile(f"^{_PLACE_SUFFIX}+(?!场)")
-_BRANCH_MARKERS: tuple[str, ...] = (
-    *("分公司", "分店", "办事处", "代表处", "分行", "支行", "分厂", "营业部", "分部"),
-    *("分所", "分社", "分院"),
-)
-_BRANCH = re.compile(rf"(?:驻华|驻中国)?({'|'.join(_BRANCH_MARKERS)})$")
-_BRANCH_ENDS = (*_BRANCH_MARKERS, "\n")  # "$" also matches before a final newline
 _BRACKETS = re.compile(r"\(([^()]*)\)")
 _CJK_OR_PAREN = r"[\u3000-\u9fff\uf900-\ufaff\U00020000-\U0003ffff()]"
 # spaces next to a CJK character or a parenthesis (removed without rewriting the character)
 _SPACE_NEAR_CJK = re.compile(rf"\s+(?={_CJK_OR_PAREN})|(?<={_CJK_OR_PAREN})\s+")
 _DROP = re.compile(r"[^\w()\s]+")
-_MIN_TRADE = 2
+_COUNTRY = ("中国", "中华")
+_FORMER = "原"
+_INNER_PLACE_FROM = 2  # characters of brand before a place inside the trade name
+_COUNTRY_LATIN = "china"
+_LEVEL_WORDS = frozenset(w for words in LEVEL_WORDS.values() for w in words)
+_LEVEL_FIRST_CHARS = frozenset(w[0] for w in _LEVEL_WORDS)
+_MARKET = "市场"  # 深圳市场… is a market of Shenzhen, not 深圳市 + 场
 
 
-@dataclass(frozen=True)
-class ChineseName:
-    """The parts of a Chinese company name (all in simplified characters)."""
+class ChineseName(NamedTuple):
+    """The parts of a Chinese company name (texts in simplified characters).
 
+    Attributes:
+        country: ``中国``/``中华`` written before the name, else "".
+        places: Short names of the stated places for the comparison form: from the city down to
+            the most specific place (``南通 如东`` for ``如东县``), see
+            :func:`place_chain.norm_shorts`.
+        place_ids: Candidate gazetteer ids of the most specific place (empty when none).
+        place: Canonical Latin name of the city (``shenzhen``), None when none or ambiguous.
+        place_path: Canonical Latin path of the most specific place, when it is pinned.
+        stated: Canonical Latin names of the places as written, general to specific.
+        zone: Development zone or park written after the places (``工业园区``), else None.
+        trade: The trade name (字号), "" when the name has none (``宿迁市建筑工程``).
+        industry: Industry words as written, in order (``石油化工``, ``设备``, ``制造``).
+        legal_form: Legal-form code (``cn_youxian``) or None.
+        org_form: Canonical English of the organisation noun ending the name (``factory``).
+        org_word: That noun as written (``厂``), else "".
+        units: Sub-units, outermost first.
+        latin: Latin key of the organisation (city, trade pinyin, industry in English).
+    """
+
+    country: str
+    places: tuple[str, ...]
+    place_ids: tuple[int, ...]
     place: str | None
+    place_path: str | None
+    stated: tuple[str, ...]
+    zone: str | None
     trade: str
     industry: tuple[str, ...]
     legal_form: str | None
-    is_branch: bool
-    branch_place: str | None
+    org_form: str | None
+    org_word: str
+    units: tuple[subunits.Unit, ...]
     latin: str
 
     @property
     def tokens(self) -> tuple[str, ...]:
-        """The name's parts in canonical order, without legal form and branch marker."""
-        parts = (self.place, self.trade, *self.industry)
-        return tuple(p.strip() for p in parts if p and p.strip())
+        """The name's parts in canonical order, without forms: places, trade, industry, units."""
+        parts = (self.country, *self.places, self.trade, *self.industry)
+        return tuple(p for p in parts if p) + tuple(u.text for u in self.units)
+
+    @property
+    def parent_norm(self) -> str:
+        """Comparison form of the organisation without its units."""
+        return "".join((self.country, *self.places, self.trade, *self.industry))
+
+    @property
+    def complete_mark(self) -> str:
+        """What shows the organisation is complete before a unit word that needs one
+        (``公司`` for a legal form, else the organisation noun: ``厂`` of ``…电器厂门市部``),
+        kept in a sub-unit's form."""
+        return "公司" if self.legal_form else self.org_word
+
+    @property
+    def industry_english(self) -> tuple[str, ...]:
+        """The industry words in canonical English (``科技`` -> ``technology``)."""
+        terms = industry().zh
+        return tuple(terms[t] for t in self.industry)
 
 
-@cache
-def _converter() -> Any:
-    import opencc  # imported on first use: loading it costs every CLI call
-
-    return opencc.OpenCC("t2s")
-
-
-def _read(name: str) -> list[dict[str, str]]:
-    path = resources.files("linkage.standardize") / "data" / name
-    with path.open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-@cache
 def places() -> dict[str, str]:
-    """Chinese place names (without 省/市 suffix) mapped to their Latin names."""
-    return {row["name"]: row["latin"] for row in _read("places_cn.csv")}
+    """Chinese place names (short and full) mapped to their canonical Latin names."""
+    return _place_names()
 
 
 @cache
-def _provinces() -> frozenset[str]:
-    """Provinces and autonomous regions: the only places that may precede a city."""
-    return frozenset(
-        r["name"] for r in _read("places_cn.csv") if r["level"] in ("province", "region")
-    )
+def _place_names() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for place in gazetteer().places:
+        for name in (place.short, place.name):
+            table.setdefault(name, place.latin)
+    return table
 
 
-@cache
 def industry_terms() -> dict[str, str]:
-    """Chinese industry terms mapped to English (科技 -> technology)."""
-    return {row["zh"]: row["en"] for row in _read("industry_terms.csv")}
-
-
-@cache
-def _place_regex() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    names = "|".join(sorted(places(), key=len, reverse=True))
-    return (
-        re.compile(f"^({names}){_PLACE_SUFFIX}?"),
-        re.compile(f"({names}){_PLACE_SUFFIX}?$"),
-    )
-
-
-@cache
-def _industry_regex() -> re.Pattern[str]:
-    terms = "|".join(sorted(industry_terms(), key=len, reverse=True))
-    return re.compile(f"(?:{terms})$")
-
-
-def to_simplified(text: str) -> str:
-    """Convert traditional to simplified characters (OpenCC t2s), repeated until stable.
-
-    A few rare characters convert in two steps; repeating keeps normalisation idempotent.
-    """
-    for _ in range(3):
-        converted = _converter().convert(text)
-        if converted == text:
-            break
-        text = converted
-    return text
-
-
-def canonical_place(text: str) -> str | None:
-    """Return the canonical place of text such as ``深圳市`` or ``(深圳)``, else None."""
-    match = _place_regex()[0].match(text.strip("()"))
-    if match and match.end() == len(text.strip("()")):
-        return match.group(1)
-    return None
-
-
-@cache
-def _pinyin() -> tuple[Any, Any, Any]:
-    """pypinyin's segmenter and the converter ``lazy_pinyin`` builds with its defaults."""
-    from pypinyin import Style  # its phrase dictionary takes ~0.2 s to import
-    from pypinyin.converter import UltimateConverter
-    from pypinyin.core import Pinyin
-
-    converter = UltimateConverter()
-    return Pinyin(converter), converter, Style.NORMAL
-
-
-@lru_cache(maxsize=1 << 16)
-def _word_pinyin(word: str) -> str:
-    """Toneless pinyin of one segment (a dictionary phrase, a character or a non-Chinese run)."""
-    _, converter, normal = _pinyin()
-    return "".join(chain.from_iterable(converter.convert(word, normal, False, "default", True)))
-
-
-@lru_cache(maxsize=1 << 17)
-def romanise(text: str) -> str:
-    """Pinyin without tones or spaces; non-Chinese characters pass through lower-cased.
-
-    Equals ``"".join(pypinyin.lazy_pinyin(text)).lower()``: the text is segmented as
-    ``lazy_pinyin`` does and each segment converted once (segments repeat across names).
-    """
-    return "".join([_word_pinyin(w) for w in _pinyin()[0].seg(text)]).lower()
+    """Chinese industry terms mapped to canonical English (科技 -> technology)."""
+    return industry().zh
 
 
 def _balance(text: str) -> str:
@@ -160,117 +129,250 @@ def _balance(text: str) -> str:
     return "".join(c for i, c in enumerate(text) if c not in "()" or i in keep)
 
 
-def _bracket_place(text: str) -> tuple[str | None, str]:
-    """Take the first bracketed place out (``华信科技(深圳)``); other brackets keep their text."""
-    place = None
+def _clean(folded: str) -> str:
+    """Simplified characters, brackets unified and balanced, no spaces next to CJK text."""
+    text = to_simplified(folded)
+    text = _DROP.sub(" ", text.replace("[", "(").replace("]", ")"))
+    text = _SPACE_NEAR_CJK.sub("", " ".join(text.split()))
+    return _balance(text.strip())
+
+
+@lru_cache(maxsize=1 << 12)
+def _is_place(text: str) -> bool:
+    """Tell whether a place chain covers all of ``text`` (``深圳``, ``苏州市``); cached: the
+    same bracketed places come back."""
+    steps = place_chain.walk(partial(gazetteer().match, text), 0)
+    return bool(steps) and steps[-1].end == len(text)
+
+
+def _bracket_place(text: str) -> str:
+    """Move the first bracketed place (or ``(中国)``) to the front (``华信科技(深圳)`` ->
+    ``深圳华信科技``), as it would be written there; other brackets keep their text."""
+    if "(" not in text:
+        return text
     parts: list[str] = []
+    place = ""
     end = 0
     for match in _BRACKETS.finditer(text):
-        found = canonical_place(match.group(1))
-        parts += [text[end : match.start()], "" if found and place is None else match.group(1)]
-        place = place or found
+        found = not place and (match.group(1) in _COUNTRY or _is_place(match.group(1)))
+        former = match.group(1).startswith(_FORMER)  # (原…): a former name, not this one
+        parts += [text[end : match.start()], "" if found or former else match.group(1)]
+        place = match.group(1) if found else place
         end = match.end()
-    return place, "".join([*parts, text[end:]])
+    return "".join([place, *parts, text[end:]])
 
 
-def _split_branch(text: str) -> tuple[str, bool, str | None]:
-    """Remove a branch marker and return (head name, is_branch, branch place)."""
-    if not text.endswith(_BRANCH_ENDS):  # cheap test first: _BRANCH only matches at the end
-        return text, False, None
-    match = _BRANCH.search(text)
-    if not match or match.start() == 0:
-        return text, False, None
-    head = text[: match.start()]
-    form = legal_forms.last_glued(head)
-    raw_place = ""
-    if form is not None and form.end() < len(head):
-        head, raw_place = head[: form.end()], head[form.end() :]
-    else:
-        place_match = _place_regex()[1].search(head)
-        if place_match and place_match.start() >= _MIN_TRADE:
-            head, raw_place = head[: place_match.start()], place_match.group()
-    raw_place = raw_place.strip("()")
-    place = canonical_place(raw_place) or (raw_place or None)
-    return head, True, place
+def _strip_level_words(text: str, place: str) -> str:
+    """Drop level words left after the last place (深圳市市…, (深圳)市…, 镇江 + 镇…): after the
+    place's short name in the comparison form they would join it. 市场 (a market) stays."""
+    while text[:1] in _LEVEL_FIRST_CHARS and not text.startswith(_MARKET):
+        longest = max((m.end for m in gazetteer().match(place + text)), default=0)
+        word = text[: longest - len(place)]
+        if word not in _LEVEL_WORDS:
+            break
+        text = text[len(word) :]
+    return text
 
 
-def _strip_forms(text: str) -> tuple[str, str | None, bool, str | None]:
-    """Strip branch markers and legal forms until none is left (keeps the parse stable)."""
+def _strip_legal(text: str) -> tuple[str, str | None]:
+    """Strip glued legal forms until none is left (keeps the parse stable); the 公司 of a
+    unit word (分公司) stays."""
     code: str | None = None
-    is_branch, branch_place = False, None
     while True:
-        text, branch, place = _split_branch(text)
-        if branch:
-            is_branch, branch_place = True, branch_place or place
-        text, form = legal_forms.strip_glued(text)
-        code = code or form
-        if not branch and form is None:
-            return text, code, is_branch, branch_place
+        stripped, form = legal_forms.strip_glued(text)
+        unit = unit_words().table.zh_suffix(text, len(text)) if form else None
+        if form is None or (unit is not None and len(unit) > len(text) - len(stripped)):
+            return text, code
+        text, code = stripped, code or form
 
 
-def _leading_places(text: str) -> tuple[str | None, str]:
-    """Take a leading place, or a province then a place; return the most specific."""
-    place = None
-    for _ in range(2):
-        match = _place_regex()[0].match(text)
-        if not match or (place is not None and place not in _provinces()):
-            break
-        end = match.end()
-        if text[end - 1 : end + 1] == "市场":  # 深圳市场… is a market, not 深圳市
-            end -= 1
-        if len(text) - end < _MIN_TRADE:
-            break
-        place, text = match.group(1), text[end:]
-    return place, text
+def _strip_org_form(text: str) -> tuple[str, str]:
+    """Strip the organisation noun ending the name (厂, 商店, 门市部, 中心) when at least two
+    characters remain: (rest, noun). A noun made of an industry word and a shorter noun
+    (服务中心) loses the shorter noun only; an industry word at least as long (饭店, 大药房)
+    stays an industry word."""
+    if not text or (
+        text[-1] not in org_forms().zh_last and text[-1] not in unit_words().table.zh_last
+    ):
+        return text, ""
+    nouns, units, terms = org_forms().zh, unit_words().table.zh, industry()
+    longest = max(org_forms().zh_longest, unit_words().table.zh_longest)
+    term = terms.zh_suffix(text, len(text))
+    for size in range(min(longest, len(text) - 2), 0, -1):
+        word = text[-size:]
+        if (word not in nouns and word not in units) or any(
+            word[:i] in terms.zh for i in range(2, len(word))
+        ):
+            continue
+        if term is not None and len(term) >= size:
+            return text, ""
+        return text[:-size], word
+    return text, ""
 
 
-def _split_industry(text: str) -> tuple[str, tuple[str, ...]]:
-    """Peel industry terms off the end while at least a two-character trade name remains."""
+def _org_kind(word: str) -> str | None:
+    """Canonical English of an organisation noun (厂 -> factory)."""
+    return org_forms().zh.get(word) or unit_words().table.zh.get(word) if word else None
+
+
+def _split_zone(text: str) -> tuple[str | None, str]:
+    match = zone_match(text)
+    if match is None or len(text) - match.end() < 2:
+        return None, text
+    return match.group(), text[match.end() :]
+
+
+def split_industry(text: str) -> tuple[str, tuple[str, ...]]:
+    """Peel industry terms off the end: (trade name, terms). The trade may end up empty
+    (``建筑工程``) but never a single character (``宏电子`` keeps ``宏电子``)."""
     terms: list[str] = []
-    pattern = _industry_regex()
+    table = industry()
+    while (term := table.zh_suffix(text, len(text))) is not None:
+        if len(text) - len(term) == 1:
+            break
+        terms.insert(0, term)
+        text = text[: -len(term)]
+    return text, tuple(terms)
+
+
+def _leading_places(text: str) -> list[place_chain.Step]:
+    """The place chain at the start; a level word 市 followed by 场 belongs to a market."""
+    steps = place_chain.walk(partial(gazetteer().match, text), 0)
+    steps = place_chain.before_road(steps, bool(steps) and text.startswith(ROADS, steps[-1].end))
+    for index, step in enumerate(steps if _MARKET in text else ()):
+        if step.suffixed and text[step.end - 1 : step.end + 1] == _MARKET:
+            return [*steps[:index], place_chain.Step(step.start, step.end - 1, step.ids, False)]
+    return steps
+
+
+@cache
+def _form_last_chars() -> frozenset[str]:
+    """The last characters of glued legal forms, organisation nouns and unit words."""
+    return frozenset(
+        [*legal_forms.edge_glued()[0], *org_forms().zh_last, *unit_words().table.zh_last]
+    )
+
+
+@cache
+def _form_first_chars() -> frozenset[str]:
+    """The first characters of the legal forms written in front (株式会社)."""
+    return frozenset(legal_forms.edge_glued()[1])
+
+
+def _strip_forms(text: str) -> tuple[str, str | None, str]:
+    """Strip legal forms and organisation nouns off the end until none is left, so that the
+    comparison form (which has none) parses the same: (rest, legal form, last noun)."""
+    code: str | None = None
+    noun = ""
     while True:
-        match = pattern.search(text)
-        if not match or match.start() < _MIN_TRADE:
-            return text, tuple(reversed(terms))
-        terms.append(match.group())
-        text = text[: match.start()]
+        if text[-1:] not in _form_last_chars() and text[:1] not in _form_first_chars():
+            return text, code, noun  # most names: the forms went before the places
+        text, form = _strip_legal(text)
+        text, found = _strip_org_form(text)
+        code, noun = code or form, noun or found
+        if form is None and not found:
+            return text, code, noun
 
 
-def parse_chinese(text: str) -> ChineseName:
-    """Split a Chinese (or Japanese kanji) company name into its registered parts."""
-    return parse_folded(fold(text))
+def _split_zones(text: str) -> tuple[str | None, str]:
+    """Take development zones off the start, all of them (the comparison form has none)."""
+    zone = None
+    while True:
+        found, text = _split_zone(text)
+        if found is None:
+            return zone, text
+        zone = zone or found
+
+
+def _after_places(
+    core: str, steps: list[place_chain.Step]
+) -> tuple[str | None, str, str, str | None]:
+    """What follows the places: (zone, trade and industry words, organisation noun, legal
+    form)."""
+    rest = core[steps[-1].end :] if steps else core
+    zone, rest = _split_zones(rest)
+    rest, form, noun = _strip_forms(rest)
+    return zone, rest, noun, form
+
+
+def _inner_places(trade: str, terms: tuple[str, ...]) -> tuple[str, list[place_chain.Step], str]:
+    """A province, or a place written with its level word, inside a trade name after a
+    national brand (``国网`` + ``江苏省`` + ``电力``): taken out and put first, as a place
+    written there. Returns the trade and industry text without it, its chain, and the text
+    the chain was read from."""
+    places = gazetteer()
+    for start in range(_INNER_PLACE_FROM, len(trade) - 1):
+        steps = place_chain.walk(partial(places.match, trade), start)
+        if steps and (steps[0].suffixed or places.places[steps[0].ids[0]].depth == PROVINCE):
+            written = trade[start : steps[-1].end]
+            rest = trade[:start] + trade[steps[-1].end :] + "".join(terms)
+            shifted = [s._replace(start=s.start - start, end=s.end - start) for s in steps]
+            return rest, shifted, written + rest
+    return trade + "".join(terms), [], trade + "".join(terms)
+
+
+def _parse_organisation(text: str) -> ChineseName:
+    """The anatomy of a name without sub-units."""
+    text, code = _strip_legal(text)  # a bracketed form first: 精达电器厂(普通合伙)
+    core = _bracket_place(text)
+    if core != text:
+        core, inner = _strip_legal(core)
+        code = code or inner
+    core = _balance(core.replace("(", "").replace(")", ""))
+    first_zone, after = _split_zones(core)
+    if first_zone is not None and not _leading_places(core):  # 开发区 before the places
+        core = after
+    country = core[:2] if core[:2] in _COUNTRY and len(core) > 2 else ""
+    core = core[len(country) :]
+    steps = _leading_places(core)
+    zone, rest, noun, form = _after_places(core, steps)
+    zone = zone or (first_zone if core == after else None)
+    trade, terms = split_industry(rest)
+    if not trade and place_chain.maybe_trade(steps):  # 江苏东海药业: 东海 is the trade name
+        steps = place_chain.without_last(steps)
+        zone, rest, noun, form = _after_places(core, steps)
+        trade, terms = split_industry(rest)
+    if not steps and len(trade) >= _INNER_PLACE_FROM + 2:  # 国网江苏省电力, 移动通信集团江苏
+        trade, steps, core = _inner_places(trade, terms)
+        inner_zone, trade = _split_zones(trade)  # as the moved form parses
+        trade, inner_form, inner_noun = _strip_forms(trade)
+        zone = zone or inner_zone
+        form, noun = form or inner_form, noun or inner_noun
+        trade, terms = split_industry(trade)
+    code = code or form
+    if not steps:
+        if not trade and not terms:  # nothing but a place-like word: keep it whole
+            trade = core
+        words = [_COUNTRY_LATIN if country else "", romanise(trade)]
+        words += [industry().zh[t] for t in terms]
+        return ChineseName(
+            country, (), (), None, None, (), zone, trade, terms, code, _org_kind(noun), noun, (),
+            latin_key(" ".join(words).split()),
+        )  # fmt: skip
+    places = place_chain.summary(steps, core)
+    if trade or terms:
+        stripped = _strip_level_words(trade, places.shorts[-1])
+        if stripped != trade:  # a legal form in front may show now (县株式会社…)
+            trade = _strip_legal(stripped)[0]
+    words = [places.city or places.place or (_COUNTRY_LATIN if country else ""), romanise(trade)]
+    words += [industry().zh[t] for t in terms]
+    return ChineseName(
+        country, places.shorts, steps[-1].ids, places.city, places.path, places.stated, zone,
+        trade, terms, code, _org_kind(noun), noun, (), latin_key(" ".join(words).split()),
+    )  # fmt: skip
 
 
 def parse_folded(folded: str) -> ChineseName:
-    """``parse_chinese`` of a text already passed through ``fold``."""
-    folded = to_simplified(folded)
-    folded = _DROP.sub(" ", folded.replace("[", "(").replace("]", ")"))
-    folded = _SPACE_NEAR_CJK.sub("", " ".join(folded.split()))
-    folded = _balance(folded.strip())
-    core, code, is_branch, branch_place = _strip_forms(folded)
-    place, core = _bracket_place(core)
-    core, inner_code, inner_branch, inner_place = _strip_forms(core)
-    # a form stripped from inside brackets can leave one unmatched: "(一公司)分公司" -> "(一"
-    core = _balance(core)
-    code, is_branch = code or inner_code, is_branch or inner_branch
-    branch_place = branch_place or inner_place
-    lead, rest = _leading_places(core)
-    place, core = (place or lead, rest) if rest else (None, place or core)
-    if (
-        place is not None
-    ):  # 深圳市市… or (深圳)市…: a stray suffix would re-parse as part of the place
-        core = _SUFFIX_START.sub("", core) or place
-        place = place if core != place else None
-    trade, industry = _split_industry(core)
-    words = [places()[place]] if place else []
-    words.append(romanise(trade))
-    words += [industry_terms()[t] for t in industry]
-    return ChineseName(
-        place=place,
-        trade=trade,
-        industry=industry,
-        legal_form=code,
-        is_branch=is_branch,
-        branch_place=branch_place,
-        latin=latin_key(" ".join(words).split()),
-    )
+    """Split a Chinese (or Japanese kanji) company name, already passed through ``fold``,
+    into its registered parts."""
+    head, tails = subunits.split_chinese(_clean(folded))
+    parsed = _parse_organisation(head)
+    if not tails:
+        return parsed
+    units: list[subunits.Unit] = []
+    context = parsed.place_ids
+    for tail, word in tails:
+        unit = subunits.parse_chinese_tail(tail, word, context)
+        units.append(unit)
+        context = unit.place_ids or context
+    return parsed._replace(units=tuple(units))

@@ -27,15 +27,16 @@ import pandas as pd
 
 from linkage.gcpause import gc_paused
 from linkage.standardize.addresses import normalize_address, normalize_postcode
-from linkage.standardize.chinese import romanise
 from linkage.standardize.contacts import (
     country_code,
     normalize_email,
     normalize_phone,
     registrable_domain,
 )
-from linkage.standardize.distinctive import address_numbers, split_name
+from linkage.standardize.distinctive import address_numbers
+from linkage.standardize.hanzi import romanise
 from linkage.standardize.identifiers import parse_identifier
+from linkage.standardize.latin_anatomy import analyse as analyse_latin_name
 from linkage.standardize.legal_forms import legal_form_code
 from linkage.standardize.names import normalize_name
 
@@ -50,6 +51,9 @@ NAME_COLUMNS = (
     "name_place",
     "name_core",
     "name_generic",
+    "name_unit",
+    "name_parent",
+    "name_place_path",
 )
 WORKERS_ENV = "LINKAGE_WORKERS"
 # below this many distinct values in all, forking the workers costs more than it saves
@@ -129,18 +133,19 @@ def _spread(codes: np.ndarray, values: Sequence[Any]) -> np.ndarray:
 
 def _name_item(item: tuple[str, str | None]) -> tuple[Any, ...]:
     parsed = normalize_name(item[0], country=item[1])
-    tokens = " ".join(parsed.tokens)
-    core, generic = split_name(tokens)
     return (
         parsed.norm,
-        tokens,
+        " ".join(parsed.tokens),
         parsed.latin,
         parsed.legal_form,
         parsed.is_branch,
         parsed.branch_place,
         parsed.place,
-        core,
-        generic,
+        parsed.core,
+        parsed.generic,
+        parsed.unit_key,
+        parsed.parent,
+        parsed.place_path,
     )
 
 
@@ -356,8 +361,10 @@ def build_features(
     Returns:
         A new frame, same rows and order, input columns untouched, plus ``name_norm``,
         ``name_tokens``, ``name_latin``, ``legal_form_code``, ``is_branch``, ``branch_place``,
-        ``name_place``, ``name_core`` and ``name_generic`` (distinctive and generic words of
-        the name, see :mod:`linkage.standardize.distinctive`), ``address_norm``,
+        ``name_place``, ``name_core`` and ``name_generic`` (the trade name romanised and the
+        industry words in English, see :mod:`linkage.standardize.distinctive`), ``name_unit``,
+        ``name_parent`` (a sub-unit's key and its parent's ``name_norm``),
+        ``name_place_path`` (the Latin path of the most specific place), ``address_norm``,
         ``address_numbers``, ``postcode_norm``, ``phone_e164``, ``email_norm``,
         ``domain``, per identifier column ``id_<scheme>_norm``/``_valid``/``_scheme``/
         ``_problem``, and ``id_keys`` (sorted, space-joined crosswalk keys; "" when none).
@@ -380,6 +387,7 @@ def _forget_values() -> None:
     """
     for normaliser in (
         normalize_name,
+        analyse_latin_name,
         normalize_address,
         normalize_phone,
         registrable_domain,
@@ -425,8 +433,8 @@ def _build(records: pd.DataFrame, default_region: str | None, workers: int) -> p
     raw_forms = _spread(forms.codes, codes)
     new["legal_form_code"] = np.where(pd.isna(raw_forms), new["legal_form_code"], raw_forms)
     new["address_norm"] = _spread(addresses.codes, address_parts[0])
-    core, generic = new.pop("name_core"), new.pop("name_generic")
-    new["name_core"], new["name_generic"] = core, generic
+    for column in ("name_core", "name_generic", "name_unit", "name_parent", "name_place_path"):
+        new[column] = new.pop(column)
     new["address_numbers"] = _spread(addresses.codes, address_parts[1])
     new["postcode_norm"] = _spread(postcode_codes, postcodes)
     new["phone_e164"] = _spread(phone_codes, phones)

@@ -8,7 +8,6 @@ Japanese variants are matched as glued suffixes or prefixes (``华为技术有�
 from __future__ import annotations
 
 import csv
-import re
 from functools import cache
 from importlib import resources
 
@@ -31,6 +30,14 @@ def load_table() -> tuple[tuple[str, str, str], ...]:
 
 
 @cache
+def edge_tokens() -> tuple[frozenset[str], frozenset[str]]:
+    """The last and the first tokens of the Latin/Cyrillic variants: a name whose last (first)
+    token is none of them has no form at its end (start), without trying every length."""
+    index = _token_index()[0]
+    return frozenset(k[-1] for k in index), frozenset(k[0] for k in index)
+
+
+@cache
 def _token_index() -> tuple[dict[tuple[str, ...], str], int]:
     """Map each Latin/Cyrillic variant's token sequence to its code; also the longest length."""
     index: dict[tuple[str, ...], str] = {}
@@ -41,16 +48,25 @@ def _token_index() -> tuple[dict[tuple[str, ...], str], int]:
 
 
 @cache
-def _cjk_patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]:
-    """Compile suffix and prefix patterns for the glued Chinese/Japanese variants."""
-    variants = {fold(v): c for c, v, _ in load_table() if has_cjk(v)}
-    alternation = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
-    prefix_alt = "|".join(
-        re.escape(v)
-        for v, c in sorted(variants.items(), key=lambda i: -len(i[0]))
-        if c in PREFIX_CODES
+def _cjk_variants() -> dict[str, str]:
+    """The glued Chinese/Japanese variants (folded) and their codes."""
+    return {fold(v): c for c, v, _ in load_table() if has_cjk(v)}
+
+
+@cache
+def edge_glued() -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """The lengths of the glued variants by their last character, and of the prefix ones by
+    their first character, longest first (a text that ends and starts with none has none)."""
+    last: dict[str, set[int]] = {}
+    first: dict[str, set[int]] = {}
+    for variant, code in _cjk_variants().items():
+        last.setdefault(variant[-1], set()).add(len(variant))
+        if code in PREFIX_CODES:
+            first.setdefault(variant[0], set()).add(len(variant))
+    return (
+        {c: tuple(sorted(n, reverse=True)) for c, n in last.items()},
+        {c: tuple(sorted(n, reverse=True)) for c, n in first.items()},
     )
-    return re.compile(f"(?:{alternation})$"), re.compile(f"^(?:{prefix_alt})"), variants
 
 
 def _prefix_allowed(code: str, country: str | None) -> bool:
@@ -68,17 +84,20 @@ def strip_tokens(tokens: list[str], country: str | None = None) -> tuple[list[st
         The remaining tokens and the code of the outermost form removed (None if none).
     """
     index, longest = _token_index()
+    last, first = edge_tokens()
+    if not tokens or (tokens[-1] not in last and tokens[0] not in first):
+        return tokens, None
     if tuple(tokens) in index:  # the name is only a legal form: keep it whole
         return tokens, None
     code: str | None = None
     while True:
         found = False
-        for size in range(min(longest, len(tokens) - 1), 0, -1):
+        for size in range(min(longest, len(tokens) - 1) if tokens[-1] in last else 0, 0, -1):
             hit = index.get(tuple(tokens[-size:]))
             if hit is not None:
                 tokens, code, found = tokens[:-size], code or hit, True
                 break
-        if not found:
+        if not found and tokens[0] in first:
             for size in range(min(longest, len(tokens) - 1), 0, -1):
                 hit = index.get(tuple(tokens[:size]))
                 if hit is not None and (
@@ -91,31 +110,21 @@ def strip_tokens(tokens: list[str], country: str | None = None) -> tuple[list[st
 
 
 def strip_glued(text: str) -> tuple[str, str | None]:
-    """Remove one glued Chinese/Japanese legal form from the end or start of folded text."""
-    suffix, prefix, variants = _cjk_patterns()
-    match = suffix.search(text)
-    if match and match.start() > 0:
-        return text[: match.start()], variants[match.group()]
-    match = prefix.match(text)
-    if match and match.end() < len(text):
-        return text[match.end() :], variants[match.group()]
+    """Remove one glued Chinese/Japanese legal form from the end or start of folded text: the
+    longest at the end, else the longest prefix form (``株式会社``) at the start."""
+    variants = _cjk_variants()
+    last, first = edge_glued()
+    for size in last.get(text[-1:], ()):
+        if size <= len(text) and (code := variants.get(text[-size:])) is not None:
+            if size < len(text):  # a name that is only a legal form keeps it
+                return text[:-size], code
+            break
+    for size in first.get(text[:1], ()):
+        if size <= len(text) and (code := variants.get(text[:size])) in PREFIX_CODES:
+            if size < len(text):
+                return text[size:], code
+            break
     return text, None
-
-
-def last_glued(text: str) -> re.Match[str] | None:
-    """Find the last glued legal form inside folded text (to split ``…有限公司北京分公司``)."""
-    _, _, variants = _cjk_patterns()
-    best: re.Match[str] | None = None
-    for match in _any_glued().finditer(text):
-        if variants.get(match.group()) and (best is None or match.end() >= best.end()):
-            best = match
-    return best
-
-
-@cache
-def _any_glued() -> re.Pattern[str]:
-    variants = _cjk_patterns()[2]
-    return re.compile("|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True)))
 
 
 def legal_form_code(raw: str | None) -> str | None:
@@ -123,7 +132,7 @@ def legal_form_code(raw: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None
     folded = fold(raw).replace(" ", "")
-    variants = _cjk_patterns()[2]
+    variants = _cjk_variants()
     if folded in variants:
         return variants[folded]
     return _token_index()[0].get(tuple(fold_tokens(raw)))

@@ -1,20 +1,24 @@
-"""Normalise company names into comparison forms, legal forms, branches, places and Latin keys.
+"""Normalise company names into comparison forms, legal forms, sub-units, places and Latin keys.
 
 ``normalize_name`` is the single entry point: Chinese and Japanese names take the parse in
-``chinese.py``; all others are folded into tokens, their legal form removed (``legal_forms.py``),
-branch markers and places recorded, and common abbreviations expanded.
+``chinese.py``; all others are folded into tokens, their sub-units split off (``subunits.py``),
+their legal form removed (``legal_forms.py``), places recorded, common abbreviations expanded,
+and their anatomy read (``latin_anatomy.py``) so that they meet the Chinese names agencies
+romanise.
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
+from typing import NamedTuple
 
-from linkage.standardize import chinese, legal_forms
+from linkage.standardize import chinese, latin_anatomy, legal_forms, place_chain, subunits
+from linkage.standardize.gazetteer import COUNTY, gazetteer
+from linkage.standardize.hanzi import romanise
+from linkage.standardize.pinyin import plain
 from linkage.standardize.text import fold, has_cjk, join_initials, latin_key, latin_terms
+from linkage.standardize.vocabulary import latin_zone, read_table, unit_words
 
 _BRACKET = re.compile(r"[(\[{]([^()\[\]{}]*)[)\]}]")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -40,19 +44,39 @@ _MAX_PLACE_TOKENS = 3
 _STOPWORDS = frozenset({"the"})
 
 
-@dataclass(frozen=True)
-class CompanyName:
+class CompanyName(NamedTuple):
     """A company name split into the parts that matching uses.
+
+    For a sub-unit (a branch, sub-branch, office, outlet, numbered store, ...) ``norm``,
+    ``tokens`` and ``latin`` include the unit, so that it differs from its parent and its
+    siblings; the other fields describe the parent organisation unless they say otherwise.
 
     Attributes:
         original: The input text, untouched.
-        norm: Comparison form: folded, legal form and branch marker removed, place first.
+        norm: Comparison form: folded, legal form removed, places canonical and first; for a
+            sub-unit the parent's form followed by the unit (``南京银行洪武支行``).
         legal_form: Canonical legal-form code (``ltd``, ``gmbh``, ``cn_youxian``) or None.
-        is_branch: True for branches and representative offices (never merge with the parent).
-        branch_place: Where the branch is (canonical Latin place when known).
-        place: City or region written in or around the name (canonical Latin name).
-        tokens: The words of ``norm`` (for Chinese: place, trade name, industry terms).
+        is_branch: True for every sub-unit (never merge with the parent).
+        branch_place: Where the sub-unit is (canonical Latin place when known).
+        place: The city of the place written in or around the name (canonical Latin name:
+            ``南京市玄武区`` -> ``nanjing``), or another known place (``london``).
+        tokens: The words of ``norm`` (for Chinese: places, trade name, industry terms, units).
         latin: Latin-script key without spaces (pinyin + English industry terms for Chinese).
+        places: Canonical Latin names of the Chinese places the name states, general to
+            specific, the parent's then the units' (``("jiangsu", "rudong", "guba")``).
+        place_path: Full canonical Latin path of the most specific place stated, completed from
+            the gazetteer (``jiangsu nanjing xuanwu``); None when there is none or it is
+            ambiguous. Two names' places are compatible when one path is a prefix of the other.
+        zone: Development zone or park named after the places (``工业园区``), else None.
+        trade: The trade name (字号) as written (``香兰``, ``xianglan``), None when none.
+        core: The trade name romanised and glued (``xianglan``): equal for a Chinese name and
+            its pinyin or translated rendering; None when the name has no trade name.
+        industry: The industry terms in canonical English, in name order.
+        generic: Sorted distinct words of ``industry`` (``chemical petroleum``), None if none.
+        org_form: Canonical English organisation noun ending the name (``factory``), or None.
+        unit: Comparison form of the (innermost) sub-unit (``洪武支行``, ``no 3 store``).
+        unit_key: Script-independent key of the unit's distinguishing part (``hongwu``, ``3``).
+        parent: ``norm`` of the organisation the unit belongs to.
     """
 
     original: str
@@ -63,17 +87,26 @@ class CompanyName:
     place: str | None
     tokens: tuple[str, ...]
     latin: str
+    places: tuple[str, ...] = ()
+    place_path: str | None = None
+    zone: str | None = None
+    trade: str | None = None
+    core: str | None = None
+    industry: tuple[str, ...] = ()
+    generic: str | None = None
+    org_form: str | None = None
+    unit: str | None = None
+    unit_key: str | None = None
+    parent: str | None = None
 
 
 @cache
-def _latin_places() -> dict[tuple[str, ...], str]:
-    """Latin place names as token tuples mapped to their canonical Latin name."""
-    table: dict[tuple[str, ...], str] = {(v,): v for v in chinese.places().values()}
-    path = resources.files("linkage.standardize") / "data" / "places_latin.csv"
-    with path.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            table[tuple(row["name"].split())] = row["latin"]
-            table[(row["latin"],)] = row["latin"]
+def _western_places() -> dict[tuple[str, ...], str]:
+    """Latin place names outside the Chinese gazetteer and usual spellings (``peking``)."""
+    table: dict[tuple[str, ...], str] = {}
+    for row in read_table("places_latin.csv"):
+        table[tuple(row["name"].split())] = row["latin"]
+        table[(row["latin"],)] = row["latin"]
     return table
 
 
@@ -82,12 +115,24 @@ def _tokens(text: str) -> list[str]:
 
 
 def _place_of(tokens: list[str]) -> str | None:
-    return _latin_places().get(tuple(tokens)) if 0 < len(tokens) <= _MAX_PLACE_TOKENS else None
+    """The canonical Latin name of a place written in these tokens (a county or above, or a
+    known place abroad), else None."""
+    if not 0 < len(tokens) <= _MAX_PLACE_TOKENS:
+        return None
+    found = _western_places().get(tuple(tokens))
+    if found is not None:
+        return found
+    places = gazetteer()
+    ids = [i for i in places.latin_ids("".join(tokens)) if places.places[i].depth <= COUNTY]
+    names = {places.places[i].latin for i in ids}
+    return names.pop() if len(names) == 1 else None
 
 
 def _leading_place(tokens: list[str]) -> str | None:
+    """A known place abroad in front of the name (Chinese ones are read by the anatomy)."""
+    places = _western_places()
     for size in (2, 1):
-        if len(tokens) > size and (place := _place_of(tokens[:size])):
+        if len(tokens) > size and (place := places.get(tuple(tokens[:size]))):
             return place
     return None
 
@@ -103,71 +148,206 @@ def _find_marker(tokens: list[str]) -> tuple[int, int] | None:
     return None
 
 
-def _split_branch(tokens: list[str]) -> tuple[list[str], bool, str | None]:
-    """Remove a branch marker; return (head tokens, is_branch, branch place)."""
+def _split_marker(tokens: list[str]) -> tuple[list[str], list[str], bool, str] | None:
+    """A branch marker inside the name, not at its end: (head tokens, the branch's words,
+    whether the marker came before them, the marker).
+
+    ``Beijing Branch of Acme Ltd`` -> (``acme ltd``, ``beijing``, False, ``branch``);
+    ``Deutsche Bank AG Zweigniederlassung Hamburg`` -> (``deutsche bank ag``, ``hamburg``,
+    True, ``zweigniederlassung``).
+    """
     found = _find_marker(tokens)
     if found is None:
-        return tokens, False, None
+        return None
     before, after = tokens[: found[0]], tokens[found[1] :]
-    if after[:1] == ["of"] and len(after) > 1:  # "Beijing Branch of Acme Ltd"
-        return after[1:], True, _place_of(before) or (" ".join(before) or None)
+    marker = " ".join(tokens[found[0] : found[1]])
+    if after[:1] == ["of"] and len(after) > 1:
+        return after[1:], before, False, marker
     after = after[1:] if after[:1] and after[0] in _PLACE_LINKS else after
-    if (
-        after and len(after) <= _MAX_PLACE_TOKENS and before
-    ):  # "Acme GmbH Zweigniederlassung Hamburg"
-        return before, True, _place_of(after) or " ".join(after)
-    for size in range(min(_MAX_PLACE_TOKENS, len(before) - 1), 0, -1):
-        head, tail = before[:-size], before[-size:]
-        place = _place_of(tail)
-        if place or legal_forms.strip_tokens(head)[1] is not None:
-            return head, True, place or " ".join(tail)
-    if not before:
-        return tokens, False, None
-    return before, True, None
+    if after and len(after) <= _MAX_PLACE_TOKENS and before:
+        return before, after, True, marker
+    return None
 
 
-def _parse_latin(text: str, country: str | None) -> CompanyName:
-    folded = fold(text)
-    is_branch, branch_place, place = False, None, None
+def _bracket_parts(
+    folded: str,
+) -> tuple[list[str], list[subunits.Unit], str | None, list[str]]:
+    """Read brackets: a unit (``(Representative Office)``), a zone (dropped), a place (moved to
+    the front, as written in front), else their words stay. Returns (tokens, units, bracket
+    place, the tokens put in front for it)."""
+    units: list[subunits.Unit] = []
+    if "(" not in folded and "[" not in folded and "{" not in folded:
+        return _tokens(folded), units, None, []
+    place: str | None = None
+    front: list[str] = []
     kept: list[str] = []
+    kinds = unit_words().table.latin
     for inner in _BRACKET.findall(folded):
         inner_tokens = _tokens(inner)
-        head, branch, where = _split_branch(inner_tokens)
-        if branch or (inner_tokens and _find_marker(inner_tokens) == (0, len(inner_tokens))):
-            is_branch, branch_place = True, branch_place or where or _place_of(head)
-        elif (found := _place_of(inner_tokens)) and place is None:
-            place = found
+        kind = kinds.get(tuple(inner_tokens))
+        if kind is not None and tuple(inner_tokens) in unit_words().strong_latin:
+            units.append(subunits.parse_latin_tail([], " ".join(inner_tokens), None, (), True))
+        elif (split := _split_marker(inner_tokens)) is not None or (
+            inner_tokens and _find_marker(inner_tokens) == (0, len(inner_tokens))
+        ):
+            words, first, marker = (
+                (split[1], split[2], split[3]) if split else ([], False, " ".join(inner_tokens))
+            )
+            units.append(subunits.parse_latin_tail(words, marker, None, (), True, kind_first=first))
+        elif inner_tokens and latin_zone(inner_tokens) == (0, len(inner_tokens)):
+            continue  # (New District): where the firm is, not which firm
+        elif place is None and (found := _bracket_place(inner_tokens)):
+            place, front = found[0], list(found[1])
         else:
             kept.extend(inner_tokens)
     tokens = _tokens(" ".join([_BRACKET.sub(" ", folded), *kept]))
-    if place is not None:  # a bracketed place leads, as it would when written in front
-        tokens = [place, *tokens]
-    code = None
-    while True:  # strip until stable, so the result normalises to itself
-        tokens, branch, where = _split_branch(tokens)
-        if branch:
-            is_branch, branch_place = True, branch_place or where
-        size = len(tokens)
-        tokens, form = legal_forms.strip_tokens(tokens, country)
-        code = code or form
-        if not branch and len(tokens) == size:
-            break
+    return [*front, *tokens], units, place, front
+
+
+def _bracket_place(tokens: list[str]) -> tuple[str, tuple[str, ...]] | None:
+    """A place that fills a bracket: its canonical name and the words to put in front
+    (``(Kunshan City)``, ``(Suzhoushi)`` -> ``kunshan``; ``(Hong Kong)`` -> ``hongkong``).
+    Cached: the same bracketed places come back."""
+    return _bracket_place_of(tuple(tokens))
+
+
+@lru_cache(maxsize=1 << 12)
+def _bracket_place_of(written: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+    split, steps = place_chain.latin_chain(list(written))
+    if steps and steps[-1].end == len(split):
+        names = place_chain.stated(steps)
+        return (place_chain.city_latin(steps) or names[-1], names) if names else None
+    found = _place_of(list(written))
+    return (found, (found,)) if found else None
+
+
+def _parse_latin(text: str, country: str | None) -> CompanyName:
+    tokens, units, bracket_place, front = _bracket_parts(fold(text))
+    tokens, tails = subunits.split_latin(tokens)
+    kind_first = False
+    if not tails and (split := _split_marker(tokens)) is not None:
+        tokens, words, kind_first, marker = split
+        tails = [(words, marker, None, True)]
+    tokens, code = legal_forms.strip_tokens(tokens, country)  # strips until stable
     expand = latin_terms()[0]
     tokens = [expand.get(t, t) for t in tokens if t not in _STOPWORDS] or tokens
-    if place is None:
-        place = _leading_place(tokens)
     if not tokens:
         return _fallback(text)
+    parent = " ".join(tokens)
+    if front and tokens[: len(front)] == front:  # read after the places written in front
+        anatomy = latin_anatomy.analyse(" ".join(tokens[len(front) :]), " ".join(front))
+    else:
+        anatomy = latin_anatomy.analyse(parent)
+    if not tails and not units:
+        return CompanyName(
+            text, parent, code, False, None,
+            anatomy.place or bracket_place or _leading_place(tokens),
+            tuple(tokens), latin_key(tokens), anatomy.stated, anatomy.place_path, None,
+            anatomy.trade, anatomy.core, anatomy.industry, _generic(anatomy.industry),
+            anatomy.org_form,
+        )  # fmt: skip
+    context = anatomy.place_ids
+    for tail, phrase, ordinal, strong in tails:
+        unit = subunits.parse_latin_tail(
+            tail, phrase, ordinal, context, strong, kind_first=kind_first
+        )
+        units.append(unit)
+        context = unit.place_ids or context
+    branch_place = next((u.place for u in reversed(units) if u.place), None)
+    if branch_place is None and tails:
+        branch_place = _place_of(tails[-1][0]) or (" ".join(tails[-1][0]) or None)
+    return _assemble(
+        text,
+        tokens=None,
+        parent=parent,
+        unit_texts=[u.text for u in units],
+        latin=latin_key(tokens),
+        legal_form=code,
+        place=anatomy.place or bracket_place or _leading_place(tokens),
+        branch_place=branch_place,
+        stated=anatomy.stated,
+        parent_path=anatomy.place_path,
+        units=units,
+        trade=anatomy.trade,
+        core=anatomy.core,
+        industry=anatomy.industry,
+        org_form=anatomy.org_form,
+        zone=None,
+        mark="ltd" if code else (anatomy.org_form or ""),
+        separator=" ",
+    )
+
+
+def _assemble(
+    text: str,
+    *,
+    tokens: tuple[str, ...] | None,
+    parent: str,
+    unit_texts: list[str],
+    latin: str,
+    legal_form: str | None,
+    place: str | None,
+    branch_place: str | None,
+    stated: tuple[str, ...],
+    parent_path: str | None,
+    units: list[subunits.Unit],
+    trade: str | None,
+    core: str | None,
+    industry: tuple[str, ...],
+    org_form: str | None,
+    zone: str | None,
+    mark: str,
+    separator: str,
+) -> CompanyName:
+    """Put the parts of an organisation and its units together into a ``CompanyName``.
+
+    ``tokens`` are the words of the comparison form (None: its space-separated words).
+    ``mark`` shows that the organisation is complete (``厂``, ``公司``, ``ltd``): it stays in
+    a sub-unit's comparison form before the unit, so that the form parses into the same
+    parent and unit again (a unit word such as 门市部 or Store needs it to be a unit at all).
+    """
+    generic = _generic(industry)
+    if not units:
+        return CompanyName(
+            text, parent, legal_form, False, branch_place, place,
+            tuple(parent.split()) if tokens is None else tokens, latin,
+            stated, parent_path, zone, trade, core, industry, generic, org_form,
+        )  # fmt: skip
+    head = separator.join([parent, mark]) if mark else parent
+    norm = separator.join([head, *unit_texts])
+    place_path = parent_path
+    places = stated
+    for unit in units:
+        places += unit.stated
+        if len(unit.place_ids) == 1:
+            place_path = gazetteer().latin_path(unit.place_ids[0])
     return CompanyName(
         original=text,
-        norm=" ".join(tokens),
-        legal_form=code,
-        is_branch=is_branch,
+        norm=norm,
+        legal_form=legal_form,
+        is_branch=True,
         branch_place=branch_place,
         place=place,
-        tokens=tuple(tokens),
-        latin=latin_key(tokens),
+        tokens=tuple(norm.split()) if tokens is None else tokens,
+        latin=latin + "".join(u.key.replace(" ", "") for u in units),
+        places=places,
+        place_path=place_path,
+        zone=zone,
+        trade=trade,
+        core=core,
+        industry=industry,
+        generic=generic,
+        org_form=org_form,
+        unit=units[-1].text,
+        unit_key=units[-1].key,
+        parent=separator.join([head, *unit_texts[:-1]]) if len(units) > 1 else parent,
     )
+
+
+@lru_cache(maxsize=1 << 12)
+def _generic(industry: tuple[str, ...]) -> str | None:
+    """Sorted distinct words of the industry terms (``chemical petroleum``), None if none."""
+    return " ".join(sorted({w for term in industry for w in term.split()})) or None
 
 
 def _fallback(text: str) -> CompanyName:
@@ -181,31 +361,45 @@ def _parse_cjk(text: str, country: str | None, folded: str) -> CompanyName:
     tokens = parsed.tokens  # a property that builds the tuple on each access
     if not tokens:
         return _fallback(text)
-    if not has_cjk(parsed.trade) and not parsed.industry:
+    if (
+        not has_cjk(parsed.trade)
+        and not parsed.industry
+        and not parsed.places
+        and not parsed.units
+        and parsed.trade
+    ):
         latin = _parse_latin(parsed.trade, country)  # a Latin name with a Chinese legal form
+        return latin._replace(original=text, legal_form=parsed.legal_form or latin.legal_form)
+    trade = subunits.ordinals_to_digits(parsed.trade)
+    core = plain("".join(romanise(trade).split())) or None if trade else None
+    if not parsed.units:
+        english = parsed.industry_english
         return CompanyName(
-            text,
-            latin.norm,
-            parsed.legal_form or latin.legal_form,
-            parsed.is_branch or latin.is_branch,
-            parsed.branch_place or latin.branch_place,
-            latin.place,
-            latin.tokens,
-            latin.latin,
-        )
-    place = chinese.places()[parsed.place] if parsed.place else None
-    branch_place = parsed.branch_place
-    if branch_place in chinese.places():
-        branch_place = chinese.places()[branch_place]
-    return CompanyName(
-        original=text,
-        norm="".join(tokens),
-        legal_form=parsed.legal_form,
-        is_branch=parsed.is_branch,
-        branch_place=branch_place,
-        place=place,
+            text, parsed.parent_norm, parsed.legal_form, False, None, parsed.place, tokens,
+            parsed.latin, parsed.stated, parsed.place_path, parsed.zone, parsed.trade or None,
+            core, english, _generic(english), parsed.org_form,
+        )  # fmt: skip
+    units = list(parsed.units)
+    branch_place = next((u.place for u in reversed(units) if u.place), None)
+    return _assemble(
+        text,
         tokens=tokens,
+        parent=parsed.parent_norm,
+        unit_texts=[u.text for u in units],
         latin=parsed.latin,
+        legal_form=parsed.legal_form,
+        place=parsed.place,
+        branch_place=branch_place,
+        stated=parsed.stated,
+        parent_path=parsed.place_path,
+        units=units,
+        trade=parsed.trade or None,
+        core=core,
+        industry=parsed.industry_english,
+        org_form=parsed.org_form,
+        zone=parsed.zone,
+        mark=parsed.complete_mark,
+        separator="",
     )
 
 

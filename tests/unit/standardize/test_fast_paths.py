@@ -11,7 +11,7 @@ import pytest
 from pypinyin import lazy_pinyin
 from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
 
-from linkage.standardize import addresses, chinese, identifiers, text
+from linkage.standardize import addresses, hanzi, identifiers, legal_forms, text
 
 SAMPLES = [
     "",
@@ -35,7 +35,7 @@ def _reference(text: str) -> str:
 
 @pytest.mark.parametrize("text", SAMPLES)
 def test_romanise_equals_lazy_pinyin(text: str) -> None:
-    assert chinese.romanise(text) == _reference(text)
+    assert hanzi.romanise(text) == _reference(text)
 
 
 def test_romanise_equals_lazy_pinyin_on_random_text() -> None:
@@ -50,7 +50,7 @@ def test_romanise_equals_lazy_pinyin_on_random_text() -> None:
             for _ in range(rng.randint(1, 5))
         ]  # fmt: skip
         text = "".join(pieces)
-        assert chinese.romanise(text) == _reference(text), text
+        assert hanzi.romanise(text) == _reference(text), text
 
 
 def test_fold_skips_translate_only_when_nothing_maps() -> None:
@@ -86,7 +86,7 @@ def test_org_code_check_equals_reference() -> None:
 def _address_reference(value: str) -> str | None:
     folded = text.fold(value)
     if text.has_cjk(folded):
-        return re.sub(r"\s+", "", chinese.to_simplified(folded)) or None
+        return re.sub(r"\s+", "", hanzi.to_simplified(folded)) or None
     cleaned = addresses._NON_WORD.sub(" ", addresses._GLUED_STRASSE.sub(r"\1 strasse", folded))
     tokens = addresses._FLOOR.sub(addresses._floor, cleaned).replace("/", " ").split()
     words = [addresses._ABBREVIATIONS.get(t, t) for t in tokens]
@@ -110,3 +110,38 @@ def _address_reference(value: str) -> str | None:
 )
 def test_address_equals_reference(value: str) -> None:
     assert addresses.normalize_address.__wrapped__(value) == _address_reference(value)
+
+
+def _strip_glued_reference(value: str) -> tuple[str, str | None]:
+    """The regular-expression reading of ``legal_forms.strip_glued``."""
+    variants = {text.fold(v): c for c, v, _ in legal_forms.load_table() if text.has_cjk(v)}
+    ordered = sorted(variants, key=len, reverse=True)
+    suffix = re.search(f"(?:{'|'.join(map(re.escape, ordered))})$", value)
+    if suffix and suffix.start() > 0 and not value.endswith("\n"):
+        return value[: suffix.start()], variants[suffix.group()]
+    prefixes = [v for v in ordered if variants[v] in legal_forms.PREFIX_CODES]
+    prefix = re.match(f"^(?:{'|'.join(map(re.escape, prefixes))})", value)
+    if prefix and prefix.end() < len(value):
+        return value[prefix.end() :], variants[prefix.group()]
+    return value, None
+
+
+def test_strip_glued_equals_reference() -> None:
+    rng = random.Random(11)
+    pieces = [
+        "有限公司",
+        "公司",
+        "股份",
+        "有限",
+        "责任",
+        "株式会社",
+        "合伙",
+        "(",
+        ")",
+        "华信",
+        "集团",
+    ]
+    pieces += ["普通合伙", "(有限合伙)", "企业", "总", "a"]
+    for _ in range(3000):
+        value = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 5)))
+        assert legal_forms.strip_glued(value) == _strip_glued_reference(value), value

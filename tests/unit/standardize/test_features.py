@@ -9,7 +9,8 @@ from linkage.standardize import build_features
 
 NEW_COLUMNS = [
     "name_norm", "name_tokens", "name_latin", "legal_form_code", "is_branch", "branch_place",
-    "name_place", "address_norm", "postcode_norm", "phone_e164", "email_norm", "domain",
+    "name_place", "name_core", "name_generic", "name_unit", "name_parent", "name_place_path",
+    "address_norm", "postcode_norm", "phone_e164", "email_norm", "domain",
 ]  # fmt: skip
 
 
@@ -84,3 +85,31 @@ def test_normaliser_caches_are_emptied_after_a_table() -> None:
     build_features(_records())
     assert normalize_name.cache_info().currsize == 0
     assert normalize_address.cache_info().currsize == 0
+
+
+def test_name_parts_of_sub_units_meet_across_scripts() -> None:
+    names = [
+        "南京银行股份有限公司洪武支行",
+        "Bank of Nanjing Co., Ltd. Hongwu Sub-branch",
+        "南京银行股份有限公司钟山支行",
+        "南京银行股份有限公司",
+        "靖江市香兰色织有限公司",
+        "JINGJIANG XIANGLAN SEZHI CO LTD",
+    ]
+    records = pd.DataFrame(
+        {
+            "uid": [f"s:{i}" for i in range(len(names))],
+            "source": "s",
+            "record_id": [str(i) for i in range(len(names))],
+            "name": names,
+        }
+    )
+    f = build_features(records, workers=1)
+    assert f["is_branch"].tolist() == [True, True, True, False, False, False]
+    assert f["name_unit"].tolist() == ["hongwu", "hongwu", "zhongshan", None, None, None]
+    assert f.loc[0, "name_parent"] == f.loc[2, "name_parent"] == f.loc[3, "name_norm"]
+    assert len({f.loc[0, "name_norm"], f.loc[2, "name_norm"], f.loc[3, "name_norm"]}) == 3
+    assert f.loc[4, "name_core"] == f.loc[5, "name_core"] == "xianglan"
+    assert f.loc[4, "name_generic"] == f.loc[5, "name_generic"] == "dyed yarn"
+    assert f.loc[4, "name_place_path"] == f.loc[5, "name_place_path"]
+    assert f.loc[4, "name_place_path"] == "jiangsu taizhou jingjiang"

@@ -86,7 +86,8 @@ def test_other_city_keeps_names_apart() -> None:
 def test_branches_are_flagged_with_their_place(name: str, head: str, place: str | None) -> None:
     parsed = normalize_name(name)
     assert parsed.is_branch
-    assert (parsed.norm, parsed.branch_place) == (head, place)
+    assert (parsed.parent, parsed.branch_place) == (head, place)
+    assert parsed.norm.startswith(head) and parsed.norm != head
 
 
 def test_head_office_is_not_a_branch() -> None:

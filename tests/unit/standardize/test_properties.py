@@ -18,7 +18,10 @@ from linkage.standardize import (
 # Arbitrary Unicode plus text built from the pieces company names are made of.
 PIECES = st.sampled_from(
     ["Ltd", "GmbH", "&", "Co.", "S.p.A.", "(", ")", "（", "）", "有限公司", "深圳", "市", "华信",
-     "科技", "分公司", "Branch", "Beijing", " ", "-", "ООО", "A/S", "株式会社", "集团", "股份"]
+     "科技", "分公司", "Branch", "Beijing", " ", "-", "ООО", "A/S", "株式会社", "集团", "股份",
+     "江苏省", "如东县", "东海", "镇", "县", "支行", "门市部", "第三", "八", "厂", "银行", "开发区",
+     "中国", "公司", "Sub-branch", "No. 3", "Store", "of", "Bank", "Nanjing", "shihua", "keji",
+     "xian", "County", "Office"]
 )  # fmt: skip
 NAMES = st.one_of(st.text(), st.lists(st.one_of(PIECES, st.text(max_size=3))).map("".join))
 
@@ -31,6 +34,17 @@ def test_name_norm_is_idempotent_and_never_empty(text: str) -> None:
     if text.strip():
         assert parsed.norm
         assert parsed.latin
+
+
+@settings(max_examples=300, deadline=None)
+@given(NAMES)
+def test_a_sub_unit_is_never_its_parent(text: str) -> None:
+    parsed = normalize_name(text)
+    if parsed.is_branch:
+        assert parsed.parent is not None and parsed.unit_key
+        assert parsed.norm != parsed.parent
+    else:
+        assert parsed.parent is None and parsed.unit_key is None
 
 
 @settings(max_examples=200, deadline=None)
