@@ -37,17 +37,24 @@ def _present(features: pd.DataFrame, column: str) -> bool:
     return any(str(value).strip() for value in features[column].dropna().to_numpy())
 
 
+DESCRIPTIVE_TYPES = ("text", "number", "category")
+"""Custom field types that describe a firm rather than identify it (their disagreement is weak
+evidence: see ``default_m``)."""
+
+
 def comparison_for_field(column: str, field_type: str) -> Comparison:
     """The default comparison of a custom field, by its declared type."""
+    descriptive = field_type in DESCRIPTIVE_TYPES
     if field_type in ("person_name", "text", "company_name", "address"):
-        return JaroWinklerAtThresholds(column, (0.92, 0.8))
+        return JaroWinklerAtThresholds(column, (0.92, 0.8), descriptive=descriptive)
     if field_type == "date":
         return DateComparison(column)
     if field_type in ("identifier", "postcode", "number"):
-        return LevenshteinAtThresholds(column, (1, 2) if field_type == "identifier" else (1,))
+        thresholds = (1, 2) if field_type == "identifier" else (1,)
+        return LevenshteinAtThresholds(column, thresholds, descriptive=descriptive)
     if field_type == "phone":
         return PhoneComparison(column, name=column)
-    return ExactMatch(column)
+    return ExactMatch(column, descriptive=descriptive)
 
 
 def choose_comparisons(
@@ -107,6 +114,7 @@ def rules_for(config: Any, features: pd.DataFrame) -> list[BlockingRule]:
                 min_length=r.min_length,
                 max_block_size=r.max_block_size,
                 window=r.window,
+                without=tuple(r.without),
             )
             for r in config.blocking.rules
         ]
@@ -225,7 +233,7 @@ def _pairs_together(
         decided = scored["decided_by"].iloc[rows].astype(str).to_numpy()
         chunk = p[rows]
         chunk[:] = probability[rows]
-        chunk[decided == "identifier"] = 1.0
+        chunk[(decided == "identifier") | (decided == "agreement")] = 1.0
         judged = decided == "judgement"
         chunk[judged] = is_match[rows][judged]
         at_l, at_r = node[left[rows]], node[right[rows]]
@@ -242,7 +250,7 @@ def raise_threshold(scored: pd.DataFrame, threshold: float) -> pd.DataFrame:
     # only the matches below the cut-off: no temporaries over all pairs but the masks
     low = np.flatnonzero(is_match & (scored["probability"].to_numpy(dtype=np.float64) < threshold))
     decided = pd.Series(scored["decided_by"].array[low]).astype(str)
-    weak = low[~decided.isin(["identifier", "judgement"]).to_numpy()]
+    weak = low[~decided.isin(["identifier", "agreement", "judgement"]).to_numpy()]
     is_match = is_match.copy()
     is_match[weak] = False
     # a new frame sharing every other column (no copy of the pairs)

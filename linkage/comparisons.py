@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import JaroWinkler, Levenshtein, Prefix
+from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein, Prefix
 
 NULL = -1
 Prepared = dict[str, np.ndarray]
@@ -252,10 +252,13 @@ def similarity(
     return out
 
 
-def assign_levels(conditions: list[tuple[int, np.ndarray]], null: np.ndarray) -> np.ndarray:
-    """int8 levels: the first true condition's value (best first), else 0; ``-1`` where null."""
+def assign_levels(
+    conditions: list[tuple[int, np.ndarray]], null: np.ndarray, *, otherwise: int = 0
+) -> np.ndarray:
+    """int8 levels: the first true condition's value (in list order), else ``otherwise``;
+    ``-1`` where null."""
     n = len(null)
-    out = np.zeros(n, dtype=np.int8)
+    out = np.full(n, otherwise, dtype=np.int8)
     done = null.copy()
     for value, condition in conditions:
         take = condition & ~done
@@ -354,6 +357,42 @@ class Comparison:
         """Number of non-null levels (values 0 .. n_levels - 1)."""
         return len(self.levels()) - 1
 
+    @property
+    def agreement_levels(self) -> frozenset[int]:
+        """Levels that mean "the same value once standardised" (the top one by default)."""
+        return frozenset({self.n_levels - 1})
+
+    @property
+    def against_levels(self) -> frozenset[int]:
+        """Levels that are evidence against a match by their meaning (a namesake, a sister
+        firm): the model never lets their m exceed their u."""
+        return frozenset()
+
+    @property
+    def differ_levels(self) -> frozenset[int]:
+        """Levels where what identifies differs although the values look alike (another
+        distinctive word in similar names): evidence against in the knowledge-based fallback,
+        while EM may learn that the data says otherwise."""
+        return frozenset()
+
+    @property
+    def else_level(self) -> int:
+        """The level of pairs that have nothing in common."""
+        return 0
+
+    def default_m(self) -> np.ndarray:
+        """Knowledge-based P(level | same entity), indexed by level value.
+
+        Used when EM cannot be trusted (see :mod:`linkage.plausibility`): most true matches
+        agree exactly, a tenth disagree outright, the levels between share the rest.
+        """
+        n = self.n_levels
+        if n == 1:
+            return np.ones(1)
+        m = np.full(n, 0.2 / max(n - 2, 1))
+        m[0], m[-1] = 0.1, 0.7 if n > 2 else 0.9
+        return m / m.sum()
+
     def to_dict(self) -> dict[str, Any]:
         """The comparison as JSON-ready settings (type + constructor arguments)."""
         return {"type": type(self).__name__, **self.params()}
@@ -400,13 +439,31 @@ class _SingleColumn(Comparison):
     """A comparison of one column, cleaned (custom fields) or as standardised."""
 
     def __init__(
-        self, column: str, *, name: str | None = None, clean: bool = True, tf_adjust: bool = False
+        self,
+        column: str,
+        *,
+        name: str | None = None,
+        clean: bool = True,
+        tf_adjust: bool = False,
+        descriptive: bool = False,
     ) -> None:
         self.column = column
         self.name = name or column
         self.clean = clean
         self.tf_adjust = tf_adjust
+        self.descriptive = descriptive
         self.columns = (column,)
+
+    def default_m(self) -> np.ndarray:
+        """As :meth:`Comparison.default_m`; a ``descriptive`` field (free text, a category:
+        patent classes, a sector) often differs between records of one firm, so its
+        disagreement is weak evidence: most true matches fall in "else"."""
+        if not self.descriptive:
+            return super().default_m()
+        n = self.n_levels
+        m = np.full(n, 0.2 / max(n - 2, 1))
+        m[0], m[-1] = 0.5, 0.3
+        return m / m.sum()
 
     @property
     def tf_levels(self) -> dict[int, str]:  # type: ignore[override]
@@ -428,6 +485,7 @@ class _SingleColumn(Comparison):
             "name": self.name,
             "clean": self.clean,
             "tf_adjust": self.tf_adjust,
+            **({"descriptive": True} if self.descriptive else {}),
         }
 
 
@@ -456,8 +514,11 @@ class JaroWinklerAtThresholds(_SingleColumn):
         name: str | None = None,
         clean: bool = True,
         tf_adjust: bool = False,
+        descriptive: bool = False,
     ) -> None:
-        super().__init__(column, name=name, clean=clean, tf_adjust=tf_adjust)
+        super().__init__(
+            column, name=name, clean=clean, tf_adjust=tf_adjust, descriptive=descriptive
+        )
         self.thresholds = tuple(float(t) for t in thresholds)
 
     def levels(self) -> list[Level]:
@@ -497,8 +558,11 @@ class LevenshteinAtThresholds(_SingleColumn):
         name: str | None = None,
         clean: bool = True,
         tf_adjust: bool = False,
+        descriptive: bool = False,
     ) -> None:
-        super().__init__(column, name=name, clean=clean, tf_adjust=tf_adjust)
+        super().__init__(
+            column, name=name, clean=clean, tf_adjust=tf_adjust, descriptive=descriptive
+        )
         self.thresholds = tuple(int(t) for t in thresholds)
 
     def levels(self) -> list[Level]:
@@ -751,7 +815,7 @@ class AddressComparison(Comparison):
         out = {
             "address_code": address.codes,
             "address_freq": frequencies(address.codes, source_codes(frame)),
-            "cjk": address.map(lambda a: bool(_CJK_CHAR.search(a)), dtype=bool, missing=False),
+            "cjk": address.map(_has_cjk, dtype=bool, missing=False),
             # words sorted once per address: token-sort similarity is then a plain ratio
             "address_sorted": address.map(lambda a: " ".join(sorted(a.split()))),
             "__implied": np.array(["address_sorted", "cjk"], dtype=object),  # of address_code
@@ -830,17 +894,24 @@ class CompanyNameComparison(Comparison):
     Two firms of one city and industry differ only in their trade name, so string similarity
     of whole names ("Shanghai Xunhong Environmental Technology" vs "Shanghai Junjun
     Environmental Technology") says little. Levels, best first: exact normalised name; equal
-    Latin key (hanzi vs pinyin/English); same distinctive words (``name_core``) and no conflict
-    of place or industry; distinctive words alike (one a prefix of the other, "zexing" /
-    "zexingdianli", or Jaro–Winkler >= ``core_threshold`` when below 1; off by default: it
-    joined initials such as "hughes c" / "hughes l" and gained nothing on generated data) and no
-    conflict; same distinctive words but another place or industry
-    (namesakes); similar names (token-set >= ``token_threshold`` or Latin-key Jaro–Winkler >=
-    the first of ``jw_thresholds``) where the distinctive words cannot be compared or one
-    holds the other (``hamline`` / ``chicago public schools hamline``); similar
-    names (Jaro–Winkler >= the last threshold) whose distinctive words differ; one name is the
-    acronym of the other; else. Exact names, Latin keys and distinctive words get
-    term-frequency adjustments (common values weigh less).
+    Latin key (hanzi vs pinyin/English); same distinctive words (``name_core``: the trade
+    name) with compatible places (one place path inside the other) and industries; distinctive
+    words alike (one a prefix of the other, "zexing" / "zexingdianli"; for two Latin-script
+    names also a typo: indel similarity >= ``typo_threshold`` on words of 6 letters or more,
+    "phillips" / "philips"; or Jaro–Winkler >= ``core_threshold`` when below 1, off by
+    default) with nothing in conflict; same distinctive words but another place or industry
+    (namesakes and sister firms); similar names (token-set >= ``token_threshold`` or
+    Latin-key Jaro–Winkler >= the first of ``jw_thresholds``) where the distinctive words
+    cannot be compared or one holds the other; similar names (Jaro–Winkler >= the last
+    threshold) whose distinctive words differ; one name is the acronym of the other; else.
+
+    A Chinese registered name is its places, trade name (字号) and industry: two Chinese names
+    that differ in any of them (another trade name in one town, a sister firm of another
+    industry, a namesake in another county) name two firms unless strong other evidence says
+    otherwise (a renamed firm). Such pairs get the lowest level, strong evidence against: its
+    knowledge-based m is a thousandth. Where only one side is Chinese, such a difference only
+    keeps the pair out of the "similar" levels. Exact names, Latin keys and distinctive words
+    get term-frequency adjustments (common values weigh less).
     """
 
     def __init__(
@@ -852,9 +923,11 @@ class CompanyNameComparison(Comparison):
         core: str = "name_core",
         generic: str = "name_generic",
         place: str = "name_place",
+        place_path: str = "name_place_path",
         token_threshold: float = 0.9,
         jw_thresholds: Sequence[float] = (0.92, 0.85),
         core_threshold: float = 1.0,
+        typo_threshold: float = 0.9,
         name: str = "name",
     ) -> None:
         self.norm = norm
@@ -863,36 +936,63 @@ class CompanyNameComparison(Comparison):
         self.core = core
         self.generic = generic
         self.place = place
+        self.place_path = place_path
         self.token_threshold = float(token_threshold)
         self.jw_thresholds = tuple(float(t) for t in jw_thresholds)
         self.core_threshold = float(core_threshold)
+        self.typo_threshold = float(typo_threshold)
         self.name = name
-        self.columns = (norm, latin, tokens, core, generic, place)
+        self.columns = (norm, latin, tokens, core, generic, place, place_path)
 
     @property
     def tf_levels(self) -> dict[int, str]:  # type: ignore[override]
-        return {8: "norm", 7: "latin", 6: "core"}
+        return {9: "norm", 8: "latin", 7: "core"}
+
+    @property
+    def agreement_levels(self) -> frozenset[int]:
+        return frozenset({9, 8, 7})
+
+    @property
+    def against_levels(self) -> frozenset[int]:
+        return frozenset({5, 1, 0})
+
+    @property
+    def differ_levels(self) -> frozenset[int]:
+        return frozenset({3})
+
+    @property
+    def else_level(self) -> int:
+        return 1
+
+    def default_m(self) -> np.ndarray:
+        # level:     0      1     2     3     4     5     6     7     8     9
+        m = np.array([0.001, 0.05, 0.01, 0.04, 0.07, 0.03, 0.05, 0.10, 0.10, 0.55])
+        return m / m.sum()
 
     def levels(self) -> list[Level]:
         first, last = self.jw_thresholds[0], self.jw_thresholds[-1]
-        alike = "distinctive words: one a prefix of the other"
+        alike = (
+            "distinctive words: one a prefix of the other, or a typo "
+            f"(Latin script, indel similarity >= {self.typo_threshold:g})"
+        )
         if self.core_threshold < 1.0:
             alike += f" or Jaro-Winkler >= {self.core_threshold:g}"
         return [
             Level(NULL, "null"),
-            Level(8, "exact normalised name"),
-            Level(7, "equal Latin key"),
-            Level(6, "same distinctive words, same place and industry"),
-            Level(5, alike),
-            Level(4, "same distinctive words, another place or industry"),
+            Level(9, "exact normalised name"),
+            Level(8, "equal Latin key"),
+            Level(7, "same distinctive words, places and industries compatible"),
+            Level(6, alike),
+            Level(5, "same distinctive words, another place or industry"),
             Level(
-                3,
+                4,
                 f"similar (token-set >= {self.token_threshold:g} or Jaro-Winkler >= {first:g}),"
                 " distinctive words unknown or one inside the other",
             ),
-            Level(2, f"similar (Jaro-Winkler >= {last:g}), distinctive words differ"),
-            Level(1, "acronym of the other name"),
-            Level(0, "else"),
+            Level(3, f"similar (Jaro-Winkler >= {last:g}), distinctive words differ"),
+            Level(2, "acronym of the other name"),
+            Level(1, "else"),
+            Level(0, "two Chinese names of different firms: another place, trade name or industry"),
         ]
 
     def prepare(self, frame: pd.DataFrame) -> Prepared:
@@ -905,7 +1005,8 @@ class CompanyNameComparison(Comparison):
             "norm_code": norm.codes,
             "latin_code": latin.codes,
             "core_code": core.codes,
-            "place_code": Distinct.column(frame, self.place).codes,
+            "place_path": _place_paths(frame, self.place_path, self.place),
+            "cjk": norm.map(_has_cjk, dtype=bool, missing=False),
             "norm_freq": frequencies(norm.codes, sources),
             "latin": latin.per_record(),
             "latin_freq": frequencies(latin.codes, sources),
@@ -932,12 +1033,12 @@ class CompanyNameComparison(Comparison):
         lc, rc = left["core_code"], right["core_code"]
         core_ok = (lc >= 0) & (rc >= 0) & rest
         core_eq = core_ok & (lc == rc)
-        lp, rp = left["place_code"], right["place_code"]
         gl, gr = left["generic"], right["generic"]
         both = gl & gr
-        conflict = ((lp >= 0) & (rp >= 0) & (lp != rp)) | (
+        conflict = _places_conflict(left["place_path"], right["place_path"]) | (
             (gl != 0) & (gr != 0) & (both != gl) & (both != gr)
         )
+        cjk = left["cjk"] | right["cjk"]
         open_core = core_ok & ~core_eq
         shared = similarity(left["core"], right["core"], Prefix.similarity, open_core, 1.0)
         shorter = np.zeros(len(null), dtype=np.float32)
@@ -946,7 +1047,16 @@ class CompanyNameComparison(Comparison):
                 left["core_len"][open_core], right["core_len"][open_core]
             )
         prefix = open_core & (shared >= 4) & (shared >= shorter)
-        core_alike = prefix
+        typo = open_core & ~prefix & ~cjk & (shorter >= _TYPO_MIN_LENGTH)
+        typo &= (
+            similarity(
+                left["core"], right["core"], Indel.normalized_similarity, typo, 1.0,
+                cutoff=self.typo_threshold,
+            )
+            >= self.typo_threshold
+        )  # fmt: skip
+        typo[typo] = _one_word_misspelt(left["tokens"][typo], right["tokens"][typo])
+        core_alike = prefix | typo
         if self.core_threshold < 1.0:  # at 1, only equal words (core_eq) would reach it
             core_jw = similarity(
                 left["core"],
@@ -977,28 +1087,31 @@ class CompanyNameComparison(Comparison):
         )
         similar = (token >= self.token_threshold) | (jw >= self.jw_thresholds[0])
         # one name's distinctive words inside the other's ("hamline" in "chicago public
-        # schools hamline"): similar names that may well be one firm
+        # schools hamline"): similar names, or Chinese ones, that may well be one firm
         contained = similarity(
             left["core"],
             right["core"],
             fuzz.partial_ratio,
-            open_core & similar & ~prefix,
+            open_core & (similar | cjk) & ~core_alike,
             100.0,
             cutoff=1.0,
         )
-        known_apart = core_ok & ~prefix & (contained < 1.0)
+        known_apart = open_core & ~core_alike & (contained < 1.0)
+        # a Chinese name is its places, trade name and industry: another of any, another firm
+        apart = ~null & ~exact & ~latin_eq & (known_apart | conflict)
         acronym = _acronym_match(left, right, rest & ~similar)
         conditions = [
-            (8, exact),
-            (7, latin_eq),
-            (6, core_eq & ~conflict),
-            (5, core_alike & ~conflict),
-            (4, core_eq),
-            (3, similar & ~known_apart),
-            (2, similar | (jw >= self.jw_thresholds[-1])),
-            (1, acronym & ~null),
+            (9, exact),
+            (8, latin_eq),
+            (0, apart & left["cjk"] & right["cjk"]),
+            (7, core_eq & ~conflict),
+            (6, core_alike & ~conflict),
+            (5, core_eq),
+            (4, similar & ~known_apart & ~(apart & cjk)),
+            (3, (similar | (jw >= self.jw_thresholds[-1])) & ~(apart & cjk)),
+            (2, acronym),
         ]
-        return assign_levels(conditions, null)
+        return assign_levels(conditions, null, otherwise=1)
 
     def params(self) -> dict[str, Any]:
         return {
@@ -1008,11 +1121,69 @@ class CompanyNameComparison(Comparison):
             "core": self.core,
             "generic": self.generic,
             "place": self.place,
+            "place_path": self.place_path,
             "token_threshold": self.token_threshold,
             "jw_thresholds": list(self.jw_thresholds),
             "core_threshold": self.core_threshold,
+            "typo_threshold": self.typo_threshold,
             "name": self.name,
         }
+
+
+_TYPO_MIN_LENGTH = 6
+"""Distinctive words shorter than this are never a typo of each other ("hughesc" and
+"hughesl" stay apart by the similarity bound; short ones by this)."""
+_TYPO_MIN_WORD, _TYPO_WORD_SIMILARITY = 5, 0.8
+"""The one word two names differ in is a misspelling when both spellings are this long and
+this alike."""
+_PLACE_DEPTH = 4
+"""Levels of a place path: province, city, county or district, town or street."""
+
+
+def _has_cjk(text: Any) -> bool:
+    return bool(_CJK_CHAR.search(str(text)))
+
+
+def _place_paths(frame: pd.DataFrame, paths: str, place: str) -> np.ndarray:
+    """Per record the codes of its place path's prefixes, general to specific, (n, depth)
+    int64, -1 past the path's end. Without a path column, the place itself is a path of one."""
+    column = Distinct.column(frame, paths if paths in frame else place)
+    prefixes = [str(v).split()[:_PLACE_DEPTH] for v in column.values.tolist()]
+    table = np.full((len(prefixes) + 1, _PLACE_DEPTH), -1, dtype=np.int64)  # last: missing
+    for depth in range(_PLACE_DEPTH):
+        keys = [" ".join(p[: depth + 1]) if len(p) > depth else None for p in prefixes]
+        codes, _ = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
+        table[: len(prefixes), depth] = codes
+    return table[column.codes]
+
+
+def _one_word_misspelt(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Per pair of token texts: they differ in one word each, a misspelling of a long word
+    ("phillips" / "philips"), not in a short one ("applicant aa" / "applicant ab")."""
+    out = np.zeros(len(left), dtype=bool)
+    seen: dict[tuple[str, str], bool] = {}
+    for i, pair in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+        found = seen.get(pair)
+        if found is None:
+            a, b = set(str(pair[0]).split()), set(str(pair[1]).split())
+            only_a, only_b = a - b, b - a
+            found = seen[pair] = (
+                len(only_a) == len(only_b) == 1
+                and min(len(w) for w in (*only_a, *only_b)) >= _TYPO_MIN_WORD
+                and Indel.normalized_similarity(*only_a, *only_b) >= _TYPO_WORD_SIMILARITY
+            )
+        out[i] = found
+    return out
+
+
+def _places_conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Neither place path inside the other: they differ at the depth both reach."""
+    depth = np.minimum((left >= 0).sum(axis=1), (right >= 0).sum(axis=1))
+    rows = np.flatnonzero(depth > 0)
+    out = np.zeros(len(left), dtype=bool)
+    at = depth[rows] - 1
+    out[rows] = left[rows, at] != right[rows, at]
+    return out
 
 
 def _acronym_codes(tokens: Distinct) -> Prepared:
@@ -1095,6 +1266,9 @@ class IdentifierComparison(Comparison):
         self.name = name
         self.columns = (keys,)
         self.tf_levels = {}
+
+    def default_m(self) -> np.ndarray:
+        return np.array([0.02, 0.08, 0.90])
 
     def levels(self) -> list[Level]:
         return [

@@ -17,7 +17,13 @@ import pyarrow.parquet as pq
 
 from linkage.comparisons import compare_indexed, prepare_all
 from linkage.errors import UsageError
-from linkage.scoring import FellegiSunter, SupervisedModel, load_model, probability_from_weight
+from linkage.scoring import (
+    FellegiSunter,
+    SupervisedModel,
+    agreement,
+    load_model,
+    probability_from_weight,
+)
 
 
 @dataclass
@@ -32,6 +38,8 @@ class Explanation:
         probability: P(match).
         threshold: the model's probability cut-off.
         candidate: whether blocking proposed this pair (else levels were computed now).
+        agreed: the names agree once standardised and nothing speaks against
+            (:func:`linkage.scoring.agreement`): a match whatever the probability.
     """
 
     uid_l: str
@@ -42,6 +50,7 @@ class Explanation:
     probability: float
     threshold: float
     candidate: bool
+    agreed: bool = False
 
     def table(self) -> pd.DataFrame:
         """The rows as a DataFrame (prior first, then one row per comparison)."""
@@ -65,6 +74,8 @@ class Explanation:
                 f"{m:>9} {u:>10} {row['weight']:>8.3f}"
             )
         decision = "match" if self.probability >= self.threshold else "no match"
+        if self.agreed:
+            decision = "match: the names agree once standardised and nothing speaks against"
         lines += [
             "",
             f"match weight {self.match_weight:.3f} bits = prior + partial weights; "
@@ -152,6 +163,9 @@ def explain_pair(
             }
         )
     total = float(model.prior_weight_ + weights.sum())
+    compared = {f"{c.name}_level": levels[:, j] for j, c in enumerate(comparisons)}
+    compared |= {f"{c.name}_weight": weights[j : j + 1] for j, c in enumerate(comparisons)}
+    agreed = bool(agreement(pd.DataFrame(compared), comparisons)[0])
     return Explanation(
         uid_l,
         uid_r,
@@ -161,6 +175,7 @@ def explain_pair(
         float(probability_from_weight(np.array([total]))[0]),
         float(model.threshold_),
         candidate,
+        agreed,
     )
 
 

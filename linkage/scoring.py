@@ -30,8 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from linkage import plausibility
 from linkage.comparisons import (
     NULL,
+    CompanyNameComparison,
     Comparison,
     compare_indexed,
     comparison_from_dict,
@@ -99,10 +101,12 @@ def em_fit(
     max_iter: int = 100,
     tol: float = 1e-6,
     pseudo_count: float = 0.5,
+    fix_m: bool = False,
 ) -> tuple[list[np.ndarray], list[np.ndarray], float, int]:
     """Classic two-class EM of m, u and the match share on level vectors (-1 = ignored).
 
     Returns ``(m, u, lambda, iterations)``; ``m[k][l]`` = P(level l of comparison k | match).
+    With ``fix_m``, m stays ``m_init`` and only u and the match share are estimated.
     """
     pats, counts = patterns(levels)
     k = len(n_levels)
@@ -128,10 +132,13 @@ def em_fit(
         change = abs(new_lam - lam)
         new_m, new_u = [], []
         for j in range(k):
-            cm = np.array([gm[mask].sum() for mask in one_hot[j]]) + pseudo_count * 1e-3
             cu = np.array([gu[mask].sum() for mask in one_hot[j]]) + pseudo_count * 1e-3
-            new_m.append(cm / cm.sum())
             new_u.append(cu / cu.sum())
+            if fix_m:
+                new_m.append(m[j])
+                continue
+            cm = np.array([gm[mask].sum() for mask in one_hot[j]]) + pseudo_count * 1e-3
+            new_m.append(cm / cm.sum())
             change = max(change, float(np.abs(new_m[j] - m[j]).max()))
         m, u, lam = new_m, new_u, new_lam
         if change < tol:
@@ -367,6 +374,7 @@ class FellegiSunter(_LevelModel):
             random_levels,
             n_possible_pairs=possible_pairs(sources, unique),
             n_records=len(features),
+            n_agreeing_pairs=plausibility.agreeing_pairs(features, self.comparisons, unique),
         )
 
     def fit_levels(
@@ -376,42 +384,103 @@ class FellegiSunter(_LevelModel):
         *,
         n_possible_pairs: int | None = None,
         n_records: int = 0,
+        n_agreeing_pairs: int | None = None,
     ) -> FellegiSunter:
-        """Fit from level matrices: candidate pairs (EM for m) and random pairs (u)."""
+        """Fit from level matrices: candidate pairs (EM for m) and random pairs (u).
+
+        When EM's estimate is implausible (:func:`linkage.plausibility.problems`, or no
+        candidate pair would reach the threshold), m falls back to
+        :func:`linkage.plausibility.fallback_m`, EM estimates only u and the match share, and
+        the prior is counted from the ``n_agreeing_pairs`` records with equal normalised
+        names (assuming the name comparison's m of that level) when that count is given.
+        ``problems_`` lists the reasons and ``estimation_`` says which estimate was used.
+        """
         self.n_records_ = int(n_records)
         n_levels = [c.n_levels for c in self.comparisons]
-        self.u_ = [np.full(n, 1.0 / n) for n in n_levels]
-        if len(candidate_levels):
-            m, u_cand, lam, iterations = em_fit(
-                candidate_levels,
-                n_levels,
-                u_init=[_frequency(candidate_levels[:, j], n) for j, n in enumerate(n_levels)],
-                max_iter=self.max_iter,
-                tol=self.tol,
-            )
-        else:
-            m, u_cand, lam, iterations = _default_m(n_levels), list(self.u_), 0.0, 0
-        self.m_ = m
-        self.u_candidates_ = u_cand
-        self.lambda_ = lam
-        self.n_iter_ = iterations
         self.n_candidates_ = len(candidate_levels)
         possible = n_possible_pairs or max(self.n_candidates_, 1)
-        expected = lam * self.n_candidates_
-        prior = min(max(expected / possible, 1e-12), 0.5)
-        self.prior_ = prior
-        self.prior_weight_ = math.log2(prior / (1.0 - prior))
+        u_init = [_frequency(candidate_levels[:, j], n) for j, n in enumerate(n_levels)]
+        found: list[str] = []
+        if len(candidate_levels):
+            m, u_cand, lam, iterations = em_fit(
+                candidate_levels, n_levels, u_init=u_init, max_iter=self.max_iter, tol=self.tol
+            )
+            found = plausibility.problems(self.comparisons, m, u_cand, candidate_levels)
+            if not found:
+                self._set(m, u_cand, lam, iterations, lam * self.n_candidates_ / possible)
+                self._set_weights(random_levels, candidate_levels, fitted_by_em=True)
+                if not self._reached(candidate_levels):
+                    found.append("no candidate pair reaches the match threshold")
+        if found or not len(candidate_levels):
+            m = plausibility.fallback_m(self.comparisons, candidate_levels)
+            lam, u_cand, iterations = 0.0, [np.full(n, 1.0 / n) for n in n_levels], 0
+            if len(candidate_levels):
+                _, u_cand, lam, iterations = em_fit(
+                    candidate_levels, n_levels, m_init=m, u_init=u_init, fix_m=True,
+                    max_iter=self.max_iter, tol=self.tol,
+                )  # fmt: skip
+            expected = lam * self.n_candidates_
+            exact = self._exact_level(m)
+            if n_agreeing_pairs is not None and exact is not None:
+                expected = max(n_agreeing_pairs, 1) / exact
+            self._set(m, u_cand, lam, iterations, expected / possible)
+            self._set_weights(random_levels, candidate_levels, fitted_by_em=False)
+        self.problems_ = found
+        self.estimation_ = "fallback" if found or not len(candidate_levels) else "em"
+        return self
+
+    def _set(
+        self,
+        m: list[np.ndarray],
+        u_candidates: list[np.ndarray],
+        lam: float,
+        iterations: int,
+        prior: float,
+    ) -> None:
+        self.m_, self.u_candidates_, self.lambda_, self.n_iter_ = m, u_candidates, lam, iterations
+        self.prior_ = min(max(prior, 1e-12), 0.5)
+        self.prior_weight_ = math.log2(self.prior_ / (1.0 - self.prior_))
+
+    def _set_weights(
+        self, random_levels: np.ndarray, candidate_levels: np.ndarray, *, fitted_by_em: bool
+    ) -> None:
+        """u from the random pairs (less their expected matches), floored m, weights and the
+        threshold."""
+        keep = 0.0 if fitted_by_em else 0.5
         self.u_ = [
-            _nonmatch_share(random_levels[:, j], self.m_[j], prior) for j in range(len(n_levels))
+            _nonmatch_share(random_levels[:, j], m, self.prior_, keep=keep)
+            for j, m in enumerate(self.m_)
         ]
-        self.m_ = [_floor_m(m, u, self.m_floor) for m, u in zip(self.m_, self.u_, strict=True)]
+        # EM drives the m of levels its matches never show towards zero; knowledge-based m
+        # is deliberate and keeps its small values
+        floor = self.m_floor if fitted_by_em else 0.0
+        self.m_ = [
+            _cap_against(
+                _floor_m(m, u, floor),
+                u,
+                c.against_levels if fitted_by_em else c.against_levels | c.differ_levels,
+            )
+            for m, u, c in zip(self.m_, self.u_, self.comparisons, strict=True)
+        ]
         self.weights_ = [np.log2(mj / uj) for mj, uj in zip(self.m_, self.u_, strict=True)]
         self.threshold_ = (
             self.threshold
             if self.threshold is not None
             else self._expected_f1_threshold(candidate_levels)
         )
-        return self
+
+    def _exact_level(self, m: list[np.ndarray]) -> float | None:
+        """m of the exact-name level of the first company-name comparison, if any."""
+        for j, c in enumerate(self.comparisons):
+            if isinstance(c, CompanyNameComparison):
+                return float(m[j][c.n_levels - 1])
+        return None
+
+    def _reached(self, levels: np.ndarray) -> bool:
+        """Does any candidate pair reach the threshold?"""
+        pats, _ = patterns(levels)
+        weight = self.prior_weight_ + self.partial_weights(pats).sum(axis=1)
+        return bool((probability_from_weight(weight) >= self.threshold_).any())
 
     def _expected_f1_threshold(self, levels: np.ndarray) -> float:
         """The probability cut-off maximising the expected F1 over the candidate pairs."""
@@ -482,6 +551,8 @@ class FellegiSunter(_LevelModel):
                 "n_iter": self.n_iter_,
                 "n_candidates": self.n_candidates_,
                 "n_records": self.n_records_,
+                "estimation": self.estimation_,
+                "problems": list(self.problems_),
             }
         return data
 
@@ -506,6 +577,8 @@ class FellegiSunter(_LevelModel):
             model.n_iter_ = int(params["n_iter"])
             model.n_candidates_ = int(params["n_candidates"])
             model.n_records_ = int(params.get("n_records", 0))
+            model.estimation_ = str(params.get("estimation", "em"))
+            model.problems_ = list(params.get("problems", []))
             model.weights_ = [np.log2(m / u) for m, u in zip(model.m_, model.u_, strict=True)]
         return model
 
@@ -598,19 +671,23 @@ class SupervisedModel(_LevelModel):
         return model
 
 
-def _nonmatch_share(column: np.ndarray, m: np.ndarray, prior: float) -> np.ndarray:
+def _nonmatch_share(
+    column: np.ndarray, m: np.ndarray, prior: float, *, keep: float = 0.0
+) -> np.ndarray:
     """u from random pairs, less the share of true matches they contain, floored.
 
     Random pairs hold about ``prior`` matches; in small data sets those dominate the rare
     levels (an exact name), so ``u = (P_random - prior * m) / (1 - prior)``, floored at half a
-    pair of the sample.
+    pair of the sample. ``keep`` is the share of each level that the correction leaves at
+    least: where prior and m are guesses, too large a guess would make a level look as if
+    random pairs never showed it.
     """
     n = len(m)
     valid = column[column >= 0].astype(np.int64)
     if len(valid) == 0:
         return np.full(n, 1.0 / n)
     observed = np.bincount(valid, minlength=n)[:n].astype(np.float64) / len(valid)
-    u = np.maximum(observed - prior * m, 0.0) / (1.0 - prior)
+    u = np.maximum(observed - prior * m, keep * observed) / (1.0 - prior)
     u = np.maximum(u, 0.5 / len(valid))
     return u / u.sum()
 
@@ -622,6 +699,22 @@ def _floor_m(m: np.ndarray, u: np.ndarray, floor: float) -> np.ndarray:
         return m
     raised = np.maximum(m, np.minimum(floor, u))
     return raised / raised.sum()
+
+
+def _cap_against(m: np.ndarray, u: np.ndarray, levels: frozenset[int]) -> np.ndarray:
+    """m no larger than u at the levels that are evidence against a match (weight <= 0); the
+    mass taken goes to the other levels in proportion."""
+    if not levels:
+        return m
+    at = np.array(sorted(levels), dtype=np.int64)
+    excess = np.maximum(m[at] - u[at], 0.0)
+    if not excess.any():
+        return m
+    out = m.copy()
+    out[at] -= excess
+    others = np.setdiff1d(np.arange(len(m)), at)
+    out[others] += excess.sum() * out[others] / out[others].sum()
+    return out
 
 
 def _frequency(column: np.ndarray, n: int, pseudo_count: float = 1.0) -> np.ndarray:
@@ -648,6 +741,31 @@ def model_from_dict(data: dict[str, Any]) -> FellegiSunter | SupervisedModel:
     return FellegiSunter.from_dict(data)
 
 
+AGAINST_BITS = -1.0
+"""A comparison speaks against a match when its partial weight is below this (a likelihood
+ratio of one half); milder disagreement is not evidence."""
+
+
+def agreement(scored: pd.DataFrame, comparisons: Sequence[Comparison]) -> np.ndarray:
+    """Pairs whose names agree exactly once standardised, with nothing against.
+
+    A company name at one of its agreement levels (equal normalised name or Latin key), and no
+    other comparison present below ``AGAINST_BITS``: two records that say the same about
+    everything they both hold are one firm as far as the data can tell, however common the
+    name and however small the prior.
+    """
+    agreed = np.zeros(len(scored), dtype=bool)
+    names = [c for c in comparisons if isinstance(c, CompanyNameComparison)]
+    if not names:
+        return agreed
+    level = scored[f"{names[0].name}_level"].to_numpy()
+    agreed = np.isin(level, sorted(names[0].agreement_levels))
+    for c in comparisons:
+        if c is not names[0] and agreed.any():
+            agreed &= scored[f"{c.name}_weight"].to_numpy() >= AGAINST_BITS
+    return agreed
+
+
 def score_pairs(
     compared: pd.DataFrame,
     model: FellegiSunter | SupervisedModel,
@@ -658,21 +776,23 @@ def score_pairs(
 
     Adds ``<name>_weight``, ``match_weight``, ``probability``, ``score`` (= probability),
     ``decided_by`` (``identifier`` where the pair shares a crosswalk key of a valid identifier,
-    else ``model``) and ``is_match`` (probability >= the model's threshold, or decided by
-    identifier).
+    ``agreement`` where :func:`agreement` holds, else ``model``) and ``is_match``
+    (probability >= the model's threshold, or decided by identifier or agreement).
     """
     out = model.score_frame(compared)
     shared = np.zeros(len(out), dtype=bool)
     level_column = f"{identifier}_level" if identifier else None
     if level_column and level_column in out:
         shared = out[level_column].to_numpy() == 2
+    agreed = agreement(out, model.comparisons) & ~shared
     probability = out["probability"]
     columns = {c: out[c] for c in out}
     columns["score"] = probability  # the same array (a frame built without copies)
-    # two string objects shared by all rows (not one new string per row)
-    decided = np.array(["model", "identifier"], dtype=object)[shared.view(np.int8)]
+    # three string objects shared by all rows (not one new string per row)
+    kind = shared.view(np.int8) + 2 * agreed.view(np.int8)
+    decided = np.array(["model", "identifier", "agreement"], dtype=object)[kind]
     columns["decided_by"] = pd.Series(decided, index=out.index)
-    is_match = (probability.to_numpy() >= model.threshold_) | shared
+    is_match = (probability.to_numpy() >= model.threshold_) | shared | agreed
     columns["is_match"] = pd.Series(is_match, index=out.index)
     return pd.DataFrame(columns, index=out.index, copy=False)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler, Levenshtein, Prefix
+from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein, Prefix
 
 from linkage.comparisons import (
     AddressComparison,
@@ -26,7 +28,10 @@ from linkage.comparisons import (
 )
 from linkage.standardize.distinctive import split_name
 
-WORDS = ["acme", "acne", "huaxin", "hua xin", "blue", "sky", "trading", "科技", "华信", ""]
+WORDS = [
+    "acme", "acne", "huaxin", "hua xin", "blue", "sky", "trading", "科技", "华信", "",
+    "phillips", "philips", "华星",
+]  # fmt: skip
 text = st.one_of(st.none(), st.lists(st.sampled_from(WORDS), max_size=3).map(" ".join))
 
 
@@ -91,41 +96,56 @@ def slow_name(a: str | None, b: str | None, c: CompanyNameComparison) -> int:
     if not a or not b:
         return -1
     if a == b:
-        return 8
+        return 9
     la, lb = a.replace(" ", ""), b.replace(" ", "")
     if la == lb:
-        return 7
+        return 8
     (ca, ga), (cb, gb) = split_name(a), split_name(b)
     wa, wb = set((ga or "").split()), set((gb or "").split())
     conflict = bool(wa) and bool(wb) and not (wa <= wb or wb <= wa)
-    if ca and cb:
-        if ca == cb and not conflict:
-            return 6
-        shared = Prefix.similarity(ca, cb)
-        alike = JaroWinkler.normalized_similarity(ca, cb) >= c.core_threshold or (
-            shared >= 4 and shared >= min(len(ca), len(cb))
-        )
-        if ca != cb and alike and not conflict:
-            return 5
-        if ca == cb:
-            return 4
+    cjk_a, cjk_b = bool(re.search("[\u3400-\u9fff]", a)), bool(re.search("[\u3400-\u9fff]", b))
+    both, other = bool(ca and cb), bool(ca and cb and ca != cb)
+    shared = Prefix.similarity(ca, cb) if both else 0
+    prefix = other and shared >= 4 and shared >= min(len(ca), len(cb))
+    only_a, only_b = set(a.split()) - set(b.split()), set(b.split()) - set(a.split())
+    typo = (
+        other
+        and not prefix
+        and not (cjk_a or cjk_b)
+        and min(len(ca), len(cb)) >= 6
+        and at_least(Indel.normalized_similarity(ca, cb), c.typo_threshold)
+        and len(only_a) == len(only_b) == 1
+        and min(len(w) for w in (*only_a, *only_b)) >= 5
+        and Indel.normalized_similarity(*only_a, *only_b) >= 0.8
+    )
+    alike = prefix or typo
     jw = JaroWinkler.normalized_similarity(la, lb)
     similar = at_least(fuzz.token_set_ratio(a, b), c.token_threshold, 100.0) or at_least(
         jw, c.jw_thresholds[0]
     )
-    prefix_ok = bool(ca and cb) and ca != cb and Prefix.similarity(ca, cb) >= 4
-    prefix_ok = prefix_ok and Prefix.similarity(ca, cb) >= min(len(ca), len(cb))
-    inside = bool(ca and cb) and (ca in cb or cb in ca)
-    if similar and (not (ca and cb) or prefix_ok or inside):
+    inside = other and (ca in cb or cb in ca)
+    known_apart = other and not alike and not (similar and inside)
+    apart = known_apart or conflict
+    if cjk_a and cjk_b and apart:
+        return 0
+    if both:
+        if ca == cb and not conflict:
+            return 7
+        if alike and not conflict:
+            return 6
+        if ca == cb:
+            return 5
+    apart_cjk = apart and (cjk_a or cjk_b)
+    if similar and not known_apart and not apart_cjk:
+        return 4
+    if (similar or at_least(jw, c.jw_thresholds[-1])) and not apart_cjk:
         return 3
-    if similar or at_least(jw, c.jw_thresholds[-1]):
-        return 2
     ta, tb = a.split(), b.split()
     acr_a = "".join(t[0] for t in ta) if len(ta) > 1 and all(t[0].isascii() for t in ta) else None
     acr_b = "".join(t[0] for t in tb) if len(tb) > 1 and all(t[0].isascii() for t in tb) else None
     if (acr_a and acr_a == lb) or (acr_b and acr_b == la):
-        return 1
-    return 0
+        return 2
+    return 1
 
 
 @settings(max_examples=60, deadline=None)
@@ -162,6 +182,11 @@ def test_namesakes_in_one_city_and_industry_are_told_apart() -> None:
         ("shanghai xunhong environmental technology", "shanghai junjun environmental technology"),
         ("上海 迅鸿 科技", "shanghai xunhong technology"),
         ("shanghai xunhong technology", "shanghai xunhong trading"),
+        ("上海 迅鸿 科技", "上海 俊俊 科技"),  # two Chinese names, two trade names: two firms
+        ("上海 迅鸿 科技", "上海 迅鸿 贸易"),  # a sister firm of another industry
+        ("上海 迅鸿 科技", "迅鸿 科技"),  # the short name of the same firm
+        ("electronics konink phillips", "electronics konink philips"),  # a misspelling
+        ("applicant aa holding", "applicant ab holding"),  # another firm
     ]
 
     def features(values: list[str]) -> pd.DataFrame:
@@ -179,7 +204,7 @@ def test_namesakes_in_one_city_and_industry_are_told_apart() -> None:
 
     c = CompanyNameComparison()
     got = c.compare(features([a for a, _ in names]), features([b for _, b in names]))
-    assert list(got) == [2, 6, 4]
+    assert list(got) == [3, 7, 5, 0, 0, 7, 6, 3]
 
 
 @settings(max_examples=60, deadline=None)
