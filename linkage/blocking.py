@@ -54,6 +54,7 @@ class BlockingRule:
         min_length: keys (tokens) shorter than this are ignored.
         max_block_size: skip (and report) keys held by more records than this; None = no cap.
         window: for ``sorted_neighbourhood``, how many neighbours each record meets.
+        without: records holding a value in any of these columns take no key of this rule.
     """
 
     name: str
@@ -63,11 +64,13 @@ class BlockingRule:
     min_length: int = 1
     max_block_size: int | None = None
     window: int = 5
+    without: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (what the manifest records and ``[blocking]`` accepts)."""
         data = asdict(self)
         data["columns"] = list(self.columns)
+        data["without"] = list(self.without)
         return data
 
 
@@ -118,6 +121,14 @@ def choose_rules(
             "core_generic", ("name_core", "name_generic"), min_length=3, max_block_size=cap
         ),
         BlockingRule("core_exact", ("name_core",), min_length=3, max_block_size=min(cap, 50)),
+        # names without a trade name are their place and industry (南京六合种子公司 and
+        # "Nanjing Liuhe Seeds Corp."), in the canonical Latin forms both scripts share
+        BlockingRule(
+            "place_generic",
+            ("name_place_path", "name_generic"),
+            max_block_size=cap,
+            without=("name_core",),
+        ),
         BlockingRule("phone", ("phone_e164",), max_block_size=cap),
         BlockingRule("domain", ("domain",), max_block_size=cap),
         BlockingRule("address_numbers", ("address_numbers",), min_length=5, max_block_size=cap),
@@ -199,6 +210,10 @@ def _rule_keys(
     none = np.zeros(0, dtype=np.int64)
     if any(c not in features for c in rule.columns):
         return _RuleKeys(none, none, lambda codes: np.zeros(len(codes), dtype=object))
+    excluded = np.zeros(n, dtype=bool)
+    for column in rule.without:
+        if column in features:
+            excluded |= clean(column)[0] >= 0
     if rule.kind == "tokens":
         codes, texts = clean(rule.columns[0])
         # each text's distinct tokens, coded in order of first appearance straight away (a
@@ -213,7 +228,7 @@ def _rule_keys(
         token_codes = np.frombuffer(flat, dtype=np.int64)
         names = np.array(list(table), dtype=object)
         starts = np.append(np.cumsum(counts[:-1]) - counts[:-1], 0)
-        repeat = counts[codes]  # code -1 reads the trailing 0
+        repeat = np.where(excluded, 0, counts[codes])  # code -1 reads the trailing 0
         total = int(repeat.sum())
         offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(repeat) - repeat, repeat)
         positions = np.repeat(starts[codes], repeat) + offsets
@@ -238,6 +253,7 @@ def _rule_keys(
     live = lengths >= rule.min_length
     for codes, _ in parts:
         live &= codes >= 0
+    live &= ~excluded
     codes, _ = pd.factorize(combined[live])
     codes = codes.astype(np.int64)
     rows = idx[live]
@@ -311,7 +327,9 @@ def candidate_pairs(
     found: list[np.ndarray] = []  # codes of the pairs found, in chunks
     cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     names = name_codes(features)
-    last_use = {column: i for i, rule in enumerate(rules) for column in rule.columns}
+    last_use = {
+        column: i for i, rule in enumerate(rules) for column in (*rule.columns, *rule.without)
+    }
     for i, rule in enumerate(rules):
         keys = _rule_keys(features, rule, cleaned)
         if kept_keys is not None and rule.kind != "sorted_neighbourhood":

@@ -158,6 +158,9 @@ class BlockingRuleConfig(_Strict):
     min_length: int = Field(default=1, ge=1, description="ignore shorter keys")
     max_block_size: int | None = Field(default=None, ge=2, description="skip larger blocks")
     window: int = Field(default=5, ge=2, description="sorted neighbourhood window")
+    without: list[str] = Field(
+        default_factory=list, description="records with a value in these columns take no key"
+    )
 
 
 class BlockingConfig(_Strict):
