@@ -8,6 +8,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from linkage._version import __version__
 from linkage.errors import LinkageError, UsageError
@@ -73,12 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
     generate = _command(
         commands, "generate", "write fragmented registries with known truth", _generate
     )
-    generate.add_argument("--entities", type=int, required=True, help="true businesses")
-    generate.add_argument("--registries", type=int, default=4, help="registries to spread over")
+    generate.add_argument("--entities", type=int, help="true businesses (generated firms)")
+    generate.add_argument(
+        "--registries", type=int, help="registries to spread over (generated firms; default 4)"
+    )
     generate.add_argument("--seed", type=int, default=0, help="random seed")
     generate.add_argument(
-        "--difficulty", choices=("easy", "medium", "hard"), default="medium", help="noise level"
+        "--difficulty", choices=("easy", "medium", "hard"), help="noise level (default medium)"
     )
+    generate.add_argument(
+        "--from-registry",
+        type=Path,
+        help="draw real firms from this registry CSV (the columns of the shared Jiangsu file) "
+        "and write enterprise, tax, customs, court and supplier views of them",
+    )
+    generate.add_argument("--firms", type=int, help="firms to draw with --from-registry")
     generate.add_argument("--out", type=Path, required=True, help="output folder")
 
     evaluate = _command(
@@ -150,12 +160,27 @@ def _run(args: argparse.Namespace) -> int:
             f"linkage: note: ran in full, not incrementally: {incremental['fallback']}",
             file=sys.stderr,
         )
+    if not args.quiet:
+        _model_note(result.model)
     counts = result.manifest["counts"]
     print(
         f"{counts['records']:,} records -> {counts['entities']:,} entities "
         f"({counts['entities_spanning_sources']:,} span several sources); outputs in {args.out}"
     )
     return EXIT_OK
+
+
+def _model_note(model: dict[str, Any] | None) -> None:
+    """Say on stderr when the model's EM estimate was set aside (the manifest says it too,
+    under ``choices.model``)."""
+    parameters = (model or {}).get("parameters", {})
+    if parameters.get("estimation") == "fallback":
+        reasons = "; ".join(parameters.get("problems", [])) or "no candidate pairs"
+        print(
+            f"linkage: note: EM's estimate was not plausible ({reasons}); the model uses "
+            "knowledge-based m, and a prior counted from records whose names agree",
+            file=sys.stderr,
+        )
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -205,18 +230,45 @@ def _judge(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    if args.from_registry is not None:
+        return _generate_from_registry(args)
     from linkage.datasets import generate
 
+    if args.entities is None:
+        raise UsageError("generate needs --entities N (or --from-registry PATH)")
+    if args.firms is not None:
+        raise UsageError("--firms goes with --from-registry; generated firms take --entities")
     data = generate(
         args.out,
         entities=args.entities,
-        registries=args.registries,
+        registries=4 if args.registries is None else args.registries,
         seed=args.seed,
-        difficulty=args.difficulty,
+        difficulty=args.difficulty or "medium",
     )
     print(
         f"{data.n_records:,} records of {data.n_entities:,} entities in "
         f"{len(data.source_paths)} registries; config {data.config_path}, truth {data.truth_path}"
+    )
+    return EXIT_OK
+
+
+def _generate_from_registry(args: argparse.Namespace) -> int:
+    from linkage.datasets import generate_from_registry
+    from linkage.datasets.from_registry import DEFAULT_FIRMS
+
+    given = [f"--{o}" for o in ("entities", "registries", "difficulty") if getattr(args, o)]
+    if given:
+        raise UsageError(f"{', '.join(given)}: not with --from-registry (it takes --firms N)")
+    data = generate_from_registry(
+        args.from_registry,
+        args.out,
+        firms=DEFAULT_FIRMS if args.firms is None else args.firms,
+        seed=args.seed,
+    )
+    print(
+        f"{data.n_records:,} records of {data.n_entities:,} firms in "
+        f"{len(data.source_paths)} registries; configs {data.config_path} (identifiers) and "
+        f"{data.names_config_path} (names only), truth {data.truth_path}"
     )
     return EXIT_OK
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import source_toml, write_config
+from helpers import SHARED_DATA, source_toml, write_config
 
 from linkage.cli import main
 
@@ -100,3 +100,29 @@ def test_console_script_version_and_help() -> None:
     for command in ("run", "demo"):
         shown = subprocess.run([exe, command, "--help"], capture_output=True, text=True)
         assert shown.returncode == 0 and "--quiet" in shown.stdout
+
+
+def test_generate_from_a_real_registry_writes_both_configs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry = SHARED_DATA / "cn_enterprise_registry_jiangsu" / "registry.csv"
+    if not registry.exists():
+        pytest.skip(f"shared data not found at {registry}")
+    out = tmp_path / "real"
+    code, stdout, stderr = run_cli(
+        capsys, "generate", "--from-registry", str(registry), "--firms", "200", "--out", str(out)
+    )
+    assert code == 0, stderr
+    assert "firms in 5 registries" in stdout
+    assert (out / "config.toml").exists() and (out / "config_names.toml").exists()
+    code, _, stderr = run_cli(
+        capsys, "generate", "--from-registry", str(registry), "--entities", "9", "--out", str(out)
+    )
+    assert code == 2 and "--entities: not with --from-registry" in stderr
+
+
+def test_generate_needs_entities_or_a_registry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, stderr = run_cli(capsys, "generate", "--out", str(tmp_path / "x"))
+    assert code == 2 and "--entities" in stderr
