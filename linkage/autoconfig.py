@@ -140,8 +140,10 @@ def fit_model(
     compared: pd.DataFrame,
     comparisons: list[Comparison],
     unique_sources: set[str],
+    known_matches: np.ndarray | None = None,
 ) -> FellegiSunter:
-    """A Fellegi–Sunter model with the config's settings, fitted on this run's data."""
+    """A Fellegi–Sunter model with the config's settings, fitted on this run's data
+    (``known_matches``: the compared pairs reviewers judged "same")."""
     matching = config.matching
     model = FellegiSunter(
         comparisons,
@@ -150,7 +152,7 @@ def fit_model(
         threshold=matching.threshold,
         random_state=matching.seed,
     )
-    return model.fit(features, compared, unique_sources=unique_sources)
+    return model.fit(features, compared, unique_sources=unique_sources, known_matches=known_matches)
 
 
 def clustered_threshold(

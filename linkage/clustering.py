@@ -109,19 +109,28 @@ def normalise_judgements(judgements: pd.DataFrame | None) -> pd.DataFrame:
     return out.drop_duplicates(["uid_a", "uid_b"], keep="last").reset_index(drop=True)
 
 
+def verdicts(pairs: pd.DataFrame, judgements: pd.DataFrame | None) -> np.ndarray:
+    """Per pair (``uid_l``, ``uid_r``) its latest verdict, "same" or "different"; None where
+    the pair is not judged (or judged "unsure")."""
+    out = np.full(len(pairs), None, dtype=object)
+    judged = normalise_judgements(judgements)
+    judged = judged[judged["verdict"] != "unsure"]
+    if judged.empty or pairs.empty:
+        return out
+    verdict = pd.MultiIndex.from_frame(judged[["uid_a", "uid_b"]])
+    at = verdict.get_indexer(pd.MultiIndex.from_arrays([pairs["uid_l"], pairs["uid_r"]]))
+    hit = at >= 0
+    out[hit] = judged["verdict"].to_numpy()[at[hit]]
+    return out
+
+
 def apply_judgements(scored: pd.DataFrame, judgements: pd.DataFrame | None) -> pd.DataFrame:
     """Scored pairs with reviewer verdicts applied: "same" matches, "different" does not.
 
     Judged pairs (except "unsure") get ``decided_by = "judgement"``.
     """
-    judged = normalise_judgements(judgements)
-    judged = judged[judged["verdict"] != "unsure"]
-    if judged.empty or scored.empty:
-        return scored
-    verdict = pd.MultiIndex.from_frame(judged[["uid_a", "uid_b"]])
-    keys = pd.MultiIndex.from_arrays([scored["uid_l"], scored["uid_r"]])
-    found = judged["verdict"].to_numpy()[verdict.get_indexer(keys)]
-    hit = verdict.get_indexer(keys) >= 0
+    found = verdicts(scored, judgements)
+    hit = pd.notna(found)
     if not hit.any():
         return scored
     out = scored.copy()

@@ -981,7 +981,11 @@ class CompanyNameComparison(Comparison):
             Level(NULL, "null"),
             Level(9, "exact normalised name"),
             Level(8, "equal Latin key"),
-            Level(7, "same distinctive words, places and industries compatible"),
+            Level(
+                7,
+                "same distinctive words, places and industries compatible (or no distinctive "
+                "words, one place and the same industry)",
+            ),
             Level(6, alike),
             Level(5, "same distinctive words, another place or industry"),
             Level(
@@ -1035,9 +1039,16 @@ class CompanyNameComparison(Comparison):
         core_eq = core_ok & (lc == rc)
         gl, gr = left["generic"], right["generic"]
         both = gl & gr
-        conflict = _places_conflict(left["place_path"], right["place_path"]) | (
-            (gl != 0) & (gr != 0) & (both != gl) & (both != gr)
-        )
+        lp, rp = left["place_path"], right["place_path"]
+        # industries conflict when neither holds the other; across scripts (a translation
+        # picks its own synonyms: 销售 "sales" / "marketing") only when they share no word
+        across = left["cjk"] != right["cjk"]
+        industries = (gl != 0) & (gr != 0) & (both != gl) & (both != gr) & (~across | (both == 0))
+        conflict = _places_conflict(lp, rp) | industries
+        # no trade name on either side: a place and an industry are the whole name (盐城中药饮片,
+        # "Nanjing Liuhe Seeds Corp."), and one place cannot register it twice
+        bare = rest & (lc < 0) & (rc < 0) & (gl != 0) & (gl == gr) & ~conflict
+        bare &= (lp[:, 0] >= 0) & (rp[:, 0] >= 0)
         cjk = left["cjk"] | right["cjk"]
         open_core = core_ok & ~core_eq
         shared = similarity(left["core"], right["core"], Prefix.similarity, open_core, 1.0)
@@ -1068,7 +1079,7 @@ class CompanyNameComparison(Comparison):
             )
             core_alike = core_alike | (core_jw >= self.core_threshold)
         # levels 4-6 do not depend on the name similarities below: skip their pairs
-        rest = rest & ~core_eq & ~(core_alike & ~conflict)
+        rest = rest & ~core_eq & ~(core_alike & ~conflict) & ~bare
         token = similarity(
             left["tokens"],
             right["tokens"],
@@ -1104,7 +1115,7 @@ class CompanyNameComparison(Comparison):
             (9, exact),
             (8, latin_eq),
             (0, apart & left["cjk"] & right["cjk"]),
-            (7, core_eq & ~conflict),
+            (7, (core_eq & ~conflict) | bare),
             (6, core_alike & ~conflict),
             (5, core_eq),
             (4, similar & ~known_apart & ~(apart & cjk)),

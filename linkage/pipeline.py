@@ -32,6 +32,7 @@ from linkage.clustering import (
     at_higher_cutoff,
     cluster,
     release_identifier_state,
+    verdicts,
 )
 from linkage.comparisons import compare_pairs, prepare_all, release_prepared
 from linkage.config import Config, load_config
@@ -171,10 +172,12 @@ class Linker:
                 self._stage_terms(plan, comparisons, features)
         map_large_blocks()  # from here on, few and large temporaries: hand them back at once
         with self._stage("score"):
+            judgements = self._judgements()
             if pinned is not None:
                 model = pinned
             else:
-                model = fit_model(config, features, compared, comparisons, unique)
+                known = verdicts(compared, judgements) == "same"
+                model = fit_model(config, features, compared, comparisons, unique, known)
             # nothing compares records from here on: the standardised text as Arrow strings
             # takes a third (the read columns stay Python strings, which entities and
             # memberships share)
@@ -186,7 +189,6 @@ class Linker:
             del compared  # scored shares its columns except the term frequencies
         self.progress(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
         with self._stage("cluster"):
-            judgements = self._judgements()
             scored = apply_judgements(scored, judgements)
             if plan is not None:
                 clustering = plan.cluster(

@@ -356,8 +356,13 @@ class FellegiSunter(_LevelModel):
         compared: pd.DataFrame,
         *,
         unique_sources: set[str] | None = None,
+        known_matches: np.ndarray | None = None,
     ) -> FellegiSunter:
-        """Estimate u on random pairs of ``features`` and m, prior on ``compared`` pairs."""
+        """Estimate u on random pairs of ``features`` and m, prior on ``compared`` pairs.
+
+        ``known_matches`` (bool per compared pair: a reviewer judged it "same") anchors the
+        knowledge-based m when EM's estimate is set aside.
+        """
         if not self.comparisons:
             raise ValueError("FellegiSunter needs at least one comparison")
         unique = set(unique_sources or ())
@@ -375,6 +380,7 @@ class FellegiSunter(_LevelModel):
             n_possible_pairs=possible_pairs(sources, unique),
             n_records=len(features),
             n_agreeing_pairs=plausibility.agreeing_pairs(features, self.comparisons, unique),
+            known_matches=known_matches,
         )
 
     def fit_levels(
@@ -385,6 +391,7 @@ class FellegiSunter(_LevelModel):
         n_possible_pairs: int | None = None,
         n_records: int = 0,
         n_agreeing_pairs: int | None = None,
+        known_matches: np.ndarray | None = None,
     ) -> FellegiSunter:
         """Fit from level matrices: candidate pairs (EM for m) and random pairs (u).
 
@@ -393,11 +400,13 @@ class FellegiSunter(_LevelModel):
         :func:`linkage.plausibility.fallback_m`, EM estimates only u and the match share, and
         the prior is counted from the ``n_agreeing_pairs`` records with equal normalised
         names (assuming the name comparison's m of that level) when that count is given.
-        ``problems_`` lists the reasons and ``estimation_`` says which estimate was used.
+        ``problems_`` lists the reasons and ``estimation_`` says which estimate was used;
+        ``known_matches`` (bool per candidate pair) are anchors of the fallback's m.
         """
         self.n_records_ = int(n_records)
         n_levels = [c.n_levels for c in self.comparisons]
         self.n_candidates_ = len(candidate_levels)
+        self.n_judged_same_ = 0 if known_matches is None else int(known_matches.sum())
         possible = n_possible_pairs or max(self.n_candidates_, 1)
         u_init = [_frequency(candidate_levels[:, j], n) for j, n in enumerate(n_levels)]
         found: list[str] = []
@@ -412,7 +421,7 @@ class FellegiSunter(_LevelModel):
                 if not self._reached(candidate_levels):
                     found.append("no candidate pair reaches the match threshold")
         if found or not len(candidate_levels):
-            m = plausibility.fallback_m(self.comparisons, candidate_levels)
+            m = plausibility.fallback_m(self.comparisons, candidate_levels, known_matches)
             lam, u_cand, iterations = 0.0, [np.full(n, 1.0 / n) for n in n_levels], 0
             if len(candidate_levels):
                 _, u_cand, lam, iterations = em_fit(
@@ -553,6 +562,7 @@ class FellegiSunter(_LevelModel):
                 "n_records": self.n_records_,
                 "estimation": self.estimation_,
                 "problems": list(self.problems_),
+                "judged_same": self.n_judged_same_,
             }
         return data
 
@@ -579,6 +589,7 @@ class FellegiSunter(_LevelModel):
             model.n_records_ = int(params.get("n_records", 0))
             model.estimation_ = str(params.get("estimation", "em"))
             model.problems_ = list(params.get("problems", []))
+            model.n_judged_same_ = int(params.get("judged_same", 0))
             model.weights_ = [np.log2(m / u) for m, u in zip(model.m_, model.u_, strict=True)]
         return model
 

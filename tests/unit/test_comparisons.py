@@ -102,8 +102,9 @@ def slow_name(a: str | None, b: str | None, c: CompanyNameComparison) -> int:
         return 8
     (ca, ga), (cb, gb) = split_name(a), split_name(b)
     wa, wb = set((ga or "").split()), set((gb or "").split())
-    conflict = bool(wa) and bool(wb) and not (wa <= wb or wb <= wa)
     cjk_a, cjk_b = bool(re.search("[\u3400-\u9fff]", a)), bool(re.search("[\u3400-\u9fff]", b))
+    conflict = bool(wa) and bool(wb) and not (wa <= wb or wb <= wa)
+    conflict = conflict and (cjk_a == cjk_b or not wa & wb)
     both, other = bool(ca and cb), bool(ca and cb and ca != cb)
     shared = Prefix.similarity(ca, cb) if both else 0
     prefix = other and shared >= 4 and shared >= min(len(ca), len(cb))
@@ -187,6 +188,8 @@ def test_namesakes_in_one_city_and_industry_are_told_apart() -> None:
         ("上海 迅鸿 科技", "迅鸿 科技"),  # the short name of the same firm
         ("electronics konink phillips", "electronics konink philips"),  # a misspelling
         ("applicant aa holding", "applicant ab holding"),  # another firm
+        ("shanghai technology", "shanghai technologies"),  # no trade name: place and industry
+        ("上海 电子", "上海 电子 科技"),  # no trade name, an industry inside the other
     ]
 
     def features(values: list[str]) -> pd.DataFrame:
@@ -204,7 +207,7 @@ def test_namesakes_in_one_city_and_industry_are_told_apart() -> None:
 
     c = CompanyNameComparison()
     got = c.compare(features([a for a, _ in names]), features([b for _, b in names]))
-    assert list(got) == [3, 7, 5, 0, 0, 7, 6, 3]
+    assert list(got) == [3, 7, 5, 0, 0, 7, 6, 3, 7, 4]
 
 
 @settings(max_examples=60, deadline=None)

@@ -130,3 +130,13 @@ def test_two_chinese_names_of_different_firms_are_strong_evidence_against() -> N
     model = FellegiSunter([NAME]).fit_levels(levels, random_levels, n_agreeing_pairs=100)
     assert model.estimation_ == "fallback"
     assert model.weights_[0][0] < -8 and model.weights_[0][0] < model.weights_[0][1] - 5
+
+
+def test_judged_pairs_anchor_the_fallback() -> None:
+    levels = np.array([[9, 2, 1]] * 30 + [[4, 0, 0]] * 30 + [[1, 0, 0]] * 200, dtype=np.int8)
+    known = np.zeros(len(levels), dtype=bool)
+    known[30:60] = True  # reviewers said "same" for the pairs of similar names
+    m = plausibility.fallback_m([NAME, *OTHERS], levels, known)
+    default = NAME.default_m()
+    assert abs(m[0][4] - (30 + 20 * default[4]) / 50) < 1e-9
+    assert abs(m[1][0] - (30 + 20 * OTHERS[0].default_m()[0]) / 50) < 1e-9
