@@ -37,6 +37,8 @@ _COUNTRY_LATIN = "china"
 _LEVEL_WORDS = frozenset(w for words in LEVEL_WORDS.values() for w in words)
 _LEVEL_FIRST_CHARS = frozenset(w[0] for w in _LEVEL_WORDS)
 _MARKET = "市场"  # 深圳市场… is a market of Shenzhen, not 深圳市 + 场
+_TOWN_LEVELS = frozenset("镇乡")
+_MIN_TOWN_NAME = 2
 
 
 class ChineseName(NamedTuple):
@@ -59,6 +61,8 @@ class ChineseName(NamedTuple):
         org_word: That noun as written (``厂``), else "".
         units: Sub-units, outermost first.
         latin: Latin key of the organisation (city, trade pinyin, industry in English).
+        town: Without a trade name, the canonical Latin name of the town the name states
+            (``朱林镇供销合作社``: ``zhulin``), which tells the firm apart as a trade name would.
     """
 
     country: str
@@ -75,6 +79,7 @@ class ChineseName(NamedTuple):
     org_word: str
     units: tuple[subunits.Unit, ...]
     latin: str
+    town: str | None = None
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -235,6 +240,27 @@ def split_industry(text: str) -> tuple[str, tuple[str, ...]]:
     return text, tuple(terms)
 
 
+def _trade_of(rest: str) -> tuple[str, tuple[str, ...]]:
+    """The trade name and industry words of what follows the places. An organisation noun
+    does not name a firm: a trade name made of one is none, one ending in one loses it
+    (湖熟中心供销合作社: 湖熟); 镇 or 乡 ending one of two
+    characters or more is the level word of a town the gazetteer lacks (三跃镇电器配件厂:
+    三跃), as agencies write it apart (``Sanyue Zhen``)."""
+    trade, terms = split_industry(rest)
+    while (
+        len(trade) > _MIN_TOWN_NAME
+        and trade[-1] in _TOWN_LEVELS
+        and trade[-2] not in _form_last_chars()  # the form was stripped before: keep it so
+    ):
+        trade = trade[:-1]
+    if terms and (trade in org_forms().zh or trade in unit_words().table.zh):
+        return "", terms
+    noun = org_forms().zh_suffix(trade, len(trade))
+    if noun is not None and len(noun) >= 2 and len(trade) - len(noun) >= 2:  # 湖熟中心: 湖熟
+        trade = trade[: -len(noun)]
+    return trade, terms
+
+
 def _leading_places(text: str) -> list[place_chain.Step]:
     """The place chain at the start; a level word 市 followed by 场 belongs to a market."""
     steps = place_chain.walk(partial(gazetteer().match, text), 0)
@@ -327,18 +353,18 @@ def _parse_organisation(text: str) -> ChineseName:
     steps = _leading_places(core)
     zone, rest, noun, form = _after_places(core, steps)
     zone = zone or (first_zone if core == after else None)
-    trade, terms = split_industry(rest)
+    trade, terms = _trade_of(rest)
     if not trade and place_chain.maybe_trade(steps):  # 江苏东海药业: 东海 is the trade name
         steps = place_chain.without_last(steps)
         zone, rest, noun, form = _after_places(core, steps)
-        trade, terms = split_industry(rest)
+        trade, terms = _trade_of(rest)
     if not steps and len(trade) >= _INNER_PLACE_FROM + 2:  # 国网江苏省电力, 移动通信集团江苏
         trade, steps, core = _inner_places(trade, terms)
         inner_zone, trade = _split_zones(trade)  # as the moved form parses
         trade, inner_form, inner_noun = _strip_forms(trade)
         zone = zone or inner_zone
         form, noun = form or inner_form, noun or inner_noun
-        trade, terms = split_industry(trade)
+        trade, terms = _trade_of(trade)
     code = code or form
     if not steps:
         if not trade and not terms:  # nothing but a place-like word: keep it whole
@@ -359,16 +385,20 @@ def _parse_organisation(text: str) -> ChineseName:
     return ChineseName(
         country, places.shorts, steps[-1].ids, places.city, places.path, places.stated, zone,
         trade, terms, code, _org_kind(noun), noun, (), latin_key(" ".join(words).split()),
+        None if trade else place_chain.town_name(steps),
     )  # fmt: skip
 
 
 def parse_folded(folded: str) -> ChineseName:
     """Split a Chinese (or Japanese kanji) company name, already passed through ``fold``,
     into its registered parts."""
-    head, tails = subunits.split_chinese(_clean(folded))
+    cleaned = _clean(folded)
+    head, tails = subunits.split_chinese(cleaned)
     parsed = _parse_organisation(head)
     if not tails:
         return parsed
+    if parsed.legal_form is None:  # a subsidiary's own form (…集团南京第六有限公司)
+        parsed = parsed._replace(legal_form=_strip_legal(cleaned)[1])
     units: list[subunits.Unit] = []
     context = parsed.place_ids
     for tail, word in tails:

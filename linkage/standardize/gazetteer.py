@@ -35,8 +35,20 @@ LATIN_LEVEL_WORDS: dict[int, frozenset[str]] = {
     PROVINCE: frozenset({"province", "sheng", "municipality", "shi", "city", "region"}),
     PREFECTURE: frozenset({"city", "shi", "prefecture", "diqu", "zhou", "league", "meng"}),
     COUNTY: frozenset({"county", "xian", "district", "qu", "city", "shi", "banner", "qi"}),
-    # not zhen or xiang: too often a syllable of the name (香兰, 振华)
-    TOWN: frozenset({"town", "township", "street", "subdistrict", "jiedao", "sumu"}),
+    # zhen and xiang only after a town's name (elsewhere often a syllable of a name: 香兰, 振华)
+    TOWN: frozenset(
+        {
+            "town",
+            "township",
+            "street",
+            "subdistrict",
+            "subdistict",
+            "jiedao",
+            "sumu",
+            "zhen",
+            "xiang",
+        }
+    ),
 }
 
 _ALL_LATIN_LEVEL_WORDS = frozenset().union(*LATIN_LEVEL_WORDS.values())

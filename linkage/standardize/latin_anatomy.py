@@ -20,18 +20,23 @@ from typing import NamedTuple
 
 from linkage.standardize import place_chain
 from linkage.standardize.gazetteer import gazetteer
-from linkage.standardize.pinyin import is_pinyin, plain
+from linkage.standardize.latin_words import (
+    DESCRIPTOR,
+    INDUSTRY,
+    PLACE,
+    PROPER,
+    latin_words,
+    misspelt,
+)
+from linkage.standardize.pinyin import is_pinyin, plain, syllable_count
 from linkage.standardize.subunits import ORDINAL_WORDS, latin_ordinals
 from linkage.standardize.vocabulary import ZONE_HEADS, industry, latin_zone, org_forms
 
-# words that say nothing about which firm it is nor what it does
-_FILLER = frozenset(
-    {
-        "and", "of", "the", "company", "companies", "co", "corp", "corporation", "joint",
-        "stock", "shares", "share", "partners", "china", "chinese", "prc", "global", "asia",
-        "pacific", "ltd", "limited", "inc",
-    }
-)  # fmt: skip
+# words that say nothing about which firm it is nor what it does (business words are in
+# data/latin_words.csv)
+_FILLER = frozenset({"and", "of", "the", "ltd", "limited", "inc", "by", "for", "und", "et"})
+_CHINA = "china"  # the country of the Chinese registries: never a trade name, as 中国 is not
+_TRADE = "trade"  # the role of a word of the trade name
 _LEVEL_SYLLABLES = frozenset(
     {"sheng", "shi", "xian", "qu", "zhen", "xiang", "jiedao", "qi"}
 )  # a glued prefix of one syllable (xian, hua) is not split off
@@ -46,7 +51,8 @@ class LatinAnatomy(NamedTuple):
         place_path: Canonical Latin path of the most specific place when it is pinned.
         stated: Canonical Latin names of the places as written, general to specific.
         trade: The trade name's words (``xiang lan``), None when the name has none.
-        core: The trade name, glued (``xianglan``), None when the name has none.
+        core: The trade name, glued (``xianglan``); without one, the town the name states
+            (``Zhulin Town Supply and Marketing Co-op``: ``zhulin``); else None.
         industry: Canonical English industry terms in order (``petrochemical``, ...).
         org_form: Canonical English organisation noun at the end (``factory``), else None.
     """
@@ -67,7 +73,8 @@ def _drop_zone(tokens: list[str]) -> list[str]:
     return tokens if span is None else [*tokens[: span[0]], *tokens[span[1] :]]
 
 
-_PINYIN_WORDS = 3  # words an industry word in pinyin may be written in (shi you hua gong)
+_PINYIN_WORDS = 4  # words an industry word in pinyin may be written in (yi liao qi xie)
+_MIN_TRADE_SYLLABLES = 2  # a trade name keeps two syllables or none, as it keeps two characters
 
 
 @cache
@@ -77,16 +84,17 @@ def _pinyin_longest() -> int:
 
 def _peel_pinyin(trade: list[str], all_of_it: bool) -> tuple[list[str], list[str]]:
     """Peel pinyin industry words off the end of the trade name's words: whole words first
-    (``se zhi``), then inside the last word (``donghaishihua``), while a trade name remains,
-    or down to nothing when ``all_of_it`` (a place came first: ``Suqian Jianzhu Gongcheng``).
-    Returns the trade name's words left and the industry words in English."""
+    (``se zhi``), then inside the last word (``donghaishihua``), while a trade name of two
+    syllables remains (``zhaoshangcheng``: 招商城 keeps 商城), or down to nothing when
+    ``all_of_it`` (a place came first: ``Suqian Jianzhu Gongcheng``). Returns the trade
+    name's words left and the industry words in English."""
     table = industry().pinyin
     trade = list(trade)
     found: list[str] = []
     while trade:
         for size in range(min(_PINYIN_WORDS, len(trade)), 0, -1):
             tail = "".join(trade[-size:])
-            if tail in table and (all_of_it or size < len(trade)):
+            if tail in table and _may_leave(trade[:-size], all_of_it):
                 found.insert(0, table[tail])
                 del trade[-size:]
                 break
@@ -94,13 +102,20 @@ def _peel_pinyin(trade: list[str], all_of_it: bool) -> tuple[list[str], list[str
             last = trade[-1]
             for size in range(min(_pinyin_longest(), len(last) - 2), 3, -1):
                 head, tail = last[:-size], last[-size:]
-                if tail in table and is_pinyin(head):
+                if tail in table and is_pinyin(head) and _may_leave([*trade[:-1], head], False):
                     found.insert(0, table[tail])
                     trade[-1] = head
                     break
             else:
                 return trade, found
     return trade, found
+
+
+def _may_leave(trade: list[str], all_of_it: bool) -> bool:
+    """Tell whether a trade name may be left as these words (two syllables, or none)."""
+    if not trade:
+        return all_of_it
+    return syllable_count("".join(trade)) >= _MIN_TRADE_SYLLABLES
 
 
 @lru_cache(maxsize=1 << 16)
@@ -125,6 +140,8 @@ def analyse(text: str, bracket: str = "") -> LatinAnatomy:
         trade, core, terms, org_form = _trade_and_industry(rest, bool(steps))
     if not steps:
         return LatinAnatomy((), None, None, (), trade, core, terms, org_form)
+    if core is None:
+        core = place_chain.town_name(steps)
     return LatinAnatomy(
         place_ids=steps[-1].ids,
         place=place_chain.city_latin(steps),
@@ -172,44 +189,119 @@ def _trade_and_industry(
     tokens: list[str], after_place: bool
 ) -> tuple[str | None, str | None, tuple[str, ...], str | None]:
     """(trade words, trade glued, industry terms, organisation noun) of the tokens after the
-    places; ``after_place``: a place came first, so the name may have no trade name."""
-    terms = industry()
-    org_form = None
+    places; ``after_place``: a place came first, so the name may have no trade name.
+
+    A name read as a rendering of a Chinese name (a place came first, or its own words are
+    pinyin) loses its organisation noun, its industry words in English or pinyin and its
+    business words; a Western name keeps the nouns that belong to proper names (``Chicago
+    Academy``, ``Hull House``), and its country when nothing else is left (``Deutsche Bank``).
+    """
+    org = _org_noun(tokens)
+    body = tokens[: org[1]] if org is not None else tokens
+    words = _read_words(tuple(body))
+    chinese = after_place or _pinyin_trade(words)
+    if not chinese and org is not None and tokens[-1] in latin_words().proper:
+        org, body = None, tokens  # Chicago Academy: the noun is part of the name
+        words = _read_words(tuple(body))
+    english = [e for _, kind, e in words if kind == INDUSTRY or (chinese and kind == PROPER and e)]
+    trade = [t for t, kind, _ in words if kind == _TRADE or (kind == PROPER and not chinese)]
+    if len(trade) > 1 and any(len(t) > 1 and t.isalpha() for t in trade):
+        trade = [t for t in trade if len(t) > 1 or t.isdigit()]  # what a form left: Philips N V
+    if not trade and not chinese:  # Deutsche Bank, Japan Synthetic Rubber
+        trade = [t for t, kind, e in words if kind == PLACE and e != _CHINA]
+    if any(t[-1].isdigit() or t in ORDINAL_WORDS for t in trade):
+        trade = latin_ordinals(trade)
+    if trade and all(is_pinyin(t) for t in trade):
+        trade = _without_level_words([plain(t) for t in trade])  # ü written u, as in Chinese
+        if trade:  # pinyin industry words only after a pinyin trade name
+            trade, pinyin_terms = _peel_pinyin(trade, after_place and not english)
+            english += pinyin_terms
+    org_form = org[0] if org is not None else None
+    return (" ".join(trade) or None), ("".join(trade) or None), tuple(english), org_form
+
+
+def _org_noun(tokens: list[str]) -> tuple[str, int] | None:
+    """The organisation noun ending the name (``Factory``, ``Co-operative``): (English, start)."""
     forms = org_forms()
     if len(tokens) > 1 and tokens[-1] in forms.latin_last:
         found = forms.latin_suffix(tokens, len(tokens))
         if found is not None and found[1] > 0:
-            org_form, tokens = found[0], tokens[: found[1]]
-    english: list[str] = []
-    trade: list[str] = []
-    ordinal = False
+            return found
+    return None
+
+
+@lru_cache(maxsize=1 << 14)
+def _read_words(tokens: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    """Each token's role: (token, role, English): an industry word (English, in any of the
+    tables' languages, or misspelt by one letter), a word that belongs to a proper name in
+    Western names (with its industry English, if any), a country or region, a business word
+    or filler (dropped), else a word of the trade name. Cached: word sequences repeat."""
+    terms, words = industry(), latin_words()
     first, phrases = terms.latin_first, terms.latin
+    out: list[tuple[str, str, str]] = []
     position = 0
     while position < len(tokens):
         token = tokens[position]
         longest = first.get(token)
         if longest is not None:
             hit = (
-                terms.latin_prefix(tokens, position)
+                terms.latin_prefix(list(tokens), position)
                 if longest > 1
                 else ((phrases[(token,)], position + 1) if (token,) in phrases else None)
             )
             if hit is not None:
-                english.append(hit[0])
-                position = hit[1]
+                end = hit[1]
+                proper = end == position + 1 and token in words.proper
+                out.extend(
+                    (t, PROPER if proper else INDUSTRY, hit[0]) for t in tokens[position:end]
+                )
+                position = end
                 continue
         position += 1
-        if token not in _FILLER:
-            trade.append(token)
-            ordinal = ordinal or token[-1].isdigit() or token in ORDINAL_WORDS
-    if ordinal:
-        trade = latin_ordinals(trade)
-    for token in trade:  # pinyin industry words only after a pinyin trade name (cached checks)
-        if not is_pinyin(token):
-            break
-    else:
-        trade = [plain(t) for t in trade]  # ü written u, as the Chinese side writes it
-        if trade:
-            trade, pinyin_terms = _peel_pinyin(trade, after_place)
-            english += pinyin_terms
-    return (" ".join(trade) or None), ("".join(trade) or None), tuple(english), org_form
+        role = words.roles.get(token) or (None if token in _FILLER else misspelt(token))
+        if token in _FILLER or (role is not None and role[0] == DESCRIPTOR):
+            continue
+        if role is not None:
+            out.append((token, role[0], role[1]))
+        else:
+            out.append((token, PROPER if token in words.proper else _TRADE, ""))
+    return _merge_phrases(out)
+
+
+def _merge_phrases(words: list[tuple[str, str, str]]) -> tuple[tuple[str, str, str], ...]:
+    """An industry phrase of several tokens counts once in English (``import and export``)."""
+    out: list[tuple[str, str, str]] = []
+    for index, (token, kind, english) in enumerate(words):
+        if kind == INDUSTRY and index and words[index - 1][1:] == (kind, english):
+            out.append((token, kind, ""))
+        else:
+            out.append((token, kind, english))
+    return tuple(out)
+
+
+def _pinyin_trade(words: tuple[tuple[str, str, str], ...]) -> bool:
+    """Tell whether a name renders a Chinese name: its own words are all pinyin, or it names
+    China (``China Post Group``)."""
+    if any(kind == PLACE and english == _CHINA for _, kind, english in words):
+        return True
+    trade = [t for t, kind, _ in words if kind == _TRADE]
+    return bool(trade) and all(is_pinyin(t) for t in trade)
+
+
+_LEVEL_WORDS_APART = frozenset({"zhen", "xiang"})  # 镇, 乡 written apart after a name
+
+
+def _without_level_words(trade: list[str]) -> list[str]:
+    """Drop 镇/乡 written apart after a name of two syllables or more (``Dong Yang Xiang``:
+    the township 东阳; ``Hai He Zhen``), as the Chinese side drops them after a trade name;
+    ``Xiang Lan`` (香兰) keeps its first syllable."""
+    if _LEVEL_WORDS_APART.isdisjoint(trade):
+        return trade
+    out: list[str] = []
+    for token in trade:
+        if token in _LEVEL_WORDS_APART and syllable_count("".join(out)) >= 2:
+            continue
+        out.append(token)
+    if out and out[-1] in _LEVEL_WORDS_APART and len(out) == 1 and len(trade) > 1:
+        return []
+    return out

@@ -11,6 +11,7 @@ import csv
 from functools import cache
 from importlib import resources
 
+from linkage.standardize.pinyin import SYLLABLES
 from linkage.standardize.text import fold, fold_tokens, has_cjk
 
 # Codes whose variants may stand before the name (``ООО Ромашка``, ``PT Astra``, ``株式会社X``).
@@ -19,6 +20,11 @@ PREFIX_CODES = frozenset({"ooo", "ao", "pao", "pt", "kk", "jp_yk", "jp_gk", "ab"
 _PREFIX_MIN_TOKENS = 3
 # Prefix forms that are also common words; stripped in front only for these countries.
 _PREFIX_COUNTRIES = {"pt": frozenset({"ID"}), "ab": frozenset({"SE", "FI"})}
+# Chinese legal forms written in pinyin, glued (``Gu Fen You Xian Gong Si``, ``Youxian Gongsi``)
+_PINYIN_FORMS = frozenset(
+    {"gongsi", "youxiangongsi", "gufenyouxiangongsi", "youxianzerengongsi", "gufengongsi"}
+)
+_PINYIN_FORM_TOKENS = 6  # syllables a pinyin legal form may be written in
 
 
 @cache
@@ -74,6 +80,24 @@ def _prefix_allowed(code: str, country: str | None) -> bool:
     return code in PREFIX_CODES and (allowed is None or country is None or country in allowed)
 
 
+def join_pinyin_forms(tokens: list[str]) -> list[str]:
+    """Glue a Chinese legal form written in pinyin, however it is spaced, into one token
+    (``gu fen you xian gong si``, ``youxian gongsi`` -> ``gufenyouxiangongsi``), so that the
+    table's glued variants find it, at the end of a name or before a unit."""
+    if not any(t.endswith("si") for t in tokens):  # every such form ends in 司 (si)
+        return tokens
+    out = list(tokens)
+    end = len(out)
+    while end > 0:
+        for start in range(max(0, end - _PINYIN_FORM_TOKENS), end - 1):
+            if "".join(out[start:end]) in _PINYIN_FORMS:
+                out[start:end] = ["".join(out[start:end])]
+                end = start + 1
+                break
+        end -= 1
+    return out
+
+
 def strip_tokens(tokens: list[str], country: str | None = None) -> tuple[list[str], str | None]:
     """Remove legal forms from the end (or, for prefix forms, the start) of a token list.
 
@@ -94,7 +118,7 @@ def strip_tokens(tokens: list[str], country: str | None = None) -> tuple[list[st
         found = False
         for size in range(min(longest, len(tokens) - 1) if tokens[-1] in last else 0, 0, -1):
             hit = index.get(tuple(tokens[-size:]))
-            if hit is not None:
+            if hit is not None and not (size == 1 and _pinyin_pair(tokens)):
                 tokens, code, found = tokens[:-size], code or hit, True
                 break
         if not found and tokens[0] in first:
@@ -107,6 +131,12 @@ def strip_tokens(tokens: list[str], country: str | None = None) -> tuple[list[st
                     break
         if not found:
             return tokens, code
+
+
+def _pinyin_pair(tokens: list[str]) -> bool:
+    """Tell whether the last two tokens are pinyin syllables: a one-token form is then the
+    end of a name spelt in syllables (``zhi zao`` + Co., Ltd.: 制造, not ЗАО)."""
+    return len(tokens) > 1 and tokens[-1] in SYLLABLES and tokens[-2] in SYLLABLES
 
 
 def strip_glued(text: str) -> tuple[str, str | None]:

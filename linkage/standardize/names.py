@@ -16,6 +16,7 @@ from typing import NamedTuple
 from linkage.standardize import chinese, latin_anatomy, legal_forms, place_chain, subunits
 from linkage.standardize.gazetteer import COUNTY, gazetteer
 from linkage.standardize.hanzi import romanise
+from linkage.standardize.latin_words import latin_words
 from linkage.standardize.pinyin import plain
 from linkage.standardize.text import fold, has_cjk, join_initials, latin_key, latin_terms
 from linkage.standardize.vocabulary import latin_zone, read_table, unit_words
@@ -42,6 +43,7 @@ _MARKER_HEADS = frozenset(m[0] for m in _BRANCH_MARKERS)
 _PLACE_LINKS = frozenset({"de", "du", "in", "of", "at", "la", "le", "en"})
 _MAX_PLACE_TOKENS = 3
 _STOPWORDS = frozenset({"the"})
+_CO_WORDS = frozenset({"op", "ops", "operative", "operatives", "operation"})
 
 
 class CompanyName(NamedTuple):
@@ -111,7 +113,23 @@ def _western_places() -> dict[tuple[str, ...], str]:
 
 
 def _tokens(text: str) -> list[str]:
-    return join_initials(_NON_WORD.sub(" ", text).split())
+    """The words of folded text: initials joined, ``co op`` and ``co operative`` (Co-op) one
+    word, ordinals in pinyin as digits (``di er`` -> ``2``), pinyin legal forms glued."""
+    tokens = join_initials(_NON_WORD.sub(" ", text).split())
+    if "co" in tokens:
+        tokens = _join_co(tokens)
+    return legal_forms.join_pinyin_forms(subunits.pinyin_ordinals(tokens))
+
+
+def _join_co(tokens: list[str]) -> list[str]:
+    """``co op``, ``co operative(s)`` (written Co-op, Co-operative) -> one word."""
+    out: list[str] = []
+    for token in tokens:
+        if out and out[-1] == "co" and token in _CO_WORDS:
+            out[-1] = "co" + token
+        else:
+            out.append(token)
+    return out
 
 
 def _place_of(tokens: list[str]) -> str | None:
@@ -306,7 +324,7 @@ def _assemble(
     a sub-unit's comparison form before the unit, so that the form parses into the same
     parent and unit again (a unit word such as 门市部 or Store needs it to be a unit at all).
     """
-    generic = _generic(industry)
+    generic = _generic(industry, chinese=not separator)
     if not units:
         return CompanyName(
             text, parent, legal_form, False, branch_place, place,
@@ -345,9 +363,18 @@ def _assemble(
 
 
 @lru_cache(maxsize=1 << 12)
-def _generic(industry: tuple[str, ...]) -> str | None:
-    """Sorted distinct words of the industry terms (``chemical petroleum``), None if none."""
-    return " ".join(sorted({w for term in industry for w in term.split()})) or None
+def _generic(industry: tuple[str, ...], chinese: bool = False) -> str | None:
+    """Sorted distinct words of the industry terms (``chemical petroleum``), None if none.
+
+    In a Latin name, words that never tell two industries apart (``group``, ``international``,
+    ``modern``: ``latin_words.never_conflict``) are left out, so that only industries can
+    conflict: ``Philips Electronics`` and ``Philips International`` are one firm. A Chinese
+    registration keeps them: 三房巷集团 and 三房巷宾馆 are two registered firms, a group and
+    one of its hotels.
+    """
+    never = frozenset() if chinese else latin_words().never_conflict
+    words = {w for term in industry for w in term.split() if w not in never}
+    return " ".join(sorted(words)) or None
 
 
 def _fallback(text: str) -> CompanyName:
@@ -371,13 +398,13 @@ def _parse_cjk(text: str, country: str | None, folded: str) -> CompanyName:
         latin = _parse_latin(parsed.trade, country)  # a Latin name with a Chinese legal form
         return latin._replace(original=text, legal_form=parsed.legal_form or latin.legal_form)
     trade = subunits.ordinals_to_digits(parsed.trade)
-    core = plain("".join(romanise(trade).split())) or None if trade else None
+    core = plain("".join(romanise(trade).split())) or None if trade else parsed.town
     if not parsed.units:
         english = parsed.industry_english
         return CompanyName(
             text, parsed.parent_norm, parsed.legal_form, False, None, parsed.place, tokens,
             parsed.latin, parsed.stated, parsed.place_path, parsed.zone, parsed.trade or None,
-            core, english, _generic(english), parsed.org_form,
+            core, english, _generic(english, chinese=True), parsed.org_form,
         )  # fmt: skip
     units = list(parsed.units)
     branch_place = next((u.place for u in reversed(units) if u.place), None)

@@ -32,6 +32,9 @@ _LEVEL_SYLLABLES = {
     "xiang": "township", "jiedao": "street", "qi": "banner",
 }  # fmt: skip
 _ALL_LATIN_LEVEL_WORDS = frozenset().union(*LATIN_LEVEL_WORDS.values())
+# level syllables that agencies may glue to the next word (``Dantu Quguyang``: 区 + 谷阳); these
+# two rarely start a name, so they are split off whatever follows
+_FORWARD_LEVELS = frozenset({"qu", "jiedao"})
 
 
 class Step(NamedTuple):
@@ -136,6 +139,15 @@ def maybe_trade(steps: list[Step]) -> bool:
     if len(steps) == 1 or min(places.places[i].depth for i in steps[-1].ids) >= TOWN:
         return True
     return not any(places.places[i].parent in steps[-2].ids for i in steps[-1].ids)
+
+
+def town_name(steps: list[Step]) -> str | None:
+    """The canonical Latin name of the last place when it is a town (镇, 乡, 街道), else None:
+    a firm named by its town and industry alone (``朱林供销合作社``, ``Zhulin Town Supply and
+    Marketing Co-op``) is told apart from other towns' firms by it, as by a trade name."""
+    if not steps or min(gazetteer().places[i].depth for i in steps[-1].ids) < TOWN:
+        return None
+    return place_latin(steps)
 
 
 def before_road(steps: list[Step], road: bool) -> list[Step]:
@@ -272,13 +284,38 @@ def _latin_walk(tokens: list[str], context: tuple[int, ...]) -> tuple[list[str],
         if position >= len(tokens) or not is_pinyin(tokens[position]):
             return tokens, steps
         split = _place_prefix(tokens[position])
+        forward = split is None and steps and _level_first(tokens[position], steps[-1])
+        if forward:
+            split = forward
         if split is None:
             return tokens, steps
         trial = [*tokens[:position], *split, *tokens[position + 1 :]]
         longer = walk(partial(places.latin_match, trial), 0, context)
         if not longer or longer[-1].end <= position:
+            if forward and forward[0] in _FORWARD_SPLIT:
+                return trial, walk(partial(places.latin_match, trial), 0, context)
             return tokens, steps
         tokens = trial
+
+
+_FORWARD_SPLIT = frozenset(_LEVEL_SYLLABLES[s] for s in _FORWARD_LEVELS)
+
+
+def _level_first(token: str, last: Step) -> tuple[str, str] | None:
+    """A level syllable of the last place's level glued to the next word (``quguyang`` after a
+    district: ``district`` + ``guyang``), when the rest is a place or, for ``qu`` and
+    ``jiedao``, pinyin of two syllables or more: (level word, rest)."""
+    places = gazetteer()
+    depth = min(places.places[i].depth for i in last.ids)
+    for syllable, english in _LEVEL_SYLLABLES.items():
+        if not token.startswith(syllable) or english not in LATIN_LEVEL_WORDS[depth]:
+            continue
+        rest = token[len(syllable) :]
+        if syllable_count(rest) >= _MIN_PLACE_SYLLABLES and (
+            syllable in _FORWARD_LEVELS or places.latin_ids(rest)
+        ):
+            return english, rest
+    return None
 
 
 def _ends_latin_chain(token: str) -> bool:

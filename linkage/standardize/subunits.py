@@ -45,11 +45,16 @@ _CN_DIGITS = {
 _CN_NUMERAL = "[零〇一二三四五六七八九十百两0-9]+"
 _CN_ORDINAL = re.compile(f"第({_CN_NUMERAL})")
 _CN_NUMBER_ONLY = re.compile(f"^({_CN_NUMERAL})(?:号)?$")
+# a number closing a unit's text before its unit word (化肥 + 一 + 门市: the first fertiliser store)
+_CN_TRAILING_NUMBER = re.compile("([一二三四五六七八九十]{1,2}|[0-9]{1,3})号?$")
+# an ordinal subsidiary named after its group (江苏大才建设集团 + 南京第六 + 有限公司)
+_CN_ORDINAL_END = re.compile(f"第{_CN_NUMERAL}$")
 # Chinese organisation words that end a complete name, besides legal forms and unit words
 _CN_ORG_ENDS = ("厂", "总厂", "银行", "集团", "局", "总局", "中心", "合作社", "联社", "信用社")
 _LEVEL_CHARS = frozenset("省市县区镇乡")
 _COMPANY = "公司"  # the unit word of a subsidiary named after its parent company
 _COMPANY_KIND = "company"
+_UNIT_KIND = "unit"  # a unit named by its business alone (…有限公司 + 参茸销售总汇)
 # legal forms of a parent that names its subsidiaries after itself (Chinese limited companies)
 _PARENT_CODES = frozenset({"ltd", "cn_youxian", "cn_gufen", "cn_gongsi"})
 # Latin words that end a complete organisation name, besides legal forms
@@ -75,6 +80,12 @@ ORDINAL_WORDS = {
 # others are as often a name (五: wu, also 吴, 武)
 _PINYIN_NUMBERS = {"yi": 1, "er": 2, "san": 3}
 _ORDINAL_TOKEN = re.compile(r"^(?:no)?(\d{1,4})(?:st|nd|rd|th)?$")
+# Chinese numerals in pinyin, as agencies write 第二 (Di Er, Dier, Di'er): syllable -> numeral
+_PINYIN_NUMERALS = {
+    "ling": "零", "yi": "一", "er": "二", "san": "三", "si": "四", "wu": "五", "liu": "六",
+    "qi": "七", "ba": "八", "jiu": "九", "shi": "十", "bai": "百",
+}  # fmt: skip
+_PINYIN_NUMERAL = re.compile(f"(?:{'|'.join(sorted(_PINYIN_NUMERALS, key=len, reverse=True))})")
 # street words of unit names, as agencies translate them, back to their pinyin
 _LATIN_STREET_WORDS = {
     "road": "lu", "rd": "lu", "street": "jie", "st": "jie", "avenue": "dadao", "ave": "dadao",
@@ -131,6 +142,35 @@ def ordinals_to_digits(text: str) -> str:
     return _CN_ORDINAL.sub(lambda m: str(chinese_number(m.group(1))), text)
 
 
+def pinyin_number(text: str) -> int | None:
+    """Read a Chinese number written in pinyin syllables (``er`` -> 2, ``shiyi`` -> 11)."""
+    syllables = _PINYIN_NUMERAL.findall(text)
+    if not syllables or "".join(syllables) != text:
+        return None
+    return chinese_number("".join(_PINYIN_NUMERALS[s] for s in syllables))
+
+
+def pinyin_ordinals(tokens: list[str]) -> list[str]:
+    """Write ordinals in pinyin as digits (``di er``, ``dier`` -> ``2``): 第 + a numeral.
+    A glued ``dishi`` stays (的士, a taxi, as often as 第十)."""
+    if not any(t.startswith("di") for t in tokens):
+        return tokens
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        number = None
+        if token == "di" and index + 1 < len(tokens):
+            number = pinyin_number(tokens[index + 1])
+            if number is not None:
+                index += 1
+        elif token.startswith("di") and token != "dishi":
+            number = pinyin_number(token[2:])
+        out.append(token if number is None else str(number))
+        index += 1
+    return out
+
+
 def latin_ordinals(tokens: list[str]) -> list[str]:
     """Write ordinals as digits (``no 2``, ``second``, ``2nd`` -> ``2``)."""
     out: list[str] = []
@@ -181,7 +221,7 @@ def _last_chinese_unit(text: str) -> tuple[str, str, str] | None:
     words = unit_words()
     word = words.table.zh_suffix(text, len(text))
     if word is None:
-        return _chinese_subsidiary(text)
+        return _chinese_subsidiary(text) or _after_legal_form(text)
     if len(text) == len(word):
         return None
     before = text[: -len(word)]
@@ -206,13 +246,22 @@ def _cn_legal_form() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 def _chinese_subsidiary(text: str) -> tuple[str, str, str] | None:
     """A company named after the company it belongs to: ``…运输集团有限公司`` + ``劳动服务`` +
-    ``公司``. The unit word is written ``公司`` whatever the form, so renderings agree."""
-    if text.count("公司") + text.count("合伙") < 2:  # every Chinese legal form has one
+    ``公司``, or a numbered one named after its group: ``江苏大才建设集团`` + ``南京第六`` +
+    ``有限公司``. The unit word is written ``公司`` whatever the form, so renderings agree."""
+    if "公司" not in text and "合伙" not in text:  # every Chinese legal form has one
         return None
     at_end, anywhere = _cn_legal_form()
     if (match := at_end.search(text)) is None or match.start() == 0:
         return None
     before = text[: match.start()]
+    if "第" in before and (ordinal := _CN_ORDINAL_END.search(before)) is not None:
+        end = None
+        for inner in _cn_org_end().finditer(before, 0, ordinal.start()):
+            end = inner.end()
+        if end is not None and 0 < len(before) - end <= _MAX_TAIL_CHARS:
+            return before[:end], before[end:], _COMPANY
+    if text.count("公司") + text.count("合伙") < 2:
+        return None
     end = None
     for inner in anywhere.finditer(before):
         end = inner.end()
@@ -220,6 +269,29 @@ def _chinese_subsidiary(text: str) -> tuple[str, str, str] | None:
     if not 2 <= len(tail) <= _MAX_TAIL_CHARS:
         return None
     return before[:end], before[end:], _COMPANY
+
+
+def _after_legal_form(text: str) -> tuple[str, str, str] | None:
+    """A unit after a complete company that names itself by its business or its own noun
+    (``…有限公司`` + ``参茸销售总汇``, ``…有限公司`` + ``开明大戏院``): a registered name is
+    complete at its legal form, so what follows it names a unit. The tail must end in an
+    organisation noun or an industry word; the unit word is that noun, else "" (a unit)."""
+    if "公司" not in text and "合伙" not in text:
+        return None
+    end = None
+    for match in _cn_legal_form()[1].finditer(text):
+        end = match.end()
+    if end is None or end == len(text) or end < 2:
+        return None
+    tail = text[end:]
+    if not 2 <= len(tail) <= _MAX_TAIL_CHARS or "(" in tail or ")" in tail:
+        return None
+    noun = org_forms().zh_suffix(tail, len(tail))
+    if noun is not None and len(noun) < len(tail):
+        return text[:end], tail[: -len(noun)], noun
+    if industry().zh_suffix(tail, len(tail)) is not None:
+        return text[:end], tail, ""
+    return None
 
 
 def _branch_cut(text: str) -> int:
@@ -246,7 +318,7 @@ def _branch_cut(text: str) -> int:
 
 def parse_chinese_tail(tail: str, word: str, context: tuple[int, ...]) -> Unit:
     """The unit made of ``tail`` + ``word``, its places read inside ``context``."""
-    kind = unit_words().table.zh.get(word, _COMPANY_KIND)
+    kind = _chinese_kind(word)
     places = gazetteer()
     tail = tail.replace("(", "").replace(")", "")
     ordinal = None
@@ -258,6 +330,8 @@ def parse_chinese_tail(tail: str, word: str, context: tuple[int, ...]) -> Unit:
     rest = tail[steps[-1].end :] if steps else tail
     if ordinal is None and (match := _CN_NUMBER_ONLY.match(rest)):
         ordinal, rest = chinese_number(match.group(1)), ""
+    elif ordinal is None and (match := _CN_TRAILING_NUMBER.search(rest)):
+        ordinal, rest = _trailing_number(rest, match)
     written = rest
     if zone := zone_match(rest):  # 溧水经济开发区支行: the zone's own name counts, not its kind
         rest = zone.group(1) + rest[zone.end() :]
@@ -286,6 +360,23 @@ def parse_chinese_tail(tail: str, word: str, context: tuple[int, ...]) -> Unit:
     )
 
 
+def _chinese_kind(word: str) -> str:
+    """The kind of a Chinese unit word or organisation noun ending a unit (支行: ``branch``,
+    院: ``institute``); ``company`` for a subsidiary, ``unit`` when the unit has no word."""
+    if not word:
+        return _UNIT_KIND
+    return unit_words().table.zh.get(word) or org_forms().zh.get(word) or _COMPANY_KIND
+
+
+def _trailing_number(rest: str, match: re.Match[str]) -> tuple[int | None, str]:
+    """A number closing a unit's text read as its ordinal (``化肥一`` + 门市: 1) when what
+    precedes it is an industry word: a number after a name is part of it (``天一``)."""
+    before = rest[: match.start()]
+    if industry().zh_suffix(before, len(before)) is None:
+        return None, rest
+    return chinese_number(match.group(1)), before
+
+
 def _key(
     words: str,
     english: list[str],
@@ -294,18 +385,19 @@ def _key(
     ordinal: int | None,
     kind: str,
 ) -> str:
-    """The unit's key: its own words (pinyin) or, when it has none, its industry words
-    (English) and its most specific place (agencies drop places and translate industry words
-    in unit names more often than names), the kind of a development zone (``hightechzone``)
-    and the ordinal, sorted; else the kind."""
-    parts = [words] if words else [w for e in english for w in e.split()]
+    """The unit's key: its own words (pinyin) and its industry words (English), or, when it
+    has no words of its own, its industry words and its most specific place (agencies drop
+    places in unit names more often than in names), the kind of a development zone
+    (``hightechzone``) and the ordinal, sorted; else the kind. Industry words stay in the key:
+    sister units of one parent often differ in them alone (鹏程商贸分公司, 鹏程广告装璜分公司)."""
+    parts = ([words] if words else []) + [w for e in english for w in e.split()]
     if not words and steps:
         parts.append(place_chain.place_latin(steps) or gazetteer().places[steps[-1].ids[0]].latin)
     if zone is not None:
         parts.append(f"{zone}zone")
     if ordinal is not None:
         parts.append(str(ordinal))
-    return " ".join(sorted(parts)) or kind
+    return " ".join(sorted(set(parts))) or kind
 
 
 # ---- Latin

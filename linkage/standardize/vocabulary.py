@@ -168,10 +168,14 @@ class WordTable:
 
 
 def _word_table(
-    rows: list[tuple[str, str, str]], with_pinyin: bool, latin_only: tuple[str, ...] = ()
+    rows: list[tuple[str, str, str]],
+    with_pinyin: bool,
+    latin_only: tuple[str, ...] = (),
+    shortest: int = 1,
 ) -> WordTable:
     """Build a table from (Chinese, canonical English, '|'-joined English variants) rows and
-    Latin-only rows (``|``-joined Latin phrases, canonical English)."""
+    Latin-only rows (``|``-joined Latin phrases, canonical English); a one-word Latin phrase
+    needs ``shortest`` letters."""
     zh: dict[str, str] = {}
     latin: dict[tuple[str, ...], str] = {}
     pinyin: dict[str, str] = {}
@@ -179,7 +183,7 @@ def _word_table(
         zh.setdefault(word, english)
         for phrase in (english, *variants.split("|")):
             tokens = tuple(fold_tokens(phrase))
-            if tokens:
+            if tokens and (len(tokens) > 1 or len(tokens[0]) >= shortest):
                 latin.setdefault(tokens, english)
         if with_pinyin:  # one spelling of several words (电器, 电气: dianqi) means all of them
             spelling = romanise(word)
@@ -219,9 +223,13 @@ def _longest_by(phrases: dict[tuple[str, ...], str], edge: int) -> dict[str, int
 
 @cache
 def industry() -> WordTable:
-    """Industry and business words (``科技`` -> ``technology``), with their pinyin."""
+    """Industry and business words (``科技`` -> ``technology``), with their pinyin. English
+    abbreviations of two letters are left out: in names they are initials (``AD Holding``)
+    as often as ``ad`` (advertising) or ``ic`` (integrated circuit)."""
     rows = read_table("industry_terms.csv")
-    return _word_table([(r["zh"], r["en"], r["variants"]) for r in rows], with_pinyin=True)
+    return _word_table(
+        [(r["zh"], r["en"], r["variants"]) for r in rows], with_pinyin=True, shortest=3
+    )
 
 
 @cache

@@ -1,18 +1,8 @@
-"""Distinctive words of company names and numbers of addresses (matching features)."""
+"""Numbers of addresses (a matching feature)."""
 
 from __future__ import annotations
 
-from linkage.standardize.distinctive import address_numbers, split_name
-
-
-def test_core_is_script_independent_and_drops_places_and_industry() -> None:
-    assert split_name("广州 安睿 供应链 管理") == ("anrui", "chain management supply")
-    assert split_name("guangzhou an rui supply chain management")[0] == "anrui"
-    assert split_name("shanghai xunhong environmental technology") == (
-        "xunhong",
-        "environmental technology",
-    )
-    assert split_name("shanghai technology") == (None, "technology")
+from linkage.standardize.distinctive import address_numbers
 
 
 def test_address_numbers_agree_across_scripts() -> None:
