@@ -1058,6 +1058,17 @@ class CompanyNameComparison(Comparison):
                 left["core_len"][open_core], right["core_len"][open_core]
             )
         prefix = open_core & (shared >= 4) & (shared >= shorter)
+        # 元上 供销 and 元上经济协作: the shorter Chinese name's industry is known and the longer
+        # one's trade name runs on by two syllables or more where its industry should be, so it
+        # names another industry the tables lack (were it the same, it would have been read)
+        runs_on = prefix & left["cjk"] & right["cjk"]
+        if runs_on.any():
+            longer = np.abs(left["core_len"] - right["core_len"]) >= _RUN_ON_LETTERS
+            left_short = left["core_len"] < right["core_len"]
+            known_short = np.where(left_short, (gl != 0) & (gr == 0), (gr != 0) & (gl == 0))
+            runs_on &= longer & known_short
+            conflict = conflict | runs_on
+            prefix &= ~runs_on
         typo = open_core & ~prefix & ~cjk & (shorter >= _TYPO_MIN_LENGTH)
         typo &= (
             similarity(
@@ -1107,7 +1118,12 @@ class CompanyNameComparison(Comparison):
             100.0,
             cutoff=1.0,
         )
-        known_apart = open_core & ~core_alike & (contained < 1.0)
+        inside = contained >= 1.0
+        # or word by word, in any order: "catholic charities grace mission" in "catholic
+        # charities of the archdiocese of chicago grace mission"
+        words = open_core & (similar | cjk) & ~core_alike & ~inside & ~cjk
+        inside[words] = _words_inside(left["tokens"][words], right["tokens"][words])
+        known_apart = open_core & ~core_alike & ~inside
         # a Chinese name is its places, trade name and industry: another of any, another firm
         apart = ~null & ~exact & ~latin_eq & (known_apart | conflict)
         acronym = _acronym_match(left, right, rest & ~similar)
@@ -1141,6 +1157,8 @@ class CompanyNameComparison(Comparison):
         }
 
 
+_INSIDE_MIN_WORDS = 2  # words a name needs to be found inside another word by word
+_RUN_ON_LETTERS = 4  # pinyin letters of two syllables, at the least
 _TYPO_MIN_LENGTH = 6
 """Distinctive words shorter than this are never a typo of each other ("hughesc" and
 "hughesl" stay apart by the similarity bound; short ones by this)."""
@@ -1168,23 +1186,43 @@ def _place_paths(frame: pd.DataFrame, paths: str, place: str) -> np.ndarray:
     return table[column.codes]
 
 
-def _one_word_misspelt(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Per pair of token texts: they differ in one word each, a misspelling of a long word
-    ("phillips" / "philips"), not in a short one ("applicant aa" / "applicant ab")."""
+def _per_word_sets(
+    left: np.ndarray, right: np.ndarray, test: Callable[[set[str], set[str]], bool]
+) -> np.ndarray:
+    """``test`` of the two word sets per pair of token texts (each distinct pair once)."""
     out = np.zeros(len(left), dtype=bool)
     seen: dict[tuple[str, str], bool] = {}
     for i, pair in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
         found = seen.get(pair)
         if found is None:
-            a, b = set(str(pair[0]).split()), set(str(pair[1]).split())
-            only_a, only_b = a - b, b - a
-            found = seen[pair] = (
-                len(only_a) == len(only_b) == 1
-                and min(len(w) for w in (*only_a, *only_b)) >= _TYPO_MIN_WORD
-                and Indel.normalized_similarity(*only_a, *only_b) >= _TYPO_WORD_SIMILARITY
-            )
+            found = seen[pair] = test(set(str(pair[0]).split()), set(str(pair[1]).split()))
         out[i] = found
     return out
+
+
+def _one_word_misspelt(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Per pair of token texts: they differ in one word each, a misspelling of a long word
+    ("phillips" / "philips"), not in a short one ("applicant aa" / "applicant ab")."""
+
+    def misspelt(a: set[str], b: set[str]) -> bool:
+        only_a, only_b = a - b, b - a
+        return (
+            len(only_a) == len(only_b) == 1
+            and min(len(w) for w in (*only_a, *only_b)) >= _TYPO_MIN_WORD
+            and Indel.normalized_similarity(*only_a, *only_b) >= _TYPO_WORD_SIMILARITY
+        )
+
+    return _per_word_sets(left, right, misspelt)
+
+
+def _words_inside(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Per pair of token texts: every word of one, two words at least, is in the other."""
+
+    def inside(a: set[str], b: set[str]) -> bool:
+        small, large = (a, b) if len(a) <= len(b) else (b, a)
+        return len(small) >= _INSIDE_MIN_WORDS and small <= large
+
+    return _per_word_sets(left, right, inside)
 
 
 def _places_conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -26,7 +26,14 @@ from linkage.comparisons import (
     compare_pairs,
     comparison_from_dict,
 )
-from linkage.standardize.distinctive import split_name
+from linkage.standardize.names import normalize_name
+
+
+def split_name(name: str) -> tuple[str | None, str | None]:
+    """``(core, generic)`` of a name, as the features give them."""
+    parsed = normalize_name(name)
+    return parsed.core, parsed.generic
+
 
 WORDS = [
     "acme", "acne", "huaxin", "hua xin", "blue", "sky", "trading", "科技", "华信", "",
@@ -108,6 +115,10 @@ def slow_name(a: str | None, b: str | None, c: CompanyNameComparison) -> int:
     both, other = bool(ca and cb), bool(ca and cb and ca != cb)
     shared = Prefix.similarity(ca, cb) if both else 0
     prefix = other and shared >= 4 and shared >= min(len(ca), len(cb))
+    if prefix and cjk_a and cjk_b and abs(len(ca) - len(cb)) >= 4:
+        short_generic, long_generic = (wa, wb) if len(ca) < len(cb) else (wb, wa)
+        if short_generic and not long_generic:  # the longer trade name runs on: an industry
+            conflict, prefix = True, False
     only_a, only_b = set(a.split()) - set(b.split()), set(b.split()) - set(a.split())
     typo = (
         other
@@ -125,7 +136,11 @@ def slow_name(a: str | None, b: str | None, c: CompanyNameComparison) -> int:
         jw, c.jw_thresholds[0]
     )
     inside = other and (ca in cb or cb in ca)
-    known_apart = other and not alike and not (similar and inside)
+    cjk = cjk_a or cjk_b
+    words_a, words_b = set(a.split()), set(b.split())
+    small, large = (words_a, words_b) if len(words_a) <= len(words_b) else (words_b, words_a)
+    words_inside = similar and not cjk and len(small) >= 2 and small <= large
+    known_apart = other and not alike and not (((similar or cjk) and inside) or words_inside)
     apart = known_apart or conflict
     if cjk_a and cjk_b and apart:
         return 0
@@ -329,3 +344,33 @@ def test_address_house_numbers_differ_level() -> None:
     )
     # similar street and same postcode, but no number shared -> "else"
     assert list(levels) == [0, comparison._top() - 1, comparison._top()]
+
+
+def test_a_chinese_trade_name_running_on_names_another_industry() -> None:
+    """元上 with a known industry and 元上经济协作 (an industry the tables lack) are two
+    registrations of the province's register; a shortened Latin name is not held against."""
+
+    def features(values: list[str]) -> pd.DataFrame:
+        parsed = [normalize_name(v) for v in values]
+        return pd.DataFrame(
+            {
+                "name_norm": [p.norm for p in parsed],
+                "name_tokens": [" ".join(p.tokens) for p in parsed],
+                "name_latin": [p.latin for p in parsed],
+                "name_core": [p.core for p in parsed],
+                "name_generic": [p.generic for p in parsed],
+            }
+        )
+
+    pairs = [
+        ("宜兴市元上供销合作社", "宜兴市元上经济协作公司"),  # Jiangsu register: two firms
+        ("常州东青工业搪瓷有限公司", "常州东青胶布有限公司"),  # Jiangsu register: two firms
+        ("宜兴市元上供销合作社", "宜兴市元上供销有限公司"),  # one trade name, one industry
+        ("Acme Trading", "Acme Trading Holdings Europe"),  # Latin names are not read so
+        ("Catholic Charities-Grace Mission", "Catholic Charities of Chicago - Grace Mission"),
+    ]
+    c = CompanyNameComparison()
+    got = c.compare(features([a for a, _ in pairs]), features([b for _, b in pairs]))
+    assert list(got[:2]) == [0, 0]
+    assert got[2] >= 7 and got[3] >= 4
+    assert got[4] == 4  # one name inside the other, word by word
