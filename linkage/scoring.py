@@ -460,6 +460,14 @@ class FellegiSunter(_LevelModel):
             _nonmatch_share(random_levels[:, j], m, self.prior_, keep=keep)
             for j, m in enumerate(self.m_)
         ]
+        if not fitted_by_em:
+            # a descriptive field (a sector, patent classes) is shared by the firms of one
+            # trade, and candidate pairs (firms with like names) are where that shows: random
+            # pairs would make its agreement look rarer, and stronger, than it is
+            for j, c in enumerate(self.comparisons):
+                if getattr(c, "descriptive", False):
+                    u = np.maximum(self.u_candidates_[j], self.u_[j])
+                    self.u_[j] = u / u.sum()
         # EM drives the m of levels its matches never show towards zero; knowledge-based m
         # is deliberate and keeps its small values
         floor = self.m_floor if fitted_by_em else 0.0
