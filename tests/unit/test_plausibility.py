@@ -140,3 +140,23 @@ def test_judged_pairs_anchor_the_fallback() -> None:
     default = NAME.default_m()
     assert abs(m[0][4] - (30 + 20 * default[4]) / 50) < 1e-9
     assert abs(m[1][0] - (30 + 20 * OTHERS[0].default_m()[0]) / 50) < 1e-9
+
+
+def test_a_descriptive_field_weighs_what_candidate_pairs_show() -> None:
+    # names only, plus a sector that firms with like names share far more often than random
+    # pairs do: in the fallback its agreement must not weigh as if random pairs were the base
+    rng = np.random.default_rng(10)
+    names = simulate(5000, 0.3, seed=11)[:, :1]
+    sector = np.where(names[:, 0] >= 7, 1, rng.choice([0, 1], len(names), p=[0.6, 0.4]))
+    levels = np.column_stack([names[:, 0], sector]).astype(np.int8)
+    random_levels = np.column_stack(
+        [rng.choice([0, 1], 20_000), rng.choice([0, 1], 20_000, p=[0.99, 0.01])]
+    ).astype(np.int8)
+    sector_field = ExactMatch("sector", descriptive=True)
+    model = FellegiSunter([NAME, sector_field]).fit_levels(
+        levels, random_levels, n_agreeing_pairs=100
+    )
+    assert model.estimation_ == "fallback"
+    random_share = (random_levels[:, 1] == 1).mean()
+    assert model.u_[1][1] > 10 * random_share  # the candidates' share, not the random one
+    assert model.weights_[1][1] < 1
