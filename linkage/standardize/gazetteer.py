@@ -115,10 +115,11 @@ class Gazetteer:
                 for spelling in alt.split("|"):
                     by_latin.setdefault(spelling, []).append(place.id)
         self.places = places
-        self._by_text = {k: self._by_level(k, v) for k, v in by_text.items()}
+        self._text_ids = by_text
+        self._by_text: dict[str, tuple[tuple[tuple[str, ...], Match, bool], ...]] = {}
         self._by_latin = {k: tuple(dict.fromkeys(v)) for k, v in by_latin.items()}
         sizes: dict[str, set[int]] = {}
-        for name in self._by_text:  # the name lengths to try, by first two characters
+        for name in by_text:  # the name lengths to try, by first two characters
             sizes.setdefault(name[:2], set()).add(len(name))
         self._sizes = {k: tuple(sorted(v, reverse=True)) for k, v in sizes.items()}
         paths: list[tuple[int, ...]] = []
@@ -130,6 +131,17 @@ class Gazetteer:
         self._latin_paths: dict[int, str] = {}
         self._latin_window = lru_cache(maxsize=1 << 14)(self._latin_match_start)
         self._window_matches = lru_cache(maxsize=1 << 15)(self._match_window)
+
+    def _groups(self, name: str) -> tuple[tuple[tuple[str, ...], Match, bool], ...] | None:
+        """The places of one name grouped by level words (``_by_level``), built when first
+        asked for: most names of the table never are."""
+        groups = self._by_text.get(name)
+        if groups is None:
+            ids = self._text_ids.get(name)
+            if ids is None:
+                return None
+            groups = self._by_text[name] = self._by_level(name, ids)
+        return groups
 
     def _by_level(
         self, name: str, ids: list[int]
@@ -167,7 +179,7 @@ class Gazetteer:
         """``match(text, 0)`` of the text one match looks at; cached (places repeat)."""
         found: list[tuple[int, bool, Match]] = []
         for end in self._sizes.get(text[:2], ()):
-            groups = self._by_text.get(text[:end]) if end <= len(text) else None
+            groups = self._groups(text[:end]) if end <= len(text) else None
             if groups is None:
                 continue
             for words, places, written in groups:

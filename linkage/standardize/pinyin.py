@@ -52,6 +52,7 @@ def is_pinyin(word: str) -> bool:
     return ends[-1]
 
 
+@lru_cache(maxsize=1 << 15)
 def syllable_count(word: str) -> int:
     """The fewest syllables a pinyin word splits into (0 when it is not pinyin)."""
     best = [0] + [-1] * len(word)
