@@ -553,16 +553,25 @@ def _objects(values: list[Any]) -> np.ndarray:
 
 
 def at_higher_cutoff(
-    features: pd.DataFrame, before: pd.DataFrame, after: pd.DataFrame, first: Clustering
+    features: pd.DataFrame,
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    first: Clustering,
+    *,
+    unique_sources: set[str] | frozenset[str] | None = None,
+    judgements: pd.DataFrame | None = None,
 ) -> Clustering | None:
     """What :func:`cluster` gives for ``after``, derived from its result ``first`` for
-    ``before``, when ``after`` only stops some of ``before``'s scored matches and those come
-    last in processing order (a raised cut-off on the weakest model edges); else None.
+    ``before``, when ``after`` only stops some of ``before``'s scored matches (a raised
+    cut-off on the model edges); else None.
 
     A union depends only on the edges tried before it, so the clustering of a prefix of the
     edges is the prefix of the merge log: nothing needs to be tried again. Kept edges tried
-    after a stopped one are allowed when the must-links had already joined their records
-    (weak pairs decided by a shared identifier): they change nothing in either run.
+    after a stopped one (decided by an identifier or by agreeing names, however weak) change
+    nothing when the must-links had already joined their records; else, given the run's
+    ``unique_sources`` and ``judgements``, the merge log's prefix is replayed (its unions
+    only, a small share of the edges) and those edges are tried after it, as clustering
+    again would try them. Without them, None.
     """
     if not first._log or len(before) != len(after):
         return None
@@ -586,18 +595,79 @@ def at_higher_cutoff(
             at_l = edges["idx_l"].to_numpy(dtype=np.int64)[late]
             at_r = edges["idx_r"].to_numpy(dtype=np.int64)[late]
             if (label[at_l] != label[at_r]).any():
-                return None
+                if unique_sources is None:
+                    return None
+                return _replayed(
+                    features, edges, late, cut, first, now[was], unique_sources, judgements
+                )
     else:
         cut = len(stopped)
     keep = log["rank"] < cut  # must-links (-1) and the edges tried before the cut
     log = {key: values[keep] for key, values in log.items()}
-    tried = Counter(first._tried)
-    for kind, count in Counter(edges["decided_by"].astype(str).to_numpy()[~now[was]]).items():
-        tried[kind] -= count
-    tried = Counter({kind: count for kind, count in tried.items() if count > 0})
+    tried = _tried_after(first, edges, now[was])
     accepted = _accepted(log["reason"])
     roots = component_labels(log["l"][accepted], log["r"][accepted], n)
     return _result(features, roots, log, tried)
+
+
+def _tried_after(first: Clustering, edges: pd.DataFrame, kept: np.ndarray) -> Counter[str]:
+    """The first run's attempts by kind, less the edges a raised cut-off stopped."""
+    tried = Counter(first._tried)
+    for kind, count in Counter(edges["decided_by"].astype(str).to_numpy()[~kept]).items():
+        tried[kind] -= count
+    return Counter({kind: count for kind, count in tried.items() if count > 0})
+
+
+def _replayed(
+    features: pd.DataFrame,
+    edges: pd.DataFrame,
+    late: np.ndarray,
+    cut: int,
+    first: Clustering,
+    kept: np.ndarray,
+    unique_sources: set[str] | frozenset[str],
+    judgements: pd.DataFrame | None,
+) -> Clustering:
+    """The clustering of the edges before ``cut`` and then the ``late`` ones (positions in
+    ``edges``, in processing order): the first run's merge log up to the cut tried again
+    (the same unions in the same order give the same components), then the late edges."""
+    with gc_paused():
+        comps = _Components(features, set(unique_sources))
+        judged = normalise_judgements(judgements)
+        if len(judged):
+            position = pd.Index(features["uid"].astype(str))
+            for a, b, verdict in zip(
+                position.get_indexer(judged["uid_a"]).tolist(),
+                position.get_indexer(judged["uid_b"]).tolist(),
+                judged["verdict"].tolist(),
+                strict=True,
+            ):
+                if verdict == "different" and a >= 0 and b >= 0:
+                    comps.forbid(a, b)
+        log = first._log
+        prefix = {key: values[log["rank"] < cut] for key, values in log.items()}
+        for a, b, kind in zip(
+            prefix["l"].tolist(), prefix["r"].tolist(), prefix["kind"].tolist(), strict=True
+        ):
+            comps.union(a, b, override=kind == "judgement")
+        kinds = edges["decided_by"].astype(str).to_numpy(dtype=object)[late]
+        rules = edges["rules"].astype(str).to_numpy(dtype=object)[late] if "rules" in edges else ""
+        tail = _try_unions(
+            comps,
+            Counter(),
+            kinds == "judgement",
+            l=edges["idx_l"].to_numpy(dtype=np.int64)[late],
+            r=edges["idx_r"].to_numpy(dtype=np.int64)[late],
+            kind=kinds,
+            evidence=rules,
+            weight=edges[_weight_column(edges)].to_numpy(dtype=np.float64)[late],
+            conf=_edge_confidence(edges)[late],
+            rank=cut + np.arange(len(late)),
+        )
+        n = len(features)
+        roots = np.fromiter((comps.find(i) for i in range(n)), dtype=np.int64, count=n)
+        merged = {key: np.concatenate([prefix[key], tail[key]]) for key in prefix}
+        return _result(features, roots, merged, _tried_after(first, edges, kept))
 
 
 def clustering_stats(

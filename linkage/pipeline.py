@@ -205,9 +205,14 @@ class Linker:
                     model.threshold_source_ = "expected_f1_clusters"  # type: ignore[union-attr]
                     before, scored = scored, raise_threshold(scored, raised)
                     # the weakest edges dropped: usually a prefix of the first merge log
-                    clustering = at_higher_cutoff(features, before, scored, clustering) or cluster(
-                        features, scored, unique_sources=unique, judgements=judgements
-                    )
+                    clustering = at_higher_cutoff(
+                        features,
+                        before,
+                        scored,
+                        clustering,
+                        unique_sources=unique,
+                        judgements=judgements,
+                    ) or cluster(features, scored, unique_sources=unique, judgements=judgements)
             memberships, lineage = self._stable_ids(clustering)
             release_identifier_state()
         with self._stage("survive"):
