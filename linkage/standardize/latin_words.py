@@ -50,8 +50,9 @@ class LatinWords:
         roles: Folded token -> (role, canonical English) for descriptors, industry and place
             words.
         proper: Tokens that belong to a proper name in a Western name.
-        never_conflict: Canonical English words left out of ``name_generic``: descriptors and
-            neutral words.
+        never_conflict: Canonical English words left out of a Latin name's ``name_generic``:
+            descriptors and neutral words.
+        neutral: The neutral words alone, left out of a Chinese name's ``name_generic`` too.
         typo_index: Each known long word and each of its one-letter deletions -> the words.
         typo_roles: Each known long word -> (role, canonical English).
     """
@@ -59,6 +60,7 @@ class LatinWords:
     roles: dict[str, tuple[str, str]]
     proper: frozenset[str]
     never_conflict: frozenset[str]
+    neutral: frozenset[str]
     typo_index: dict[str, tuple[str, ...]]
     typo_roles: dict[str, tuple[str, str]]
 
@@ -70,6 +72,7 @@ def latin_words() -> LatinWords:
     roles: dict[str, tuple[str, str]] = {}
     proper: set[str] = set()
     never: set[str] = set()
+    neutral: set[str] = set()
     for row in read_table("latin_words.csv"):
         role, canonical = row["role"], row["canonical"]
         tokens = [t for v in row["variants"].split("|") for t in fold_tokens(v)]
@@ -77,6 +80,7 @@ def latin_words() -> LatinWords:
             proper.update(tokens)
         elif role == NEUTRAL:
             never.update(tokens)
+            neutral.update(tokens)
         else:
             for token in tokens:
                 roles.setdefault(token, (role, canonical))
@@ -95,6 +99,7 @@ def latin_words() -> LatinWords:
         roles=roles,
         proper=frozenset(proper),
         never_conflict=frozenset(never),
+        neutral=frozenset(neutral),
         typo_index={k: tuple(v) for k, v in index.items()},
         typo_roles=typo_roles,
     )

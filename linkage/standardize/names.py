@@ -19,7 +19,7 @@ from linkage.standardize.hanzi import romanise
 from linkage.standardize.latin_words import latin_words
 from linkage.standardize.pinyin import plain
 from linkage.standardize.text import fold, has_cjk, join_initials, latin_key, latin_terms
-from linkage.standardize.vocabulary import latin_zone, read_table, unit_words
+from linkage.standardize.vocabulary import industry, latin_zone, read_table, unit_words
 
 _BRACKET = re.compile(r"[(\[{]([^()\[\]{}]*)[)\]}]")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -370,11 +370,20 @@ def _generic(industry: tuple[str, ...], chinese: bool = False) -> str | None:
     ``modern``: ``latin_words.never_conflict``) are left out, so that only industries can
     conflict: ``Philips Electronics`` and ``Philips International`` are one firm. A Chinese
     registration keeps them: 三房巷集团 and 三房巷宾馆 are two registered firms, a group and
-    one of its hotels.
+    one of its hotels. Neutral words (``welfare``, ``collective``, ``modern``) never conflict.
     """
-    never = frozenset() if chinese else latin_words().never_conflict
-    words = {w for term in industry for w in term.split() if w not in never}
+    never = latin_words().neutral if chinese else latin_words().never_conflict
+    singular = _singulars()
+    words = {singular.get(w, w) for term in industry for w in term.split() if w not in never}
     return " ".join(sorted(words)) or None
+
+
+@cache
+def _singulars() -> dict[str, str]:
+    """Plural canonical words whose singular is one too (``materials``: ``material``): one
+    word for both, so that two renderings of one industry share it."""
+    words = {w for english in industry().zh.values() for w in english.split()}
+    return {w: w[:-1] for w in words if w.endswith("s") and w[:-1] in words}
 
 
 def _fallback(text: str) -> CompanyName:
