@@ -418,18 +418,7 @@ def _cluster(
 ) -> tuple[np.ndarray, dict[str, np.ndarray], Counter[str]]:
     """The component of each record (a root record), the merge log and the attempts by kind."""
     n = len(features)
-    comps = _Components(features, set(unique_sources))
-    judged = normalise_judgements(judgements)
-    ja = jb = np.zeros(0, dtype=np.int64)
-    if len(judged):  # an index of a million uids only for reviewer verdicts
-        position = pd.Index(features["uid"].astype(str))
-        judged = judged[judged["uid_a"].isin(position) & judged["uid_b"].isin(position)]
-        ja, jb = position.get_indexer(judged["uid_a"]), position.get_indexer(judged["uid_b"])
-    verdicts = judged["verdict"].to_numpy()
-    for a, b, v in zip(ja.tolist(), jb.tolist(), verdicts.tolist(), strict=True):
-        if v == "different":
-            comps.forbid(a, b)
-
+    comps, ja, jb, verdicts = _constrained(features, unique_sources, judgements)
     tried: Counter[str] = Counter()
     order = np.lexsort((jb, ja))
     same = order[verdicts[order] == "same"]
@@ -473,6 +462,27 @@ def _cluster(
     roots = np.fromiter((comps.find(i) for i in range(n)), dtype=np.int64, count=n)
     log = {key: np.concatenate([part[key] for part in logs]) for key in logs[0]}
     return roots, log, tried
+
+
+def _constrained(
+    features: pd.DataFrame,
+    unique_sources: set[str] | frozenset[str],
+    judgements: pd.DataFrame | None,
+) -> tuple[_Components, np.ndarray, np.ndarray, np.ndarray]:
+    """Empty components with the reviewers' "different" verdicts forbidden, and the judged
+    pairs as record positions with their verdicts."""
+    comps = _Components(features, set(unique_sources))
+    judged = normalise_judgements(judgements)
+    ja = jb = np.zeros(0, dtype=np.int64)
+    if len(judged):  # an index of a million uids only for reviewer verdicts
+        position = pd.Index(features["uid"].astype(str))
+        judged = judged[judged["uid_a"].isin(position) & judged["uid_b"].isin(position)]
+        ja, jb = position.get_indexer(judged["uid_a"]), position.get_indexer(judged["uid_b"])
+    verdicts = judged["verdict"].to_numpy()
+    for a, b, v in zip(ja.tolist(), jb.tolist(), verdicts.tolist(), strict=True):
+        if v == "different":
+            comps.forbid(a, b)
+    return comps, ja, jb, verdicts
 
 
 _LOG_TYPES = {
@@ -632,18 +642,7 @@ def _replayed(
     ``edges``, in processing order): the first run's merge log up to the cut tried again
     (the same unions in the same order give the same components), then the late edges."""
     with gc_paused():
-        comps = _Components(features, set(unique_sources))
-        judged = normalise_judgements(judgements)
-        if len(judged):
-            position = pd.Index(features["uid"].astype(str))
-            for a, b, verdict in zip(
-                position.get_indexer(judged["uid_a"]).tolist(),
-                position.get_indexer(judged["uid_b"]).tolist(),
-                judged["verdict"].tolist(),
-                strict=True,
-            ):
-                if verdict == "different" and a >= 0 and b >= 0:
-                    comps.forbid(a, b)
+        comps = _constrained(features, unique_sources, judgements)[0]
         log = first._log
         prefix = {key: values[log["rank"] < cut] for key, values in log.items()}
         for a, b, kind in zip(
