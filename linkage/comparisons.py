@@ -1016,6 +1016,7 @@ class CompanyNameComparison(Comparison):
             "latin_freq": frequencies(latin.codes, sources),
             "tokens": tokens.per_record(),
             "tokens_code": tokens.codes,
+            "words": tokens.map(lambda t: len(set(t.split())), dtype=np.int32, missing=0),
             "core": core.per_record(),
             "core_len": core.map(len, dtype=np.float32, missing=0),
             "core_freq": frequencies(core.codes, sources),
@@ -1118,11 +1119,11 @@ class CompanyNameComparison(Comparison):
             100.0,
             cutoff=1.0,
         )
-        inside = contained >= 1.0
-        # or word by word, in any order: "catholic charities grace mission" in "catholic
-        # charities of the archdiocese of chicago grace mission"
-        words = open_core & (similar | cjk) & ~core_alike & ~inside & ~cjk
-        inside[words] = _words_inside(left["tokens"][words], right["tokens"][words])
+        # or word by word, in any order, two words at least: "catholic charities grace
+        # mission" in "catholic charities of the archdiocese of chicago grace mission" (the
+        # token-set ratio is 100 exactly when one word set holds the other)
+        words_inside = (token >= 1.0) & (np.minimum(left["words"], right["words"]) >= 2) & ~cjk
+        inside = (contained >= 1.0) | (words_inside & open_core & similar & ~core_alike)
         known_apart = open_core & ~core_alike & ~inside
         # a Chinese name is its places, trade name and industry: another of any, another firm
         apart = ~null & ~exact & ~latin_eq & (known_apart | conflict)
@@ -1157,7 +1158,6 @@ class CompanyNameComparison(Comparison):
         }
 
 
-_INSIDE_MIN_WORDS = 2  # words a name needs to be found inside another word by word
 _RUN_ON_LETTERS = 4  # pinyin letters of two syllables, at the least
 _TYPO_MIN_LENGTH = 6
 """Distinctive words shorter than this are never a typo of each other ("hughesc" and
@@ -1186,43 +1186,23 @@ def _place_paths(frame: pd.DataFrame, paths: str, place: str) -> np.ndarray:
     return table[column.codes]
 
 
-def _per_word_sets(
-    left: np.ndarray, right: np.ndarray, test: Callable[[set[str], set[str]], bool]
-) -> np.ndarray:
-    """``test`` of the two word sets per pair of token texts (each distinct pair once)."""
+def _one_word_misspelt(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Per pair of token texts: they differ in one word each, a misspelling of a long word
+    ("phillips" / "philips"), not in a short one ("applicant aa" / "applicant ab")."""
     out = np.zeros(len(left), dtype=bool)
     seen: dict[tuple[str, str], bool] = {}
     for i, pair in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
         found = seen.get(pair)
         if found is None:
-            found = seen[pair] = test(set(str(pair[0]).split()), set(str(pair[1]).split()))
+            a, b = set(str(pair[0]).split()), set(str(pair[1]).split())
+            only_a, only_b = a - b, b - a
+            found = seen[pair] = (
+                len(only_a) == len(only_b) == 1
+                and min(len(w) for w in (*only_a, *only_b)) >= _TYPO_MIN_WORD
+                and Indel.normalized_similarity(*only_a, *only_b) >= _TYPO_WORD_SIMILARITY
+            )
         out[i] = found
     return out
-
-
-def _one_word_misspelt(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Per pair of token texts: they differ in one word each, a misspelling of a long word
-    ("phillips" / "philips"), not in a short one ("applicant aa" / "applicant ab")."""
-
-    def misspelt(a: set[str], b: set[str]) -> bool:
-        only_a, only_b = a - b, b - a
-        return (
-            len(only_a) == len(only_b) == 1
-            and min(len(w) for w in (*only_a, *only_b)) >= _TYPO_MIN_WORD
-            and Indel.normalized_similarity(*only_a, *only_b) >= _TYPO_WORD_SIMILARITY
-        )
-
-    return _per_word_sets(left, right, misspelt)
-
-
-def _words_inside(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Per pair of token texts: every word of one, two words at least, is in the other."""
-
-    def inside(a: set[str], b: set[str]) -> bool:
-        small, large = (a, b) if len(a) <= len(b) else (b, a)
-        return len(small) >= _INSIDE_MIN_WORDS and small <= large
-
-    return _per_word_sets(left, right, inside)
 
 
 def _places_conflict(left: np.ndarray, right: np.ndarray) -> np.ndarray:
