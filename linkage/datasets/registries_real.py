@@ -25,6 +25,7 @@ import pandas as pd
 from linkage.datasets.identifiers import mistype, zero_pad
 from linkage.datasets.noise import blank, typos
 from linkage.datasets.real_firms import Firms
+from linkage.datasets.registries_zh import tax_register_spec
 from linkage.datasets.registry import RegistrySpec, RegistryTable, draw, record_ids, shuffled
 from linkage.datasets.zh_latin import latin_address, latin_name
 from linkage.datasets.zh_variants import (
@@ -194,25 +195,7 @@ def tax(
             "登记日期": _dates(f["founded"].to_numpy(dtype=_O), "%Y年%m月%d日"),
         }
     )
-    spec = RegistrySpec(
-        name="tax",
-        path="tax.csv",
-        id="档案编号",
-        priority=3,
-        unique=True,
-        fields={
-            "name": "纳税人名称",
-            "address": "注册地址",
-            "phone": "联系电话",
-            "representative": "法人代表",
-            "founded": "登记日期",
-        },
-        identifiers={"cn_tax": "纳税人识别号"},
-        formats={"founded": "%Y年%m月%d日"},
-        encoding="gb18030",
-        country="CN",
-    )
-    return RegistryTable(spec, frame, rows)
+    return RegistryTable(tax_register_spec("tax", priority=3, country="CN"), frame, rows)
 
 
 def customs(

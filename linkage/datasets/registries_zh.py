@@ -110,11 +110,18 @@ def tax_legacy(ents: Entities, rng: np.random.Generator, noise: Noise) -> Regist
             "登记日期": r.dates(e["founded"], "%Y年%m月%d日"),
         }
     )
-    spec = RegistrySpec(
-        name="tax_legacy",
-        path="tax_legacy.csv",
+    return RegistryTable(tax_register_spec("tax_legacy", priority=4), frame, rows)
+
+
+def tax_register_spec(name: str, *, priority: int, country: str | None = None) -> RegistrySpec:
+    """The layout of a provincial tax register (``{name}.csv`` in GB18030): taxpayer name,
+    registered address, phone, legal representative, registration date (``%Y年%m月%d日``) and
+    the taxpayer number."""
+    return RegistrySpec(
+        name=name,
+        path=f"{name}.csv",
         id="档案编号",
-        priority=4,
+        priority=priority,
         unique=True,
         fields={
             "name": "纳税人名称",
@@ -126,8 +133,8 @@ def tax_legacy(ents: Entities, rng: np.random.Generator, noise: Noise) -> Regist
         identifiers={"cn_tax": "纳税人识别号"},
         formats={"founded": "%Y年%m月%d日"},
         encoding="gb18030",
+        country=country,
     )
-    return RegistryTable(spec, frame, rows)
 
 
 def court_cases(ents: Entities, rng: np.random.Generator, noise: Noise) -> RegistryTable:
