@@ -17,32 +17,23 @@ Only shares are printed, no name.
 from __future__ import annotations
 
 import argparse
-import re
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
 
 from linkage.datasets.from_registry import generate_from_registry
-from linkage.standardize import CompanyName, normalize_name
-
-_BRANCH_WORD = re.compile(r"(分公司|支公司|支行|分行|支局|分理处|办事处|代表处|营业部|分店|分厂)$")
-_TAIL = re.compile(
-    r"(有限公司|公司|厂|合作社|银行|集团)[^公司厂社行团]{1,8}"
-    r"(门市部|经营部|加油站|加盟店|供销站|服务站|收购站|专卖店|连锁店|商店|分店)$"
+from linkage.standardize import normalize_name
+from linkage.standardize.anatomy_checks import (
+    BRANCH_WORD,
+    COMPLETE_THEN_UNIT,
+    paths_compatible,
+    sibling_clashes,
 )
 
 
 def _share(flags: list[bool]) -> str:
     return f"{sum(flags) / len(flags):.3f} ({sum(flags):,}/{len(flags):,})"
-
-
-def _compatible(a: str | None, b: str | None) -> bool:
-    if a is None or b is None:
-        return True
-    left, right = a.split(), b.split()
-    return left[: len(right)] == right[: len(left)]
 
 
 def _holds(a: str | None, b: str | None) -> bool:
@@ -63,29 +54,13 @@ def registry_quality(registry: Path) -> None:
     print("  industry words:", _share([p.generic is not None for p in parsed]))
     print(
         "  units after a branch word:",
-        _share([p.is_branch for p in parsed if _BRANCH_WORD.search(p.original)]),
+        _share([p.is_branch for p in parsed if BRANCH_WORD.search(p.original)]),
     )
     print(
         "  units after a complete organisation:",
-        _share([p.is_branch for p in parsed if _TAIL.search(p.original)]),
+        _share([p.is_branch for p in parsed if COMPLETE_THEN_UNIT.search(p.original)]),
     )
-    by_parent: dict[str | None, dict[str, CompanyName]] = defaultdict(dict)
-    for p in parsed:
-        if p.is_branch:
-            by_parent[p.parent].setdefault(p.norm, p)
-    pairs = clashes = 0
-    for siblings in by_parent.values():
-        units = list(siblings.values())
-        pairs += len(units) * (len(units) - 1) // 2
-        by_key: dict[str | None, list[CompanyName]] = defaultdict(list)
-        for unit in units:
-            by_key[unit.unit_key].append(unit)
-        for same in by_key.values():
-            clashes += sum(
-                _compatible(a.place_path, b.place_path)
-                for i, a in enumerate(same)
-                for b in same[i + 1 :]
-            )
+    clashes, pairs = sibling_clashes(parsed)
     print(f"  sibling sub-unit pairs with one key and a compatible place: {clashes:,}/{pairs:,}")
 
 
@@ -121,7 +96,7 @@ def cross_script(registry: Path, firms: int) -> None:
     )
     print(
         "  places compatible:",
-        _share([_compatible(a.place_path, b.place_path) for a, b in pairs]),
+        _share([paths_compatible(a.place_path, b.place_path) for a, b in pairs]),
     )
     print("  is_branch equal:", _share([a.is_branch == b.is_branch for a, b in pairs]))
     print("  name_unit equal:", _share([a.unit_key == b.unit_key for a, b in pairs]))

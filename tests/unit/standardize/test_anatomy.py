@@ -10,15 +10,7 @@ from __future__ import annotations
 import pytest
 
 from linkage.standardize import CompanyName, normalize_name
-
-
-def _compatible(a: str | None, b: str | None) -> bool:
-    """Two place paths are compatible when one is a prefix of the other (or one is unknown)."""
-    if a is None or b is None:
-        return True
-    a_words, b_words = a.split(), b.split()
-    shorter = min(len(a_words), len(b_words))
-    return a_words[:shorter] == b_words[:shorter]
+from linkage.standardize.anatomy_checks import paths_compatible
 
 
 def _subset(a: str | None, b: str | None) -> bool:
@@ -142,7 +134,7 @@ def test_latin_renderings_meet_the_chinese_name(chinese: str, renderings: list[s
         latin = normalize_name(rendering)
         assert latin.core == zh.core, rendering
         assert _subset(latin.generic, zh.generic) and latin.generic is not None, rendering
-        assert _compatible(latin.place_path, zh.place_path), rendering
+        assert paths_compatible(latin.place_path, zh.place_path), rendering
         assert latin.is_branch == zh.is_branch, rendering
 
 

@@ -8,8 +8,6 @@ organisation name, and sibling sub-units of one parent told apart.
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from functools import cache
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pandas as pd
 import pytest
 
 from linkage.standardize import CompanyName, normalize_name
+from linkage.standardize.anatomy_checks import BRANCH_WORD, COMPLETE_THEN_UNIT, sibling_clashes
 
 REGISTRY = (
     Path(__file__).resolve().parents[3].parent
@@ -29,11 +28,6 @@ REGISTRY = (
 MIN_TRADE, MIN_PATH, MIN_INDUSTRY, MIN_UNITS = 0.93, 0.97, 0.90, 0.99
 # measured: 100 of 1,225,061 sibling pairs share the unit key and a compatible place
 MAX_SIBLING_CLASH = 0.0005
-_BRANCH_WORD = re.compile(r"(分公司|支公司|支行|分行|支局|分理处|办事处|代表处|营业部|分店|分厂)$")
-_TAIL = re.compile(
-    r"(有限公司|公司|厂|合作社|银行|集团)[^公司厂社行团]{1,8}"
-    r"(门市部|经营部|加油站|加盟店|供销站|服务站|收购站|专卖店|连锁店|商店|分店)$"
-)
 
 pytestmark = pytest.mark.slow
 
@@ -60,38 +54,15 @@ def test_trade_names_places_and_industry_are_found() -> None:
 
 def test_sub_units_are_recognised() -> None:
     parsed = _parsed()
-    branch_words = [p.is_branch for p in parsed if _BRANCH_WORD.search(p.original)]
-    tails = [p.is_branch for p in parsed if _TAIL.search(p.original)]
+    branch_words = [p.is_branch for p in parsed if BRANCH_WORD.search(p.original)]
+    tails = [p.is_branch for p in parsed if COMPLETE_THEN_UNIT.search(p.original)]
     assert len(branch_words) > 5000 and len(tails) > 1000
     assert _share(branch_words) >= MIN_UNITS
     assert _share(tails) >= MIN_UNITS
     assert all(p.unit_key and p.parent and p.parent != p.norm for p in parsed if p.is_branch)
 
 
-def _compatible(a: str | None, b: str | None) -> bool:
-    if a is None or b is None:
-        return True
-    left, right = a.split(), b.split()
-    return left[: len(right)] == right[: len(left)]
-
-
 def test_siblings_of_one_parent_are_told_apart() -> None:
-    by_parent: dict[str | None, dict[str, CompanyName]] = defaultdict(dict)
-    for p in _parsed():
-        if p.is_branch:
-            by_parent[p.parent].setdefault(p.norm, p)
-    pairs = clashes = 0
-    for siblings in by_parent.values():
-        units = list(siblings.values())
-        pairs += len(units) * (len(units) - 1) // 2
-        by_key: dict[str | None, list[CompanyName]] = defaultdict(list)
-        for unit in units:
-            by_key[unit.unit_key].append(unit)
-        for same in by_key.values():
-            clashes += sum(
-                _compatible(a.place_path, b.place_path)
-                for i, a in enumerate(same)
-                for b in same[i + 1 :]
-            )
+    clashes, pairs = sibling_clashes(_parsed())
     assert pairs > 1_000_000
     assert clashes / pairs <= MAX_SIBLING_CLASH
