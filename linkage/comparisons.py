@@ -313,6 +313,8 @@ class Comparison:
     kind: ClassVar[str] = "comparison"
     name: str
     columns: tuple[str, ...]
+    # a free-text or category field (a sector, patent classes): weak evidence, see default_m
+    descriptive: bool = False
     tf_levels: dict[int, str]
     """Level value -> prepared key. For each key, :meth:`prepare` makes ``<key>_code`` (int
     codes, -1 = missing; a function of the record's own features), ``<key>_freq``

@@ -465,7 +465,7 @@ class FellegiSunter(_LevelModel):
             # trade, and candidate pairs (firms with like names) are where that shows: random
             # pairs would make its agreement look rarer, and stronger, than it is
             for j, c in enumerate(self.comparisons):
-                if getattr(c, "descriptive", False):
+                if c.descriptive:
                     u = np.maximum(self.u_candidates_[j], self.u_[j])
                     self.u_[j] = u / u.sum()
         # EM drives the m of levels its matches never show towards zero; knowledge-based m

@@ -324,7 +324,7 @@ def _assemble(
     a sub-unit's comparison form before the unit, so that the form parses into the same
     parent and unit again (a unit word such as 门市部 or Store needs it to be a unit at all).
     """
-    generic = _generic(industry, chinese=not separator)
+    generic = _generic(industry, chinese=not separator)  # Chinese parts are glued
     if not units:
         return CompanyName(
             text, parent, legal_form, False, branch_place, place,
