@@ -131,6 +131,7 @@ class Gazetteer:
         self._latin_paths: dict[int, str] = {}
         self._latin_window = lru_cache(maxsize=1 << 14)(self._latin_match_start)
         self._window_matches = lru_cache(maxsize=1 << 15)(self._match_window)
+        self._ordered = lru_cache(maxsize=1 << 14)(self._order)
 
     def _groups(self, name: str) -> tuple[tuple[tuple[str, ...], Match, bool], ...] | None:
         """The places of one name grouped by level words (``_by_level``), built when first
@@ -236,9 +237,10 @@ class Gazetteer:
         glued = ""
         for end in range(1, len(tokens)):
             glued += tokens[end - 1]
+            ids = self._by_latin.get(glued, ())
             # one syllable (xiang: also xi'ang) names a province or city only (xian: Xi'an)
-            short = syllable_count(glued) < 2
-            for place_id in self._by_latin.get(glued, ()):
+            short = bool(ids) and syllable_count(glued) < 2
+            for place_id in ids:
                 if short and self.places[place_id].depth > PREFECTURE:
                     continue
                 level = (
@@ -253,9 +255,13 @@ class Gazetteer:
         return found
 
     def _match(self, ids: list[int], end: int, suffixed: bool) -> Match:
-        ordered = sorted(set(ids), key=lambda i: (self.places[i].depth, i))
-        depths = tuple(self.places[i].depth for i in ordered)
-        return Match(tuple(ordered), depths, end, suffixed)
+        ordered, depths = self._ordered(tuple(ids))
+        return Match(ordered, depths, end, suffixed)
+
+    def _order(self, ids: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Places by depth, then id, with their depths (cached: the same groups recur)."""
+        ordered = tuple(sorted(set(ids), key=lambda i: (self.places[i].depth, i)))
+        return ordered, tuple(self.places[i].depth for i in ordered)
 
     def may_start_latin(self, token: str) -> bool:
         """Tell whether a romanised place name may start with this token: it is one, or it is
