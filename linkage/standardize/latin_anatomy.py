@@ -214,7 +214,7 @@ def _trade_and_industry(
     if trade and all(is_pinyin(t) for t in trade):
         trade = _without_level_words([plain(t) for t in trade])  # ü written u, as in Chinese
         if trade:  # pinyin industry words only after a pinyin trade name
-            trade, pinyin_terms = _peel_pinyin(trade, after_place and not english)
+            trade, pinyin_terms = _peel_pinyin(trade, after_place)
             english += pinyin_terms
     org_form = org[0] if org is not None else None
     return (" ".join(trade) or None), ("".join(trade) or None), tuple(english), org_form

@@ -39,7 +39,9 @@ _ZONE_WORDS = (
     "度假区", "旅游区", "示范区",
 )  # fmt: skip
 _ZONE = re.compile(f"^(.{{0,6}}?)({'|'.join(_ZONE_WORDS)})")
-ZONE_HEADS = frozenset({"zone", "park", "area"})
+ZONE_HEADS = frozenset({"zone", "park", "area", "district"})
+"""Words that end a zone's name; ``district`` only after ``new`` (新区: ``New District``), as
+any other district is an administrative one (``Wujin District``)."""
 _LATIN_ZONE_WORDS = frozenset(
     {
         "economic", "technological", "technology", "tech", "hi", "high", "new", "development",
@@ -97,7 +99,12 @@ def zone_match(text: str) -> re.Match[str] | None:
 def latin_zone(tokens: list[str]) -> tuple[int, int] | None:
     """The token span of a development zone (``economic development zone``), else None."""
     for index, token in enumerate(tokens):
-        if token in ZONE_HEADS and index and tokens[index - 1] in _LATIN_ZONE_WORDS:
+        if (
+            token in ZONE_HEADS
+            and index
+            and tokens[index - 1] in _LATIN_ZONE_WORDS
+            and (token != "district" or tokens[index - 1] == "new")
+        ):
             start = index - 1
             while start and tokens[start - 1] in _LATIN_ZONE_WORDS:
                 start -= 1

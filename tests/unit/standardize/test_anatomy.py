@@ -126,6 +126,13 @@ def test_no_trade_name_keeps_a_norm() -> None:
             "Wuxi City Yangjian Town Xingda Electrical Appliances Factory",
             "Xingda Electric Appliance Factory",
         ]),
+        # an industry word left in pinyin beside translated ones, after the place: the trade
+        # name is what remains, or none (保安 is security)
+        ("扬中市保安服务公司", ["Yangzhong City Baoan Service Corporation"]),
+        ("南通市通州区文教印刷包装有限公司", [
+            "Nantong Shi Tongzhou Qu Wenjiao Yinshua Packaging Limited",
+        ]),
+        ("常州新区意隆物资有限公司", ["Changzhou City New District Yilong Materials Ltd."]),
     ],
 )  # fmt: skip
 def test_latin_renderings_meet_the_chinese_name(chinese: str, renderings: list[str]) -> None:
