@@ -858,8 +858,15 @@ class AddressComparison(Comparison):
         if self.numbers:
             na, nb = left["numbers_code"], right["numbers_code"]
             counted = (na >= 0) & (nb >= 0)
-            conditions.append((level, counted & (na == nb)))
-            null &= ~(counted & both)
+            same_numbers = counted & (na == nb)
+            conditions.append((level, same_numbers))
+            comparable = counted & both
+            if self.number_conflict:
+                # across scripts the numbers are all there is: some shared and some not (a room
+                # one rendering left out) is neither the same address nor another
+                shared = (left["number_bits"] & right["number_bits"]) != 0
+                comparable &= same_script | same_numbers | ~shared
+            null &= ~comparable
             level -= 1
         if self.postcode:
             pa, pb = left["postcode_code"], right["postcode_code"]

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 
-_NUMBER = re.compile(r"(?<![a-z0-9])\d{1,4}(?![a-z0-9])|(?<=[\u3400-\u9fff])\d{1,4}")
+_NUMBER = re.compile(
+    r"(?<![a-z0-9])\d{1,4}(?![a-z0-9])|(?<=[\u3400-\u9fff])\d{1,4}"
+    r"|(?<=[\u3400-\u9fff][a-z])\d{1,4}"  # a lettered building in Chinese: 纬地路9号F6幢
+)
 
 
 def address_numbers(address: str) -> str | None:

@@ -346,6 +346,24 @@ def test_address_house_numbers_differ_level() -> None:
     assert list(levels) == [0, comparison._top() - 1, comparison._top()]
 
 
+def test_address_numbers_across_scripts() -> None:
+    """A Chinese address and its English rendering meet on their numbers only: the same ones,
+    some shared (a rendering that left one out: not comparable), or none shared."""
+    comparison = AddressComparison(postcode=None, number_conflict=True, tf_adjust=False)
+    zh = "南京市栖霞区仙林大学城纬地路9号593室"
+    english = [
+        "room 593 9 lindaxuechengweidi road nanjing",
+        "room 593 building 6 9 lindaxuechengweidi road nanjing",
+        "room 27 12 zhongshan road nanjing",
+    ]
+    left = pd.DataFrame({"address_norm": [zh] * 3, "address_numbers": ["9 593"] * 3})
+    right = pd.DataFrame(
+        {"address_norm": english, "address_numbers": ["9 593", "6 9 593", "12 27"]}
+    )
+    same_numbers = comparison._top() - 1 - len(comparison.thresholds)
+    assert list(comparison.compare(left, right)) == [same_numbers, -1, 0]  # -1: null
+
+
 def test_a_chinese_trade_name_running_on_names_another_industry() -> None:
     """元上 with a known industry and 元上经济协作 (an industry the tables lack) are two
     registrations of the province's register; a shortened Latin name is not held against."""
