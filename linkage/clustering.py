@@ -18,7 +18,8 @@ A union is refused when the merged component would hold
   identifier key (a branch is another entity than its head office, DESIGN §5).
 - ``unit``: two sub-units with different units (``name_unit``: 洪武支行 and 钟山支行 of one
   bank), unless the two components share an identifier key: sub-units of one parent are
-  entities of their own.
+  entities of their own. A key read from a Chinese name and one read from a Latin name are
+  the same unit when they are alike (``subunits.keys_alike``: a rendering glued a unit word on).
 - ``unique_source``: two records of a ``unique = true`` source.
 - ``judgement``: two records a reviewer judged "different".
 
@@ -32,6 +33,7 @@ and every sort here ends on uids.
 from __future__ import annotations
 
 import hashlib
+import re
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
@@ -43,9 +45,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkage.gcpause import gc_paused
+from linkage.standardize.subunits import keys_alike
 
 REASONS = ("identifier", "branch", "unit", "unique_source", "judgement")
 UNIT_COLUMN = "name_unit"
+_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 """Why a union can be refused; ``identifier`` reasons carry the prefix (``identifier:uscc``)."""
 
 JUDGEMENT_COLUMNS = ("uid_a", "uid_b", "verdict")
@@ -282,12 +286,19 @@ class _Components:
         )
         self.kind = [_BRANCH if b else _HEAD for b in branch]
         # a root's sub-unit: one code (-1: none), or several in ``units`` after a union that
-        # an identifier or a reviewer allowed
+        # an identifier or a reviewer allowed, or whose keys were read alike across scripts;
+        # a code is the key's index times two, plus one when read from a Chinese name
+        self.unit_keys: list[str] = []
+        self.unit = [-1] * n
         if UNIT_COLUMN in features:
-            codes, _ = pd.factorize(features[UNIT_COLUMN].astype(object), use_na_sentinel=True)
-            self.unit: list[int] = codes.tolist()
-        else:
-            self.unit = [-1] * n
+            codes, keys = pd.factorize(features[UNIT_COLUMN].astype(object), use_na_sentinel=True)
+            self.unit_keys = [str(k) for k in keys]
+            has_unit = np.flatnonzero(codes >= 0)
+            chinese = np.zeros(n, dtype=np.int64)
+            if "name_norm" in features and len(has_unit):
+                names = features["name_norm"].to_numpy(dtype=object)[has_unit]
+                chinese[has_unit] = [bool(_CJK.search(str(v))) for v in names]
+            self.unit = np.where(codes >= 0, codes * 2 + chinese, -1).tolist()
         self.units: dict[int, frozenset[int]] = {}
         # the unique sources of a component as bits (0: none), small ints Python shares
         bit = {s: 1 << i for i, s in enumerate(sorted(unique_sources))}
@@ -312,6 +323,16 @@ class _Components:
         if held is not None:
             return held
         return frozenset((self.unit[root],)) if self.unit[root] >= 0 else frozenset()
+
+    def _units_apart(self, ua: frozenset[int], ub: frozenset[int]) -> bool:
+        """Two components' sub-units are different units: no key in common, and none read
+        from a Chinese name alike to one read from a Latin name (``subunits.keys_alike``)."""
+        if not {u >> 1 for u in ua}.isdisjoint({u >> 1 for u in ub}):
+            return False
+        keys = self.unit_keys
+        return not any(
+            (a & 1) != (b & 1) and keys_alike(keys[a >> 1], keys[b >> 1]) for a in ua for b in ub
+        )
 
     def forbid(self, a: int, b: int) -> None:
         """A cannot-link between records a and b (a reviewer's "different")."""
@@ -347,7 +368,7 @@ class _Components:
             ta, tb = self.kind[ra], self.kind[rb]
             if not shared and ((ta & _BRANCH and tb & _HEAD) or (ta & _HEAD and tb & _BRANCH)):
                 return "branch"
-            if not shared and ua and ub and ua.isdisjoint(ub):
+            if not shared and ua and ub and self._units_apart(ua, ub):
                 return "unit"
             if self.unique[ra] & self.unique[rb]:
                 return "unique_source"

@@ -400,6 +400,32 @@ def _key(
     return " ".join(sorted(set(parts))) or kind
 
 
+_OWN_WORD = 4  # letters of a unit's own word that may meet one an agency glued more onto
+
+
+@cache
+def _english_words() -> frozenset[str]:
+    """The words of the industry terms' canonical English (what a unit key's English is)."""
+    return frozenset(w for e in industry().zh.values() for w in e.split())
+
+
+def keys_alike(left: str, right: str) -> bool:
+    """Tell whether the unit keys of a Chinese name and of its Latin rendering may name one
+    unit although they differ: a pinyin word of one holds a pinyin word of the other
+    (``beilu`` / ``beilumonopoly``, ``teyue`` / ``zongzhuangftyteyue``: the rendering glued
+    a unit word to it) and their ordinals, if both have one, are the same."""
+    english = _english_words()
+    own_l = [w for w in left.split() if w not in english and not w.isdigit()]
+    own_r = [w for w in right.split() if w not in english and not w.isdigit()]
+    digits_l = {w for w in left.split() if w.isdigit()}
+    digits_r = {w for w in right.split() if w.isdigit()}
+    if digits_l and digits_r and digits_l != digits_r:
+        return False
+    return any(
+        min(len(a), len(b)) >= _OWN_WORD and (a in b or b in a) for a in own_l for b in own_r
+    )
+
+
 # ---- Latin
 
 

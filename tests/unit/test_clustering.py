@@ -105,6 +105,34 @@ def test_sub_units_with_different_units_stay_apart_even_through_a_chain() -> Non
     assert result.merges["reason"].tolist().count("unit") == 2
 
 
+def test_unit_keys_read_alike_across_scripts_are_one_unit() -> None:
+    # 南京康林仁和…中山北路专卖店 and its rendering "... Zhongshanbeilu Monopoly Store" (the
+    # rendering glued its unit word on); two Chinese units, or another unit, stay apart
+    names = {
+        "zh": ("南京康林仁和家庭医疗保健用品有限公司中山北路专卖店", "beilu"),
+        "en": (
+            "nanjing kanglin renhejiating healthcare zhongshanbeilu monopoly store",
+            "beilumonopoly",
+        ),
+        "zh2": ("南京康林仁和家庭医疗保健用品有限公司中山北路零售店", "beilulingshou"),
+        "en2": ("nanjing kanglin renhejiating healthcare hunan road monopoly store", "hunan"),
+    }
+    features = make_features([(r, "", True) for r in names])
+    features["name_norm"] = features["record_id"].map(lambda r: names[r][0])
+    features["name_unit"] = features["record_id"].map(lambda r: names[r][1])
+    row = {r: i for i, r in enumerate(features["record_id"])}
+    edges = [
+        (row["zh"], row["en"], 0.99),
+        (row["zh"], row["zh2"], 0.98),
+        (row["zh"], row["en2"], 0.97),
+    ]
+    result = cluster(features, make_scored(features, edges))
+    assert entity_of(result, "s:zh") == entity_of(result, "s:en")
+    assert entity_of(result, "s:zh") != entity_of(result, "s:zh2")
+    assert entity_of(result, "s:zh") != entity_of(result, "s:en2")
+    assert result.merges["reason"].tolist().count("unit") == 2
+
+
 def test_unique_source_records_are_never_joined_but_others_are() -> None:
     features = make_features([("a", "", False), ("b", "", False)], source="reg")
     scored = make_scored(features, [(0, 1, 0.99)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from linkage.standardize import normalize_name
-from linkage.standardize.subunits import chinese_number
+from linkage.standardize.subunits import chinese_number, keys_alike
 
 
 @pytest.mark.parametrize(
@@ -130,6 +130,21 @@ def test_unit_keys_agree_across_scripts(chinese: str, renderings: list[str]) -> 
         assert latin.is_branch, rendering
         assert latin.unit_key == zh.unit_key, rendering
         assert latin.core == zh.core, rendering
+
+
+@pytest.mark.parametrize(
+    ("chinese", "latin", "alike"),
+    [
+        ("beilu", "beilumonopoly", True),  # 中山北路专卖店 / Zhongshanbeilu Monopoly Store
+        ("teyue", "repair zongzhuangftyteyue", True),
+        ("agricultural liliu materials", "agriculture liliuinputs", True),
+        ("hongwu", "zhongshan", False),  # 洪武支行 / Zhongshan Sub-branch
+        ("agricultural materials", "agriculture material", False),  # industry words only
+        ("3 lianhe", "4 lianhe", False),  # another ordinal
+    ],
+)
+def test_unit_keys_alike_across_scripts(chinese: str, latin: str, alike: bool) -> None:
+    assert keys_alike(chinese, latin) is alike
 
 
 def test_latin_units() -> None:
