@@ -43,7 +43,8 @@ _CN_DIGITS = {
     "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
 }  # fmt: skip
 _CN_NUMERAL = "[零〇一二三四五六七八九十百两0-9]+"
-_CN_ORDINAL = re.compile(f"第({_CN_NUMERAL})")
+# an ordinal's numeral does not end in 百: 第一百货门市部 is the first general store (百货)
+_CN_ORDINAL = re.compile(f"第({_CN_NUMERAL[:-1]}*[零〇一二三四五六七八九十两0-9])")
 _CN_NUMBER_ONLY = re.compile(f"^({_CN_NUMERAL})(?:号)?$")
 # a number closing a unit's text before its unit word (化肥 + 一 + 门市: the first fertiliser store)
 _CN_TRAILING_NUMBER = re.compile("([一二三四五六七八九十]{1,2}|[0-9]{1,3})号?$")

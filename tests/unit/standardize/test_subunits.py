@@ -54,6 +54,8 @@ def test_nested_units_keep_the_innermost_as_the_unit() -> None:
     [
         ("南京天龙综合经营公司第三门市部", "3"),
         ("南京天龙综合经营公司第3门市部", "3"),
+        ("南京天龙综合经营公司第一百零一门市部", "101"),
+        ("湖熟中心供销合作社周岗第一百货门市部", "1 department store zhougang"),  # 第一 + 百货
         ("江苏武进建工集团有限公司八分公司", "8"),
         ("常州市武进食品总公司郑陆分公司", "zhenglu"),  # a town of Wujin
         ("中国银行股份有限公司泰州济川路支行", "jichuanlu"),  # a road, not the town 济川
