@@ -55,6 +55,9 @@ class LatinAnatomy(NamedTuple):
             (``Zhulin Town Supply and Marketing Co-op``: ``zhulin``); else None.
         industry: Canonical English industry terms in order (``petrochemical``, ...).
         org_form: Canonical English organisation noun at the end (``factory``), else None.
+        chinese: The name reads as a rendering of a Chinese name (a Chinese place, a trade
+            name in pinyin, or China named): its industry words are kept as a Chinese
+            name's are (``Group``, ``Development``: 集团, 开发).
     """
 
     place_ids: tuple[int, ...]
@@ -65,6 +68,7 @@ class LatinAnatomy(NamedTuple):
     core: str | None
     industry: tuple[str, ...]
     org_form: str | None
+    chinese: bool = False
 
 
 def _drop_zone(tokens: list[str]) -> list[str]:
@@ -133,13 +137,13 @@ def analyse(text: str, bracket: str = "") -> LatinAnatomy:
     rest = tokens[steps[-1].end :] if steps and steps[-1].end else tokens
     if not steps and "of" in rest:
         steps, rest = _place_after_of(rest)
-    trade, core, terms, org_form = _trade_and_industry(rest, bool(steps))
+    trade, core, terms, org_form, chinese = _trade_and_industry(rest, bool(steps))
     if core is None and place_chain.maybe_trade(steps):  # Jiangsu Donghai Pharmaceutical
         steps = place_chain.without_last(steps)
         rest = tokens[steps[-1].end :] if steps else tokens
-        trade, core, terms, org_form = _trade_and_industry(rest, bool(steps))
+        trade, core, terms, org_form, chinese = _trade_and_industry(rest, bool(steps))
     if not steps:
-        return LatinAnatomy((), None, None, (), trade, core, terms, org_form)
+        return LatinAnatomy((), None, None, (), trade, core, terms, org_form, chinese)
     if core is None:
         core = place_chain.town_name(steps)
     return LatinAnatomy(
@@ -151,6 +155,7 @@ def analyse(text: str, bracket: str = "") -> LatinAnatomy:
         core=core,
         industry=terms,
         org_form=org_form,
+        chinese=True,
     )
 
 
@@ -187,9 +192,10 @@ def _place_after_of(tokens: list[str]) -> tuple[list[place_chain.Step], list[str
 
 def _trade_and_industry(
     tokens: list[str], after_place: bool
-) -> tuple[str | None, str | None, tuple[str, ...], str | None]:
-    """(trade words, trade glued, industry terms, organisation noun) of the tokens after the
-    places; ``after_place``: a place came first, so the name may have no trade name.
+) -> tuple[str | None, str | None, tuple[str, ...], str | None, bool]:
+    """(trade words, trade glued, industry terms, organisation noun, read as Chinese) of the
+    tokens after the places; ``after_place``: a place came first, so the name may have no
+    trade name.
 
     A name read as a rendering of a Chinese name (a place came first, or its own words are
     pinyin) loses its organisation noun, its industry words in English or pinyin and its
@@ -217,7 +223,7 @@ def _trade_and_industry(
             trade, pinyin_terms = _peel_pinyin(trade, after_place)
             english += pinyin_terms
     org_form = org[0] if org is not None else None
-    return (" ".join(trade) or None), ("".join(trade) or None), tuple(english), org_form
+    return (" ".join(trade) or None), ("".join(trade) or None), tuple(english), org_form, chinese
 
 
 def _org_noun(tokens: list[str]) -> tuple[str, int] | None:

@@ -261,7 +261,8 @@ def _parse_latin(text: str, country: str | None) -> CompanyName:
             text, parent, code, False, None,
             anatomy.place or bracket_place or _leading_place(tokens),
             tuple(tokens), latin_key(tokens), anatomy.stated, anatomy.place_path, None,
-            anatomy.trade, anatomy.core, anatomy.industry, _generic(anatomy.industry),
+            anatomy.trade, anatomy.core, anatomy.industry,
+            _generic(anatomy.industry, chinese=anatomy.chinese),
             anatomy.org_form,
         )  # fmt: skip
     context = anatomy.place_ids
@@ -293,6 +294,7 @@ def _parse_latin(text: str, country: str | None) -> CompanyName:
         zone=None,
         mark="ltd" if code else (anatomy.org_form or ""),
         separator=" ",
+        chinese=anatomy.chinese,
     )
 
 
@@ -316,6 +318,7 @@ def _assemble(
     zone: str | None,
     mark: str,
     separator: str,
+    chinese: bool,
 ) -> CompanyName:
     """Put the parts of an organisation and its units together into a ``CompanyName``.
 
@@ -323,8 +326,9 @@ def _assemble(
     ``mark`` shows that the organisation is complete (``厂``, ``公司``, ``ltd``): it stays in
     a sub-unit's comparison form before the unit, so that the form parses into the same
     parent and unit again (a unit word such as 门市部 or Store needs it to be a unit at all).
+    ``chinese``: a Chinese name or a rendering of one (its generic words as a Chinese name's).
     """
-    generic = _generic(industry, chinese=not separator)  # Chinese parts are glued
+    generic = _generic(industry, chinese=chinese)
     if not units:
         return CompanyName(
             text, parent, legal_form, False, branch_place, place,
@@ -436,6 +440,7 @@ def _parse_cjk(text: str, country: str | None, folded: str) -> CompanyName:
         zone=parsed.zone,
         mark=parsed.complete_mark,
         separator="",
+        chinese=True,
     )
 
 

@@ -133,6 +133,9 @@ def test_no_trade_name_keeps_a_norm() -> None:
             "Nantong Shi Tongzhou Qu Wenjiao Yinshua Packaging Limited",
         ]),
         ("常州新区意隆物资有限公司", ["Changzhou City New District Yilong Materials Ltd."]),
+        # a rendering keeps the words a Chinese name keeps (集团, 开发: Group, Development)
+        ("江苏省铁路置业集团有限公司", ["Jiangsu Railway Real Estate Group Co., Ltd."]),
+        ("南京仙林经济开发有限公司", ["Nanjing Xianlin Economic Development Co., Ltd."]),
     ],
 )  # fmt: skip
 def test_latin_renderings_meet_the_chinese_name(chinese: str, renderings: list[str]) -> None:
@@ -143,6 +146,21 @@ def test_latin_renderings_meet_the_chinese_name(chinese: str, renderings: list[s
         assert _subset(latin.generic, zh.generic) and latin.generic is not None, rendering
         assert paths_compatible(latin.place_path, zh.place_path), rendering
         assert latin.is_branch == zh.is_branch, rendering
+
+
+@pytest.mark.parametrize(
+    ("chinese", "rendering"),
+    [
+        ("江苏省铁路置业集团有限公司", "Jiangsu Railway Real Estate Group Co., Ltd."),
+        ("南京仙林经济开发有限公司", "Nanjing Xianlin Economic Development Co., Ltd."),
+    ],
+)
+def test_a_rendering_keeps_the_industry_words_of_the_chinese_name(
+    chinese: str, rendering: str
+) -> None:
+    # a Western name drops them (Philips Electronics International: electronics only)
+    assert normalize_name(rendering).generic == normalize_name(chinese).generic
+    assert normalize_name("Philips Electronics International").generic == "electronics"
 
 
 def test_a_trade_name_that_is_a_county_elsewhere() -> None:
