@@ -33,7 +33,6 @@ and every sort here ends on uids.
 from __future__ import annotations
 
 import hashlib
-import re
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
@@ -46,11 +45,11 @@ import pyarrow.compute as pc
 
 from linkage.gcpause import gc_paused
 from linkage.standardize.subunits import keys_alike
+from linkage.standardize.text import has_cjk
 
 REASONS = ("identifier", "branch", "unit", "unique_source", "judgement")
-UNIT_COLUMN = "name_unit"
-_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 """Why a union can be refused; ``identifier`` reasons carry the prefix (``identifier:uscc``)."""
+UNIT_COLUMN = "name_unit"
 
 JUDGEMENT_COLUMNS = ("uid_a", "uid_b", "verdict")
 MERGE_COLUMNS = (
@@ -297,7 +296,7 @@ class _Components:
             chinese = np.zeros(n, dtype=np.int64)
             if "name_norm" in features and len(has_unit):
                 names = features["name_norm"].to_numpy(dtype=object)[has_unit]
-                chinese[has_unit] = [bool(_CJK.search(str(v))) for v in names]
+                chinese[has_unit] = [has_cjk(str(v)) for v in names]
             self.unit = np.where(codes >= 0, codes * 2 + chinese, -1).tolist()
         self.units: dict[int, frozenset[int]] = {}
         # the unique sources of a component as bits (0: none), small ints Python shares

@@ -19,7 +19,12 @@ from linkage.standardize.hanzi import romanise
 from linkage.standardize.latin_words import latin_words
 from linkage.standardize.pinyin import plain
 from linkage.standardize.text import fold, has_cjk, join_initials, latin_key, latin_terms
-from linkage.standardize.vocabulary import industry, latin_zone, read_table, unit_words
+from linkage.standardize.vocabulary import (
+    industry_english_words,
+    latin_zone,
+    read_table,
+    unit_words,
+)
 
 _BRACKET = re.compile(r"[(\[{]([^()\[\]{}]*)[)\]}]")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -386,7 +391,7 @@ def _generic(industry: tuple[str, ...], chinese: bool = False) -> str | None:
 def _singulars() -> dict[str, str]:
     """Plural canonical words whose singular is one too (``materials``: ``material``): one
     word for both, so that two renderings of one industry share it."""
-    words = {w for english in industry().zh.values() for w in english.split()}
+    words = industry_english_words()
     return {w: w[:-1] for w in words if w.endswith("s") and w[:-1] in words}
 
 

@@ -27,6 +27,7 @@ from linkage.standardize.pinyin import plain
 from linkage.standardize.vocabulary import (
     ROADS,
     industry,
+    industry_english_words,
     latin_zone,
     latin_zone_kind,
     org_forms,
@@ -404,10 +405,13 @@ def _key(
 _OWN_WORD = 4  # letters of a unit's own word that may meet one an agency glued more onto
 
 
-@cache
-def _english_words() -> frozenset[str]:
-    """The words of the industry terms' canonical English (what a unit key's English is)."""
-    return frozenset(w for e in industry().zh.values() for w in e.split())
+def _own_words_and_ordinals(key: str) -> tuple[list[str], set[str]]:
+    """A unit key's own words of ``_OWN_WORD`` letters or more (not industry English, not an
+    ordinal) and its ordinals."""
+    words = key.split()
+    english = industry_english_words()
+    own = [w for w in words if len(w) >= _OWN_WORD and w not in english and not w.isdigit()]
+    return own, {w for w in words if w.isdigit()}
 
 
 def keys_alike(left: str, right: str) -> bool:
@@ -415,16 +419,11 @@ def keys_alike(left: str, right: str) -> bool:
     unit although they differ: a pinyin word of one holds a pinyin word of the other
     (``beilu`` / ``beilumonopoly``, ``teyue`` / ``zongzhuangftyteyue``: the rendering glued
     a unit word to it) and their ordinals, if both have one, are the same."""
-    english = _english_words()
-    own_l = [w for w in left.split() if w not in english and not w.isdigit()]
-    own_r = [w for w in right.split() if w not in english and not w.isdigit()]
-    digits_l = {w for w in left.split() if w.isdigit()}
-    digits_r = {w for w in right.split() if w.isdigit()}
-    if digits_l and digits_r and digits_l != digits_r:
+    own_l, ordinals_l = _own_words_and_ordinals(left)
+    own_r, ordinals_r = _own_words_and_ordinals(right)
+    if ordinals_l and ordinals_r and ordinals_l != ordinals_r:
         return False
-    return any(
-        min(len(a), len(b)) >= _OWN_WORD and (a in b or b in a) for a in own_l for b in own_r
-    )
+    return any(a in b or b in a for a in own_l for b in own_r)
 
 
 # ---- Latin

@@ -240,6 +240,12 @@ def industry() -> WordTable:
 
 
 @cache
+def industry_english_words() -> frozenset[str]:
+    """The words of the industry terms' canonical English (``real estate``: real, estate)."""
+    return frozenset(w for english in industry().zh.values() for w in english.split())
+
+
+@cache
 def org_forms() -> WordTable:
     """Organisational nouns that end a firm's name (``厂`` -> ``factory``)."""
     rows = read_table("org_forms.csv")
