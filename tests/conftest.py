@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from helpers import source_toml, write_config
+from hypothesis import settings
+
+# property tests draw the same examples on every run, so CI's verdict on a commit does not
+# depend on luck; a new search for counterexamples is a deliberate run with another profile
+# (HYPOTHESIS_PROFILE=explore)
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
