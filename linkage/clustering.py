@@ -15,7 +15,11 @@ A union is refused when the merged component would hold
   components conflict when they both have a prefix and their sets differ. So every record of an
   entity that has a key of some prefix has exactly the same keys of that prefix.
 - ``branch``: a branch record and a non-branch record, unless the two components share an
-  identifier key (a branch is another entity than its head office, DESIGN §5).
+  identifier key (a branch is another entity than its head office, DESIGN §5), or the edge
+  joins a branch record to a Latin name that names its unit all the same
+  (``subunits.names_unit``: ``Chicago Commons - Nia Family Center`` is the unit of ``Chicago
+  Commons Association - Nia Family Center``, read without a unit for lack of an organisation
+  word): then the non-branch component becomes that unit.
 - ``unit``: two sub-units with different units (``name_unit``: 洪武支行 and 钟山支行 of one
   bank), unless the two components share an identifier key: sub-units of one parent are
   entities of their own. A key read from a Chinese name and one read from a Latin name are
@@ -44,7 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkage.gcpause import gc_paused
-from linkage.standardize.subunits import keys_alike
+from linkage.standardize.subunits import keys_alike, names_unit
 from linkage.standardize.text import has_cjk
 
 REASONS = ("identifier", "branch", "unit", "unique_source", "judgement")
@@ -284,6 +288,7 @@ class _Components:
             else [False] * n
         )
         self.kind = [_BRANCH if b else _HEAD for b in branch]
+        self.features = features  # names, read only for the rare branch / non-branch edge
         # a root's sub-unit: one code (-1: none), or several in ``units`` after a union that
         # an identifier or a reviewer allowed, or whose keys were read alike across scripts;
         # a code is the key's index times two, plus one when read from a Chinese name
@@ -333,6 +338,26 @@ class _Components:
             (a & 1) != (b & 1) and keys_alike(keys[a >> 1], keys[b >> 1]) for a in ua for b in ub
         )
 
+    def _named_unit(self, a: int, b: int, ta: int, tb: int) -> bool:
+        """Records a and b, of a branch-only and a non-branch-only component, are one unit:
+        the branch record's unit is named by the other record's Latin name."""
+        if ta == _HEAD:
+            a, b, ta, tb = b, a, tb, ta
+        names = self.features
+        if (
+            ta != _BRANCH
+            or tb != _HEAD
+            or not {UNIT_COLUMN, "name_latin", "name_norm"} <= set(names)
+        ):
+            return False
+        key, other, latin = (
+            names[c].iat[i] for c, i in ((UNIT_COLUMN, a), ("name_norm", b), ("name_latin", b))
+        )
+        if not all(isinstance(v, str) for v in (key, other, latin)) or has_cjk(other):
+            return False
+        parent = names["name_parent"].iat[a] if "name_parent" in names else None
+        return names_unit(key, parent if isinstance(parent, str) else None, latin)
+
     def forbid(self, a: int, b: int) -> None:
         """A cannot-link between records a and b (a reviewer's "different")."""
         self.cannot.setdefault(a, set()).add(b)
@@ -363,10 +388,13 @@ class _Components:
             if any(self.find(x) == root for x in small_set):
                 return "judgement"
         ua, ub = self.unit_set(ra), self.unit_set(rb)
+        named = False  # a non-branch component joins a branch as its unit
         if not override:
             ta, tb = self.kind[ra], self.kind[rb]
             if not shared and ((ta & _BRANCH and tb & _HEAD) or (ta & _HEAD and tb & _BRANCH)):
-                return "branch"
+                if not self._named_unit(a, b, ta, tb):
+                    return "branch"
+                named = True
             if not shared and ua and ub and self._units_apart(ua, ub):
                 return "unit"
             if self.unique[ra] & self.unique[rb]:
@@ -380,7 +408,7 @@ class _Components:
             held = {group[0] for group in ka}
             self.merged[ra] = ka + tuple(group for group in kb if group[0] not in held)
         self.merged[rb] = None
-        self.kind[ra] |= self.kind[rb]
+        self.kind[ra] = _BRANCH if named else self.kind[ra] | self.kind[rb]
         if ub:
             joined = ua | ub
             self.units.pop(rb, None)

@@ -426,6 +426,22 @@ def keys_alike(left: str, right: str) -> bool:
     return any(a in b or b in a for a in own_l for b in own_r)
 
 
+def names_unit(key: str, parent: str | None, latin: str) -> bool:
+    """Tell whether a Latin name read without a unit (its glued ``latin`` form) names the unit
+    of ``key`` under ``parent`` all the same: it holds each own word of the key more often than
+    the parent does, and the key's ordinals. ``Chicago Commons - Nia Family Center`` names the
+    unit ``niafamily`` of ``Chicago Commons Association - Nia Family Center`` (a weak unit word
+    needs a complete organisation before it to be read as a unit); ``Marcy Newberry
+    Association`` does not name ``Newberry Center`` of itself: it is the parent."""
+    own, ordinals = _own_words_and_ordinals(key)
+    glued = "".join((parent or "").split())
+    return (
+        bool(own)
+        and all(latin.count(word) > glued.count(word) for word in own)
+        and all(number in latin for number in ordinals)
+    )
+
+
 # ---- Latin
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from linkage.autoconfig import raise_threshold
 from linkage.clustering import apply_judgements, at_higher_cutoff, cluster, entity_id_for
+from linkage.standardize import normalize_name
 
 
 def make_features(rows: list[tuple[str, str, bool]], source: str = "s") -> pd.DataFrame:
@@ -131,6 +132,35 @@ def test_unit_keys_read_alike_across_scripts_are_one_unit() -> None:
     assert entity_of(result, "s:zh") != entity_of(result, "s:zh2")
     assert entity_of(result, "s:zh") != entity_of(result, "s:en2")
     assert result.merges["reason"].tolist().count("unit") == 2
+
+
+def test_a_latin_name_that_names_a_branch_unit_joins_it_and_the_parent_stays_apart() -> None:
+    # real names of one site (Chicago early-childhood registry): "Center" is read as a unit
+    # only after an organisation word, so one record of the site is a branch and one is not
+    names = {
+        "site": "Chicago Commons Association - Nia Family Center",
+        "same": "Chicago Commons - Nia Family Center",
+        "head": "Chicago Commons Association",
+        "other": "Chicago Commons Association - Guadalupano Family Center",
+    }
+    parsed = {r: normalize_name(n) for r, n in names.items()}
+    features = make_features([(r, "", p.is_branch) for r, p in parsed.items()])
+    for column, attribute in (
+        ("name_norm", "norm"), ("name_latin", "latin"), ("name_unit", "unit_key"),
+        ("name_parent", "parent"),
+    ):  # fmt: skip
+        features[column] = [getattr(parsed[r], attribute) for r in features["record_id"]]
+    row = {r: i for i, r in enumerate(features["record_id"])}
+    edges = [
+        (row["site"], row["same"], 0.99),
+        (row["same"], row["head"], 0.98),
+        (row["same"], row["other"], 0.97),
+    ]
+    result = cluster(features, make_scored(features, edges))
+    assert entity_of(result, "s:site") == entity_of(result, "s:same")
+    assert entity_of(result, "s:head") != entity_of(result, "s:site")
+    assert entity_of(result, "s:other") != entity_of(result, "s:site")
+    assert sorted(result.merges["reason"].dropna()) == ["branch", "unit"]
 
 
 def test_unique_source_records_are_never_joined_but_others_are() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from linkage.standardize import normalize_name
-from linkage.standardize.subunits import chinese_number, keys_alike
+from linkage.standardize.subunits import chinese_number, keys_alike, names_unit
 
 
 @pytest.mark.parametrize(
@@ -147,6 +147,22 @@ def test_unit_keys_agree_across_scripts(chinese: str, renderings: list[str]) -> 
 )
 def test_unit_keys_alike_across_scripts(chinese: str, latin: str, alike: bool) -> None:
     assert keys_alike(chinese, latin) is alike
+
+
+@pytest.mark.parametrize(
+    ("branch", "other", "named"),
+    [
+        ("Chicago Commons Association - Nia Family Center", "Chicago Commons Nia Family", True),
+        ("Marcy Newberry Association - Marcy Center", "Marcy Newberry Marcy Center", True),
+        ("Marcy Newberry Association Newberry Center", "Marcy Newberry Association", False),
+        ("Chicago Commons Association - Nia Family Center", "Chicago Commons Association", False),
+        ("Acme Co Ltd Store No 3", "Acme Store 4", False),  # another ordinal
+    ],
+)
+def test_a_name_without_a_unit_may_name_one(branch: str, other: str, named: bool) -> None:
+    unit = normalize_name(branch)
+    assert unit.is_branch and not normalize_name(other).is_branch
+    assert names_unit(unit.unit_key, unit.parent, normalize_name(other).latin) is named
 
 
 def test_latin_units() -> None:
