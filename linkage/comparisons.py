@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -270,14 +270,18 @@ def assign_levels(
 
 class _Gathered(Mapping[str, np.ndarray]):
     """The prepared arrays of the records at ``index``, each gathered when first read (a
-    comparison's levels often read only some of its arrays)."""
+    comparison's levels often read only some of its arrays); tables (``__`` keys, not per
+    record) as prepared."""
 
     def __init__(self, prepared: Prepared, index: np.ndarray) -> None:
         self._prepared = {k: v for k, v in prepared.items() if not k.startswith("__")}
+        self._tables = {k: v for k, v in prepared.items() if k.startswith("__")}
         self._index = index
         self._done: dict[str, np.ndarray] = {}
 
     def __getitem__(self, key: str) -> np.ndarray:
+        if key.startswith("__"):  # not per record: as prepared
+            return self._tables[key]
         values = self._done.get(key)
         if values is None:
             values = self._done[key] = self._prepared[key][self._index]
@@ -829,7 +833,7 @@ class AddressComparison(Comparison):
             numbers = Distinct.column(frame, self.numbers)
             out["numbers_code"] = numbers.codes
             if self.number_conflict:
-                out["number_bits"] = _word_bits(numbers)
+                out["__number_words"] = _word_sets(numbers)
         return out
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
@@ -848,10 +852,14 @@ class AddressComparison(Comparison):
         top = self._top()
         conditions = [(top, exact)]
         if self.number_conflict:
-            # numbers on both sides, none shared (word-hash bits: a collision only hides one)
-            differ = both & (left["number_bits"] != 0) & (right["number_bits"] != 0)
-            differ &= (left["number_bits"] & right["number_bits"]) == 0
-            conditions.append((0, differ & ~exact))
+            # numbers on both sides, none shared
+            na, nb = left["numbers_code"], right["numbers_code"]
+            counted = (na >= 0) & (nb >= 0)
+            shared = np.zeros(len(na), dtype=bool)
+            shared[counted] = _word_relations(
+                na[counted], nb[counted], left["__number_words"]
+            ).shared
+            conditions.append((0, both & ~exact & counted & ~shared))
         conditions += [(top - 1 - i, both & (sim >= t)) for i, t in enumerate(self.thresholds)]
         null = ~both | ~same_script
         level = top - 1 - len(self.thresholds)
@@ -864,7 +872,6 @@ class AddressComparison(Comparison):
             if self.number_conflict:
                 # across scripts the numbers are all there is: some shared and some not (a room
                 # one rendering left out) is neither the same address nor another
-                shared = (left["number_bits"] & right["number_bits"]) != 0
                 comparable &= same_script | same_numbers | ~shared
             null &= ~comparable
             level -= 1
@@ -1013,6 +1020,7 @@ class CompanyNameComparison(Comparison):
         latin = Distinct.column(frame, self.latin).or_else(norm)
         tokens = Distinct.column(frame, self.tokens).or_else(norm)
         core = Distinct.column(frame, self.core)
+        generic = Distinct.column(frame, self.generic)
         sources = source_codes(frame)
         return {
             "norm_code": norm.codes,
@@ -1029,7 +1037,8 @@ class CompanyNameComparison(Comparison):
             "core": core.per_record(),
             "core_len": core.map(len, dtype=np.float32, missing=0),
             "core_freq": frequencies(core.codes, sources),
-            "generic": _word_bits(Distinct.column(frame, self.generic)),
+            "generic_code": generic.codes,
+            "__generic_words": _word_sets(generic),
             **_acronym_codes(tokens),
             "__values_norm": norm.values,
             "__values_latin": latin.values,
@@ -1047,17 +1056,22 @@ class CompanyNameComparison(Comparison):
         lc, rc = left["core_code"], right["core_code"]
         core_ok = (lc >= 0) & (rc >= 0) & rest
         core_eq = core_ok & (lc == rc)
-        gl, gr = left["generic"], right["generic"]
-        both = gl & gr
+        gl, gr = left["generic_code"], right["generic_code"]
+        known = (gl >= 0) & (gr >= 0)
+        words = _word_relations(gl[known], gr[known], left["__generic_words"])
+        alike = np.zeros(len(null), dtype=bool)  # one industry's words inside the other's
+        alike[known] = words.left_inside | words.right_inside
+        shared_word = np.zeros(len(null), dtype=bool)
+        shared_word[known] = words.shared
         lp, rp = left["place_path"], right["place_path"]
         # industries conflict when neither holds the other; across scripts (a translation
         # picks its own synonyms: 销售 "sales" / "marketing") only when they share no word
         across = left["cjk"] != right["cjk"]
-        industries = (gl != 0) & (gr != 0) & (both != gl) & (both != gr) & (~across | (both == 0))
+        industries = known & ~alike & (~across | ~shared_word)
         conflict = _places_conflict(lp, rp) | industries
         # no trade name on either side: a place and an industry are the whole name (盐城中药饮片,
         # "Nanjing Liuhe Seeds Corp."), and one place cannot register it twice
-        bare = rest & (lc < 0) & (rc < 0) & (gl != 0) & (gl == gr) & ~conflict
+        bare = rest & (lc < 0) & (rc < 0) & (gl >= 0) & (gl == gr) & ~conflict
         bare &= (lp[:, 0] >= 0) & (rp[:, 0] >= 0)
         cjk = left["cjk"] | right["cjk"]
         open_core = core_ok & ~core_eq
@@ -1075,7 +1089,7 @@ class CompanyNameComparison(Comparison):
         if runs_on.any():
             longer = np.abs(left["core_len"] - right["core_len"]) >= _RUN_ON_LETTERS
             left_short = left["core_len"] < right["core_len"]
-            known_short = np.where(left_short, (gl != 0) & (gr == 0), (gr != 0) & (gl == 0))
+            known_short = np.where(left_short, (gl >= 0) & (gr < 0), (gr >= 0) & (gl < 0))
             runs_on &= longer & known_short
             conflict = conflict | runs_on
             prefix &= ~runs_on
@@ -1244,19 +1258,40 @@ def _acronym_match(left: Prepared, right: Prepared, mask: np.ndarray) -> np.ndar
     return mask & (((la >= 0) & (la == rc)) | ((ra >= 0) & (ra == lc)))
 
 
-def _word_bits(column: Distinct) -> np.ndarray:
-    """Space-separated words per record -> a 63-bit set of word hashes (0 = no words)."""
-    codes, uniques = column.codes, column.values
-    words = [str(text).split() for text in uniques.tolist()]
-    flat = [w for ws in words for w in ws]
-    per_value = np.zeros(len(uniques) + 1, dtype=np.int64)  # last: missing
-    if flat:
-        # one hash per word (a word's hash does not depend on the other words hashed with it)
-        hashes = pd.util.hash_array(np.array(flat, dtype=object)) % np.uint64(63)
-        word_bits = np.left_shift(np.int64(1), hashes.astype(np.int64))
-        owner = np.repeat(np.arange(len(words)), [len(ws) for ws in words])
-        np.bitwise_or.at(per_value, owner, word_bits)
-    return per_value[codes]
+def _word_sets(column: Distinct) -> np.ndarray:
+    """The space-separated words of each distinct value as a frozenset, and an empty one last
+    (for code -1, missing): the table :func:`_word_relations` reads."""
+    sets = np.empty(len(column.values) + 1, dtype=object)
+    sets[:] = [frozenset(str(v).split()) for v in column.values.tolist()] + [frozenset()]
+    return sets
+
+
+class WordRelations(NamedTuple):
+    """How the word sets of the two records of each pair relate (an empty set shares nothing
+    and lies inside every set)."""
+
+    shared: np.ndarray  # a word in common
+    left_inside: np.ndarray  # every word of the left one in the right one
+    right_inside: np.ndarray
+
+
+def _word_relations(left: np.ndarray, right: np.ndarray, words: np.ndarray) -> WordRelations:
+    """Exact relations of the word sets of value codes ``left``/``right`` (-1: missing) of
+    each pair, ``words`` the table of :func:`_word_sets`; worked out once per distinct pair
+    of values (no hashed bits: two words never collide)."""
+    n = len(left)
+    key = (left.astype(np.int64) + 1) << 32 | (right.astype(np.int64) + 1)
+    codes, uniques = pd.factorize(key)
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)  # each value pair's first pair
+    flags = np.array(
+        [
+            (not a.isdisjoint(b), a <= b, b <= a)
+            for a, b in zip(words[left[first]].tolist(), words[right[first]].tolist(), strict=True)
+        ],
+        dtype=bool,
+    ).reshape(-1, 3)[codes]
+    return WordRelations(flags[:, 0], flags[:, 1], flags[:, 2])
 
 
 def _key_matrix(keys: Distinct) -> np.ndarray:

@@ -392,3 +392,31 @@ def test_a_chinese_trade_name_running_on_names_another_industry() -> None:
     assert list(got[:2]) == [0, 0]
     assert got[2] >= 7 and got[3] >= 4
     assert got[4] == 4  # one name inside the other, word by word
+
+
+def test_industries_across_scripts_conflict_exactly_when_they_share_no_word() -> None:
+    """A rendering of a chemical machinery plant and a supply co-operative of one town share
+    the trade name only (堰桥, real Jiangsu firms). Industry words are compared as sets: when
+    they were hashed into 63 bits, "supply" and "dyeing" took one bit and the two read as
+    one firm."""
+
+    def features(values: list[str]) -> pd.DataFrame:
+        parsed = [normalize_name(v) for v in values]
+        return pd.DataFrame(
+            {
+                "name_norm": [p.norm for p in parsed],
+                "name_tokens": [" ".join(p.tokens) for p in parsed],
+                "name_latin": [p.latin for p in parsed],
+                "name_core": [p.core for p in parsed],
+                "name_generic": [p.generic for p in parsed],
+            }
+        )
+
+    rendering = "Wuxi Shi Yanqiao Jiedao Chemical Dyeing & Finishing Machinery Plant"
+    pairs = [
+        (rendering, "无锡市堰桥供销合作社"),  # supply and marketing: another industry
+        (rendering, "无锡市堰桥化工染整设备厂"),  # chemical dyeing equipment: the same firm
+    ]
+    c = CompanyNameComparison()
+    got = c.compare(features([a for a, _ in pairs]), features([b for _, b in pairs]))
+    assert list(got) == [5, 7]
