@@ -833,6 +833,7 @@ class AddressComparison(Comparison):
             numbers = Distinct.column(frame, self.numbers)
             out["numbers_code"] = numbers.codes
             if self.number_conflict:
+                out["number_bits"] = _word_bits(numbers)
                 out["__number_words"] = _word_sets(numbers)
         return out
 
@@ -855,9 +856,8 @@ class AddressComparison(Comparison):
             # numbers on both sides, none shared
             na, nb = left["numbers_code"], right["numbers_code"]
             counted = (na >= 0) & (nb >= 0)
-            shared = np.zeros(len(na), dtype=bool)
-            shared[counted] = _word_relations(
-                na[counted], nb[counted], left["__number_words"]
+            shared = word_relations(
+                (na, nb), (left["number_bits"], right["number_bits"]), left["__number_words"]
             ).shared
             conditions.append((0, both & ~exact & counted & ~shared))
         conditions += [(top - 1 - i, both & (sim >= t)) for i, t in enumerate(self.thresholds)]
@@ -1038,6 +1038,7 @@ class CompanyNameComparison(Comparison):
             "core_len": core.map(len, dtype=np.float32, missing=0),
             "core_freq": frequencies(core.codes, sources),
             "generic_code": generic.codes,
+            "generic_bits": _word_bits(generic),
             "__generic_words": _word_sets(generic),
             **_acronym_codes(tokens),
             "__values_norm": norm.values,
@@ -1058,16 +1059,15 @@ class CompanyNameComparison(Comparison):
         core_eq = core_ok & (lc == rc)
         gl, gr = left["generic_code"], right["generic_code"]
         known = (gl >= 0) & (gr >= 0)
-        words = _word_relations(gl[known], gr[known], left["__generic_words"])
-        alike = np.zeros(len(null), dtype=bool)  # one industry's words inside the other's
-        alike[known] = words.left_inside | words.right_inside
-        shared_word = np.zeros(len(null), dtype=bool)
-        shared_word[known] = words.shared
+        words = word_relations(
+            (gl, gr), (left["generic_bits"], right["generic_bits"]), left["__generic_words"]
+        )
+        alike = words.left_inside | words.right_inside  # one industry's words in the other's
         lp, rp = left["place_path"], right["place_path"]
         # industries conflict when neither holds the other; across scripts (a translation
         # picks its own synonyms: 销售 "sales" / "marketing") only when they share no word
         across = left["cjk"] != right["cjk"]
-        industries = known & ~alike & (~across | ~shared_word)
+        industries = known & ~alike & (~across | ~words.shared)
         conflict = _places_conflict(lp, rp) | industries
         # no trade name on either side: a place and an industry are the whole name (盐城中药饮片,
         # "Nanjing Liuhe Seeds Corp."), and one place cannot register it twice
@@ -1260,38 +1260,61 @@ def _acronym_match(left: Prepared, right: Prepared, mask: np.ndarray) -> np.ndar
 
 def _word_sets(column: Distinct) -> np.ndarray:
     """The space-separated words of each distinct value as a frozenset, and an empty one last
-    (for code -1, missing): the table :func:`_word_relations` reads."""
+    (for code -1, missing): the table :func:`word_relations` checks hashed bits against."""
     sets = np.empty(len(column.values) + 1, dtype=object)
     sets[:] = [frozenset(str(v).split()) for v in column.values.tolist()] + [frozenset()]
     return sets
 
 
 class WordRelations(NamedTuple):
-    """How the word sets of the two records of each pair relate (an empty set shares nothing
-    and lies inside every set)."""
+    """How the word sets of the two records of each pair relate (False where a side is
+    missing)."""
 
     shared: np.ndarray  # a word in common
     left_inside: np.ndarray  # every word of the left one in the right one
     right_inside: np.ndarray
 
 
-def _word_relations(left: np.ndarray, right: np.ndarray, words: np.ndarray) -> WordRelations:
-    """Exact relations of the word sets of value codes ``left``/``right`` (-1: missing) of
-    each pair, ``words`` the table of :func:`_word_sets`; worked out once per distinct pair
-    of values (no hashed bits: two words never collide)."""
-    n = len(left)
-    key = (left.astype(np.int64) + 1) << 32 | (right.astype(np.int64) + 1)
-    codes, uniques = pd.factorize(key)
-    first = np.empty(len(uniques), dtype=np.int64)
-    first[codes[::-1]] = np.arange(n - 1, -1, -1)  # each value pair's first pair
-    flags = np.array(
-        [
-            (not a.isdisjoint(b), a <= b, b <= a)
-            for a, b in zip(words[left[first]].tolist(), words[right[first]].tolist(), strict=True)
-        ],
-        dtype=bool,
-    ).reshape(-1, 3)[codes]
-    return WordRelations(flags[:, 0], flags[:, 1], flags[:, 2])
+def word_relations(
+    codes: tuple[np.ndarray, np.ndarray], bits: tuple[np.ndarray, np.ndarray], words: np.ndarray
+) -> WordRelations:
+    """Exact relations of two columns of word sets, per pair: value ``codes`` (-1: missing),
+    their :func:`_word_bits` and the :func:`_word_sets` table of the values.
+
+    The bits never miss a shared word but may invent one (two words on one bit: "supply" and
+    "dyeing" did): the pairs whose bits meet are checked on the sets, once per distinct pair
+    of values."""
+    (left, right), (left_bits, right_bits) = codes, bits
+    known = (left >= 0) & (right >= 0)
+    same = known & (left == right)
+    shared, left_inside, right_inside = same.copy(), same.copy(), same.copy()
+    check = np.flatnonzero(known & ~same & ((left_bits & right_bits) != 0))
+    if len(check):
+        key = (left[check].astype(np.int64) << 32) | right[check].astype(np.int64)
+        inverse, distinct = pd.factorize(key)
+        sets = zip(
+            words[distinct >> 32].tolist(), words[distinct & 0xFFFFFFFF].tolist(), strict=True
+        )
+        flags = np.array(
+            [(not a.isdisjoint(b), a <= b, b <= a) for a, b in sets], dtype=bool
+        ).reshape(-1, 3)[inverse]
+        shared[check], left_inside[check], right_inside[check] = flags.T
+    return WordRelations(shared, left_inside, right_inside)
+
+
+def _word_bits(column: Distinct) -> np.ndarray:
+    """Space-separated words per record -> a 63-bit set of word hashes (0 = no words)."""
+    codes, uniques = column.codes, column.values
+    words = [str(text).split() for text in uniques.tolist()]
+    flat = [w for ws in words for w in ws]
+    per_value = np.zeros(len(uniques) + 1, dtype=np.int64)  # last: missing
+    if flat:
+        # one hash per word (a word's hash does not depend on the other words hashed with it)
+        hashes = pd.util.hash_array(np.array(flat, dtype=object)) % np.uint64(63)
+        word_bits = np.left_shift(np.int64(1), hashes.astype(np.int64))
+        owner = np.repeat(np.arange(len(words)), [len(ws) for ws in words])
+        np.bitwise_or.at(per_value, owner, word_bits)
+    return per_value[codes]
 
 
 def _key_matrix(keys: Distinct) -> np.ndarray:
