@@ -25,7 +25,8 @@ LEVEL_WORDS: dict[int, tuple[str, ...]] = {
     PROVINCE: ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市"),
     PREFECTURE: ("自治州", "地区", "市", "州", "盟"),
     COUNTY: ("自治县", "自治旗", "新区", "林区", "县", "市", "区", "旗"),
-    TOWN: ("街道办事处", "办事处", "街道", "苏木", "镇", "乡"),
+    # 区 too: many streets bear the name of the district they replaced (金阊区 -> 金阊街道)
+    TOWN: ("街道办事处", "办事处", "街道", "苏木", "镇", "乡", "区"),
 }
 _MUNICIPALITIES = ("11", "12", "31", "50")  # adcode prefixes: 市 is their province level word
 _INDEX_FROM = 12  # candidate lists longer than this are indexed by ancestor
@@ -47,6 +48,7 @@ LATIN_LEVEL_WORDS: dict[int, frozenset[str]] = {
             "sumu",
             "zhen",
             "xiang",
+            "district",  # a former district, now a street (Pingjiang District: 平江街道)
         }
     ),
 }

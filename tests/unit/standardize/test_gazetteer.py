@@ -40,6 +40,23 @@ def test_renamed_place_is_found_by_its_former_name() -> None:
     assert place_chain.latin_path(_chain("襄樊市")) == "hubei xiangyang"
 
 
+@pytest.mark.parametrize(
+    ("chinese", "latin"),
+    [("苏州市金阊区天和", "Suzhou City Jinchang District Tianhe"),
+     ("苏州市平江区机电", "Suzhou City Pingjiang District M&E")],
+)  # fmt: skip
+def test_a_former_district_is_read_as_the_street_named_after_it(chinese: str, latin: str) -> None:
+    # 金阊区 and 平江区 merged into 姑苏区 in 2012; their streets keep the names
+    steps, latin_steps = (
+        _chain(chinese),
+        _latin_chain(latin.lower().replace(".", "").replace("&", "")),
+    )
+    assert place_chain.latin_path(steps) == place_chain.latin_path(latin_steps)
+    assert place_chain.latin_path(steps).startswith("jiangsu suzhou gusu ")
+    assert chinese[steps[-1].end - 1] == "区"  # the level word is the place's, not the trade's
+    assert latin_steps[-1].end == 4  # after "district"
+
+
 @pytest.mark.parametrize("name", ["南京玄武", "江苏省南京市玄武区", "南京市玄武区", "江苏南京玄武"])
 def test_path_is_completed_from_the_gazetteer(name: str) -> None:
     assert place_chain.latin_path(_chain(name)) == "jiangsu nanjing xuanwu"
