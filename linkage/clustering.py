@@ -6,7 +6,8 @@ component (DESIGN §6):
 1. reviewer "same" judgements (must-links from people),
 2. shared crosswalk keys of valid identifiers (``id_keys``; must-links from registries),
 3. scored pairs above the threshold (``is_match``), strongest first: by ``match_weight`` when the
-   scorer provides it, else by ``score``; ties by ``(uid_l, uid_r)``.
+   scorer provides it, else by ``score``; ties by the more alike names (Jaro–Winkler of
+   ``name_latin``), then by ``(uid_l, uid_r)``.
 
 A union is refused when the merged component would hold
 
@@ -46,6 +47,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
 
 from linkage.gcpause import gc_paused
 from linkage.standardize.subunits import keys_alike, names_unit
@@ -54,6 +57,7 @@ from linkage.standardize.text import has_cjk
 REASONS = ("identifier", "branch", "unit", "unique_source", "judgement")
 """Why a union can be refused; ``identifier`` reasons carry the prefix (``identifier:uscc``)."""
 UNIT_COLUMN = "name_unit"
+NAME_COLUMN = "name_latin"  # names of equally strong edges: the more alike first
 
 JUDGEMENT_COLUMNS = ("uid_a", "uid_b", "verdict")
 MERGE_COLUMNS = (
@@ -487,7 +491,7 @@ def _cluster(
     )
     edges = _matched(scored, scored["is_match"].astype(bool).to_numpy()) if len(scored) else scored
     if len(edges):
-        order = _edge_order(edges)
+        order = _edge_order(edges, features)
         kinds = edges["decided_by"].astype(str).to_numpy(dtype=object)[order]
         logs.append(
             _try_unions(
@@ -596,12 +600,34 @@ def _weight_column(edges: pd.DataFrame) -> str:
     return "match_weight" if "match_weight" in edges else "score"
 
 
-def _edge_order(edges: pd.DataFrame) -> np.ndarray:
-    """Processing order of scored edges: strongest first, ties by record positions."""
+def _edge_order(edges: pd.DataFrame, features: pd.DataFrame) -> np.ndarray:
+    """Processing order of scored edges: strongest first; of equally strong ones, the pair
+    with the more alike names (Jaro–Winkler of ``name_latin``: two records that agree on the
+    same comparison levels may still name one firm more closely, and a record of a unique
+    source joins only one of them); then by record positions."""
     weights = edges[_weight_column(edges)].to_numpy(dtype=np.float64)
     left = edges["idx_l"].to_numpy(dtype=np.int64)
     right = edges["idx_r"].to_numpy(dtype=np.int64)
-    return np.lexsort((right, left, -weights))
+    return np.lexsort((right, left, -_name_similarity(features, left, right), -weights))
+
+
+def _name_similarity(features: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Jaro–Winkler similarity of the records' ``name_latin`` per pair (0 where missing)."""
+    out = np.zeros(len(left), dtype=np.float64)
+    if NAME_COLUMN not in features or not len(left):
+        return out
+    names = features[NAME_COLUMN].to_numpy(dtype=object)
+    a, b = names[left], names[right]
+    present = np.fromiter(
+        (isinstance(x, str) and isinstance(y, str) for x, y in zip(a, b, strict=True)),
+        dtype=bool,
+        count=len(a),
+    )
+    if present.any():
+        out[present] = process.cpdist(
+            a[present], b[present], scorer=JaroWinkler.normalized_similarity, workers=-1
+        )
+    return out
 
 
 def _objects(values: list[Any]) -> np.ndarray:
@@ -638,7 +664,7 @@ def at_higher_cutoff(
     if (now & ~was).any():
         return None
     edges = _matched(before, was)
-    order = _edge_order(edges)
+    order = _edge_order(edges, features)
     stopped = ~now[was][order]
     log = first._log
     n = len(features)

@@ -33,6 +33,7 @@ from linkage.clustering import (
     MERGE_COLUMNS,
     Clustering,
     _matched,
+    _name_similarity,
     cluster,
     clustering_stats,
     entity_id_for,
@@ -327,7 +328,8 @@ def incremental_cluster(
     confidence = np.where(finite, econf[np.maximum(lookup, 0)], 1.0)
     phase = np.where(finite, 2, np.where(log["kind"] == "judgement", 0, 1))
     pair = ml * (max(n, 1) + 1) + (mr + 1)  # (ml, mr) as one key (-1 <= both < n)
-    order = np.lexsort((pair, np.where(finite, -weight, 0.0), phase))
+    alike = np.where(finite, _name_similarity(features, ml, mr), 0.0)  # as _edge_order
+    order = np.lexsort((pair, -alike, np.where(finite, -weight, 0.0), phase))
     ml, mr = ml[order], mr[order]
     merges = pd.DataFrame(
         {

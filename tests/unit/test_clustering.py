@@ -163,6 +163,28 @@ def test_a_latin_name_that_names_a_branch_unit_joins_it_and_the_parent_stays_apa
     assert sorted(result.merges["reason"].dropna()) == ["branch", "unit"]
 
 
+def test_of_equally_strong_edges_the_more_alike_names_join_first() -> None:
+    # a rendering agrees on the same levels with two registered firms of one town (real
+    # Jiangsu names); the register is unique, so the rendering joins one: the closer name
+    names = {
+        "a": "wuxidongtinghardwareelectricalapplianceparts",  # 东亭五金电器配件厂
+        "b": "wuxidongtingelectricheatingelectricalappliancemanufacturing",  # 东亭电热电器制造厂
+        "x": "wuxidongtingelectricheatingelectricalappliancemanufactureplant",
+    }
+    features = pd.concat(
+        [
+            make_features([("a", "", False), ("b", "", False)], source="register"),
+            make_features([("x", "", False)], source="customs"),
+        ]
+    ).reset_index(drop=True)
+    features["name_latin"] = features["record_id"].map(names)
+    row = {r: i for i, r in enumerate(features["record_id"])}
+    scored = make_scored(features, [(row["a"], row["x"], 0.9), (row["b"], row["x"], 0.9)])
+    result = cluster(features, scored, unique_sources={"register"})
+    assert entity_of(result, "customs:x") == entity_of(result, "register:b")
+    assert result.merges["reason"].tolist() == [None, "unique_source"]
+
+
 def test_unique_source_records_are_never_joined_but_others_are() -> None:
     features = make_features([("a", "", False), ("b", "", False)], source="reg")
     scored = make_scored(features, [(0, 1, 0.99)])
