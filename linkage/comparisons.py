@@ -27,6 +27,8 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein, Prefix
 
+from linkage.standardize.vocabulary import industry_synonyms
+
 NULL = -1
 Prepared = dict[str, np.ndarray]
 """Per-record arrays a comparison derives from a features frame (same row order).
@@ -1021,6 +1023,7 @@ class CompanyNameComparison(Comparison):
         tokens = Distinct.column(frame, self.tokens).or_else(norm)
         core = Distinct.column(frame, self.core)
         generic = Distinct.column(frame, self.generic)
+        industries = generic.derive(_translated_industries)
         sources = source_codes(frame)
         return {
             "norm_code": norm.codes,
@@ -1040,6 +1043,9 @@ class CompanyNameComparison(Comparison):
             "generic_code": generic.codes,
             "generic_bits": _word_bits(generic),
             "__generic_words": _word_sets(generic),
+            "industry_code": industries.codes,
+            "industry_bits": _word_bits(industries),
+            "__industry_words": _word_sets(industries),
             **_acronym_codes(tokens),
             "__values_norm": norm.values,
             "__values_latin": latin.values,
@@ -1065,9 +1071,15 @@ class CompanyNameComparison(Comparison):
         alike = words.left_inside | words.right_inside  # one industry's words in the other's
         lp, rp = left["place_path"], right["place_path"]
         # industries conflict when neither holds the other; across scripts (a translation
-        # picks its own synonyms: 销售 "sales" / "marketing") only when they share no word
+        # picks its own synonyms: 销售 "sales" / "marketing", 设备 "machinery" / "equipment")
+        # only when they share no word, synonyms counted as one
         across = left["cjk"] != right["cjk"]
-        industries = known & ~alike & (~across | ~words.shared)
+        translated = word_relations(
+            (left["industry_code"], right["industry_code"]),
+            (left["industry_bits"], right["industry_bits"]),
+            left["__industry_words"],
+        )
+        industries = known & np.where(across, ~translated.shared, ~alike)
         conflict = _places_conflict(lp, rp) | industries
         # no trade name on either side: a place and an industry are the whole name (盐城中药饮片,
         # "Nanjing Liuhe Seeds Corp."), and one place cannot register it twice
@@ -1256,6 +1268,13 @@ def _acronym_match(left: Prepared, right: Prepared, mask: np.ndarray) -> np.ndar
     la, ra = left["acronym_code"], right["acronym_code"]
     lc, rc = left["compact_code"], right["compact_code"]
     return mask & (((la >= 0) & (la == rc)) | ((ra >= 0) & (ra == lc)))
+
+
+def _translated_industries(generic: str) -> str:
+    """Industry words with each group of translation synonyms as one (``machinery`` and
+    ``equipment``: ``equipment``), sorted."""
+    synonyms = industry_synonyms()
+    return " ".join(sorted({synonyms.get(w, w) for w in generic.split()}))
 
 
 def _word_sets(column: Distinct) -> np.ndarray:

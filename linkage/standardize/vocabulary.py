@@ -240,6 +240,19 @@ def industry() -> WordTable:
 
 
 @cache
+def industry_synonyms() -> dict[str, str]:
+    """Canonical industry words that translations of one Chinese word use in turn, mapped to
+    the first of their group (``data/industry_synonyms.csv``: 设备 is rendered Equipment or
+    Machinery, 建设 Construction or Building, 百货 Goods or Commodities): across scripts, one
+    industry."""
+    return {
+        synonym: row["word"]
+        for row in read_table("industry_synonyms.csv")
+        for synonym in (row["word"], *row["synonyms"].split("|"))
+    }
+
+
+@cache
 def industry_english_words() -> frozenset[str]:
     """The words of the industry terms' canonical English (``real estate``: real, estate)."""
     return frozenset(w for english in industry().zh.values() for w in english.split())

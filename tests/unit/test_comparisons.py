@@ -420,3 +420,28 @@ def test_industries_across_scripts_conflict_exactly_when_they_share_no_word() ->
     c = CompanyNameComparison()
     got = c.compare(features([a for a, _ in pairs]), features([b for _, b in pairs]))
     assert list(got) == [5, 7]
+
+
+def test_translations_of_one_industry_word_do_not_conflict_across_scripts() -> None:
+    """设备 is rendered Equipment or Machinery (real Jiangsu firm and a rendering of it); two
+    Chinese registrations, one 机械 and one 设备, stay two firms."""
+
+    def features(values: list[str]) -> pd.DataFrame:
+        parsed = [normalize_name(v) for v in values]
+        return pd.DataFrame(
+            {
+                "name_norm": [p.norm for p in parsed],
+                "name_tokens": [" ".join(p.tokens) for p in parsed],
+                "name_latin": [p.latin for p in parsed],
+                "name_core": [p.core for p in parsed],
+                "name_generic": [p.generic for p in parsed],
+            }
+        )
+
+    pairs = [
+        ("Changzhoushi Haihuachechuan Machinery Fty", "常州海华车船设备厂"),
+        ("常州海华车船机械厂", "常州海华车船设备厂"),
+    ]
+    c = CompanyNameComparison()
+    got = c.compare(features([a for a, _ in pairs]), features([b for _, b in pairs]))
+    assert list(got) == [7, 0]
