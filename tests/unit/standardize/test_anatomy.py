@@ -163,6 +163,17 @@ def test_a_rendering_keeps_the_industry_words_of_the_chinese_name(
     assert normalize_name("Philips Electronics International").generic == "electronics"
 
 
+@pytest.mark.parametrize(
+    "rendering",
+    ["Yangzhong City Yangzi Plastics Sci. & Tech. Company Limited",
+     "Yangzhong Yangzi Plastics Science and Technology Co., Ltd."],
+)  # fmt: skip
+def test_sci_and_tech_is_one_industry_word(rendering: str) -> None:
+    zh = normalize_name("扬中市扬子塑料科技有限公司")
+    latin = normalize_name(rendering)
+    assert (latin.core, latin.generic) == (zh.core, zh.generic) == ("yangzi", "plastic technology")
+
+
 def test_a_trade_name_that_is_a_county_elsewhere() -> None:
     zh = normalize_name("玉环县东海石化设备制造厂")
     assert zh.core == "donghai" and zh.place_path == "zhejiang taizhou yuhuan"
