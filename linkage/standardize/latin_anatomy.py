@@ -217,7 +217,7 @@ def _trade_and_industry(
         trade = [t for t, kind, e in words if kind == PLACE and e != _CHINA]
     if any(t[-1].isdigit() or t in ORDINAL_WORDS for t in trade):
         trade = latin_ordinals(trade)
-    if trade and all(is_pinyin(t) for t in trade):
+    if trade and all(is_pinyin(t) or t in _LEVEL_WORDS_APART for t in trade):
         trade = _without_level_words([plain(t) for t in trade])  # ü written u, as in Chinese
         if trade:  # pinyin industry words only after a pinyin trade name
             trade, pinyin_terms = _peel_pinyin(trade, after_place)
@@ -294,13 +294,14 @@ def _pinyin_trade(words: tuple[tuple[str, str, str], ...]) -> bool:
     return bool(trade) and all(is_pinyin(t) for t in trade)
 
 
-_LEVEL_WORDS_APART = frozenset({"zhen", "xiang"})  # 镇, 乡 written apart after a name
+# 镇, 乡 written apart after a name, in pinyin or English
+_LEVEL_WORDS_APART = frozenset({"zhen", "xiang", "town", "township"})
 
 
 def _without_level_words(trade: list[str]) -> list[str]:
     """Drop 镇/乡 written apart after a name of two syllables or more (``Dong Yang Xiang``:
-    the township 东阳; ``Hai He Zhen``), as the Chinese side drops them after a trade name;
-    ``Xiang Lan`` (香兰) keeps its first syllable."""
+    the township 东阳; ``Hai He Zhen``, ``Dongan Town``), as the Chinese side drops them after
+    a trade name; ``Xiang Lan`` (香兰) keeps its first syllable."""
     if _LEVEL_WORDS_APART.isdisjoint(trade):
         return trade
     out: list[str] = []

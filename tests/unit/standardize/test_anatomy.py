@@ -174,6 +174,19 @@ def test_sci_and_tech_is_one_industry_word(rendering: str) -> None:
     assert (latin.core, latin.generic) == (zh.core, zh.generic) == ("yangzi", "plastic technology")
 
 
+@pytest.mark.parametrize(
+    ("chinese", "rendering"),
+    [("常州市武进东安交通运输有限公司",
+      "CHANGZHOU CITY WUJIN DISTRICT DONGAN TOWN COMMUNICATIONS HAULAGE LTD."),
+     ("常熟市金陵无纺布有限公司", "Chang Shu City Jin Ling Township Wu Fang Bu Ltd."),
+     ("徐州市复兴锻压机床有限公司", "Xuzhou City Fuxing Town Duanya Machine Tool Ltd.")],
+)  # fmt: skip
+def test_a_trade_name_rendered_as_a_town(chinese: str, rendering: str) -> None:
+    # the agency took the trade name for a town and wrote Town after it
+    assert normalize_name(rendering).core == normalize_name(chinese).core
+    assert normalize_name("Old Town Trading Ltd").core == "oldtown"  # a Western name keeps it
+
+
 def test_a_trade_name_that_is_a_county_elsewhere() -> None:
     zh = normalize_name("玉环县东海石化设备制造厂")
     assert zh.core == "donghai" and zh.place_path == "zhejiang taizhou yuhuan"
