@@ -209,6 +209,8 @@ def _trade_and_industry(
     if not chinese and org is not None and tokens[-1] in latin_words().proper:
         org, body = None, tokens  # Chicago Academy: the noun is part of the name
         words = _read_words(tuple(body))
+    if chinese and len(words) > 1 and words[-1][0] in _HEAD_OFFICE_WORDS:
+        words = words[:-1]  # General Corp., Head Company: 总公司, a form, not 综合 (general)
     english = [e for _, kind, e in words if kind == INDUSTRY or (chinese and kind == PROPER and e)]
     trade = [t for t, kind, _ in words if kind == _TRADE or (kind == PROPER and not chinese)]
     if len(trade) > 1 and any(len(t) > 1 and t.isalpha() for t in trade):
@@ -294,6 +296,7 @@ def _pinyin_trade(words: tuple[tuple[str, str, str], ...]) -> bool:
     return bool(trade) and all(is_pinyin(t) for t in trade)
 
 
+_HEAD_OFFICE_WORDS = frozenset({"general", "head"})  # 总 of 总公司, 总厂 before the form
 # 镇, 乡 written apart after a name, in pinyin or English
 _LEVEL_WORDS_APART = frozenset({"zhen", "xiang", "town", "township"})
 

@@ -153,6 +153,10 @@ def test_latin_renderings_meet_the_chinese_name(chinese: str, renderings: list[s
     [
         ("江苏省铁路置业集团有限公司", "Jiangsu Railway Real Estate Group Co., Ltd."),
         ("南京仙林经济开发有限公司", "Nanjing Xianlin Economic Development Co., Ltd."),
+        # 总公司: General Corp. is a form, not 综合 (general)
+        ("扬州市皮革塑料工业总公司", "Yangzhou City Leather Plastic Industry General Corp."),
+        # 设计院: design is an industry word in both scripts
+        ("连云港交通规划设计院有限公司", "Lianyungang Jiaotong Guihua Design Institute Co., Ltd."),
     ],
 )
 def test_a_rendering_keeps_the_industry_words_of_the_chinese_name(
