@@ -63,7 +63,10 @@ def choose_comparisons(
     """Comparisons for the standardised and custom fields that hold any value."""
     out: list[Comparison] = []
     if _present(features, "name_norm"):
-        out.append(CompanyNameComparison())
+        # the trade name, or the town of a name without one: a rendering may read a town as
+        # the trade name (Huqiu Town Motorbike Parts: 苏州市虎丘摩托车配件厂)
+        core = "name_head" if "name_head" in features else "name_core"
+        out.append(CompanyNameComparison(core=core))
     if _present(features, "id_keys") or any(
         c.endswith("_norm") and c.startswith("id_") and _present(features, c) for c in features
     ):

@@ -115,10 +115,13 @@ def choose_rules(
         BlockingRule("identifier", ("id_keys",), "tokens"),
         BlockingRule("name_exact", ("name_norm",), max_block_size=cap),
         BlockingRule("latin_exact", ("name_latin",), max_block_size=cap),
-        # distinctive words and industry, then distinctive words alone in small blocks (a
-        # trade name held by many firms is generic, and at 1M records its blocks explode)
+        # distinctive words and industry (or, for a name without a trade name, its most
+        # specific place: 苏州市虎丘摩托车配件厂 / "Suzhou City Huqiu Town Motorbike Parts",
+        # whose rendering read the town as the trade name), then distinctive words alone in
+        # small blocks (a trade name held by many firms is generic, and at 1M records its
+        # blocks explode)
         BlockingRule(
-            "core_generic", ("name_core", "name_generic"), min_length=3, max_block_size=cap
+            "head_generic", ("name_head", "name_generic"), min_length=3, max_block_size=cap
         ),
         BlockingRule("core_exact", ("name_core",), min_length=3, max_block_size=min(cap, 50)),
         # names without a trade name are their place and industry (南京六合种子公司 and

@@ -146,6 +146,7 @@ def _name_item(item: tuple[str, str | None]) -> tuple[Any, ...]:
         parsed.unit_key,
         parsed.parent,
         parsed.place_path,
+        None if parsed.core else (parsed.places[-1] if parsed.places else None),
     )
 
 
@@ -362,7 +363,8 @@ def build_features(
         A new frame, same rows and order, input columns untouched, plus ``name_norm``,
         ``name_tokens``, ``name_latin``, ``legal_form_code``, ``is_branch``, ``branch_place``,
         ``name_place``, ``name_core`` and ``name_generic`` (the trade name romanised and the
-        industry words in English, see :mod:`linkage.standardize.distinctive`), ``name_unit``,
+        industry words in English, see :mod:`linkage.standardize.distinctive`), ``name_head``
+        (``name_core``, or without one the most specific place the name states), ``name_unit``,
         ``name_parent`` (a sub-unit's key and its parent's ``name_norm``),
         ``name_place_path`` (the Latin path of the most specific place), ``address_norm``,
         ``address_numbers``, ``postcode_norm``, ``phone_e164``, ``email_norm``,
@@ -413,7 +415,7 @@ def _build(records: pd.DataFrame, default_region: str | None, workers: int) -> p
     id_columns = _identifier_columns(records)
     id_values = [_Distinct(records, c) for c in id_columns]
     tasks = [
-        Task(_name_item, name_items, len(NAME_COLUMNS)),
+        Task(_name_item, name_items, len(NAME_COLUMNS) + 1),
         Task(_address_item, addresses.texts, 2),
         Task(_postcode_item, postcode_items, 1),
         Task(_phone_item, phone_items, 1),
@@ -428,12 +430,23 @@ def _build(records: pd.DataFrame, default_region: str | None, workers: int) -> p
     done = run_tasks(tasks, workers)
     name_parts, address_parts, (postcodes,), (phones,), email_parts, (domains,), (codes,) = done[:7]
 
-    new = {c: _spread(name_codes, v) for c, v in zip(NAME_COLUMNS, name_parts, strict=True)}
+    new = {c: _spread(name_codes, v) for c, v in zip(NAME_COLUMNS, name_parts[:-1], strict=True)}
+    # the trade name, or for a name without one the most specific place it states (虎丘,
+    # Huqiu Town; 吴江市, Wujiangshi): the one part both scripts read alike either way
+    town = _spread(name_codes, name_parts[-1])
+    new["name_head"] = np.where(pd.isna(new["name_core"]), town, new["name_core"])
     new["is_branch"] = new["is_branch"].astype(bool)
     raw_forms = _spread(forms.codes, codes)
     new["legal_form_code"] = np.where(pd.isna(raw_forms), new["legal_form_code"], raw_forms)
     new["address_norm"] = _spread(addresses.codes, address_parts[0])
-    for column in ("name_core", "name_generic", "name_unit", "name_parent", "name_place_path"):
+    for column in (
+        "name_core",
+        "name_head",
+        "name_generic",
+        "name_unit",
+        "name_parent",
+        "name_place_path",
+    ):
         new[column] = new.pop(column)
     new["address_numbers"] = _spread(addresses.codes, address_parts[1])
     new["postcode_norm"] = _spread(postcode_codes, postcodes)

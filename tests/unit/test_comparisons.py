@@ -445,3 +445,21 @@ def test_translations_of_one_industry_word_do_not_conflict_across_scripts() -> N
     c = CompanyNameComparison()
     got = c.compare(features([a for a, _ in pairs]), features([b for _, b in pairs]))
     assert list(got) == [7, 0]
+
+
+def test_a_place_read_as_the_trade_name_meets_the_name_without_one() -> None:
+    """The automatic name comparison reads ``name_head``: the trade name, or the most
+    specific place of a name without one (泰州市姜堰区饮食服务公司, real, and a rendering that
+    dropped the city and so read 姜堰 as the trade name, as a Chinese name would)."""
+    from linkage.autoconfig import choose_comparisons
+    from linkage.standardize import build_features
+
+    names = ["Jiangyan Yinshi Fuwu Company", "泰州市姜堰区饮食服务公司"]
+    records = pd.DataFrame(
+        {"uid": ["s:0", "s:1"], "source": "s", "record_id": ["0", "1"], "name": names}
+    )
+    f = build_features(records, workers=1)
+    c = next(c for c in choose_comparisons(f) if isinstance(c, CompanyNameComparison))
+    assert c.core == "name_head"
+    assert list(c.compare(f.iloc[[0]], f.iloc[[1]])) == [7]
+    assert list(CompanyNameComparison().compare(f.iloc[[0]], f.iloc[[1]])) == [1]

@@ -9,7 +9,8 @@ from linkage.standardize import build_features
 
 NEW_COLUMNS = [
     "name_norm", "name_tokens", "name_latin", "legal_form_code", "is_branch", "branch_place",
-    "name_place", "name_core", "name_generic", "name_unit", "name_parent", "name_place_path",
+    "name_place", "name_core", "name_head", "name_generic", "name_unit", "name_parent",
+    "name_place_path",
     "address_norm", "postcode_norm", "phone_e164", "email_norm", "domain",
 ]  # fmt: skip
 
@@ -113,3 +114,20 @@ def test_name_parts_of_sub_units_meet_across_scripts() -> None:
     assert f.loc[4, "name_generic"] == f.loc[5, "name_generic"] == "dyed yarn"
     assert f.loc[4, "name_place_path"] == f.loc[5, "name_place_path"]
     assert f.loc[4, "name_place_path"] == "jiangsu taizhou jingjiang"
+
+
+def test_the_head_of_a_name_is_its_trade_name_or_else_its_most_specific_place() -> None:
+    # a rendering read the town 虎丘 as a trade name; the Chinese name has none (real firm)
+    names = ["苏州市虎丘摩托车配件厂", "Suzhou City Huqiu Town Motorbike Spare Parts Plant",
+             "深圳市华信科技有限公司", "科技有限公司"]  # fmt: skip
+    records = pd.DataFrame(
+        {
+            "uid": [f"s:{i}" for i in range(len(names))],
+            "source": "s",
+            "record_id": [str(i) for i in range(len(names))],
+            "name": names,
+        }
+    )
+    f = build_features(records, workers=1)
+    assert f["name_core"].tolist() == [None, "huqiu", "huaxin", None]
+    assert f["name_head"].tolist() == ["huqiu", "huqiu", "huaxin", None]
