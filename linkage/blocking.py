@@ -117,13 +117,13 @@ def choose_rules(
         BlockingRule("latin_exact", ("name_latin",), max_block_size=cap),
         # distinctive words and industry (or, for a name without a trade name, its most
         # specific place: 苏州市虎丘摩托车配件厂 / "Suzhou City Huqiu Town Motorbike Parts",
-        # whose rendering read the town as the trade name), then distinctive words alone in
-        # small blocks (a trade name held by many firms is generic, and at 1M records its
+        # whose rendering read the town as the trade name: ``name_head``), then those alone
+        # in small blocks (a trade name held by many firms is generic, and at 1M records its
         # blocks explode)
         BlockingRule(
             "head_generic", ("name_head", "name_generic"), min_length=3, max_block_size=cap
         ),
-        BlockingRule("core_exact", ("name_core",), min_length=3, max_block_size=min(cap, 50)),
+        BlockingRule("head_exact", ("name_head",), min_length=3, max_block_size=min(cap, 50)),
         # names without a trade name are their place and industry (南京六合种子公司 and
         # "Nanjing Liuhe Seeds Corp."), in the canonical Latin forms both scripts share
         BlockingRule(

@@ -191,3 +191,25 @@ def test_pairs_made_in_small_chunks_equal_one_chunk(rows, chunk) -> None:  # typ
     pd.testing.assert_frame_equal(small, whole)
     assert small_report == whole_report
     assert whole.dtypes.astype(str).tolist() == ["object"] * 3 + ["int64"] * 2
+
+
+def test_a_trade_name_meets_the_place_of_a_name_without_one() -> None:
+    # 泰州市姜堰区饮食服务公司 (real) and a rendering that dropped the city, so that 姜堰 reads
+    # as its trade name; its industry words are not the Chinese name's either
+    from linkage.standardize import build_features
+
+    names = ["Jiangyan Yinshi Company", "泰州市姜堰区饮食服务公司", "泰州市海陵区饮食服务公司"]
+    records = pd.DataFrame(
+        {
+            "uid": [f"s:{i}" for i in range(3)],
+            "source": "s",
+            "record_id": [str(i) for i in range(3)],
+            "name": names,
+        }
+    )
+    f = build_features(records, workers=1)
+    assert f["name_generic"].nunique() == 2 and f["name_core"].iloc[1] is None
+    rules = [r for r in choose_rules(f) if r.name.startswith("head_")]
+    assert [r.name for r in rules] == ["head_generic", "head_exact"]
+    pairs, _ = candidate_pairs(f, rules, unique_sources=set())
+    assert list(zip(pairs["uid_l"], pairs["uid_r"], strict=True)) == [("s:0", "s:1")]
