@@ -14,7 +14,10 @@ A union is refused when the merged component would hold
 - ``identifier``: two different valid identifiers under one crosswalk prefix (``uscc:``,
   ``cn_org:``, ``lei:`` ...). A component keeps, per prefix, the set of its values; two
   components conflict when they both have a prefix and their sets differ. So every record of an
-  entity that has a key of some prefix has exactly the same keys of that prefix.
+  entity that has a key of some prefix has exactly the same keys of that prefix. Each valid
+  identifier also gives a key of its own source and column (``registration/<source>/<column>``,
+  :func:`_with_registrations`): two values in one source's column are two registrations,
+  even of two schemes no crosswalk relates (an old registration number and a USCC).
 - ``branch``: a branch record and a non-branch record, unless the two components share an
   identifier key (a branch is another entity than its head office, DESIGN §5), or the edge
   joins a branch record to a Latin name that names its unit all the same
@@ -186,8 +189,9 @@ def _identifiers(features: pd.DataFrame) -> _Identifiers:
     """Parse ``id_keys`` (space-separated ``prefix:value`` keys), each distinct text once;
     the keys are held and numbered by Arrow, not as a million Python strings."""
     n = len(features)
-    if "id_keys" in features:
-        text_codes, texts = pd.factorize(features["id_keys"])  # missing: -1
+    keys = _with_registrations(features)
+    if keys is not None:
+        text_codes, texts = pd.factorize(keys)  # missing: -1
     else:
         text_codes, texts = np.full(n, -1, dtype=np.int64), pd.Index([])
     counts = np.zeros(len(texts) + 1, dtype=np.int64)  # keys per text; [-1]: none
@@ -226,6 +230,32 @@ def _identifiers(features: pd.DataFrame) -> _Identifiers:
 
 
 _STATE: list[Any] = []  # one slot: (weakref to features, shape, id_keys, identifiers)
+
+
+def _with_registrations(features: pd.DataFrame) -> pd.Series | None:
+    """``id_keys`` with, per valid identifier of a record, a key of its own source and column
+    (``registration/<source>/<column>:<value>``): one source's identifier column names one
+    registration per value, so two records of one source with two values in it are two
+    registrations (a register's old 15-digit number and a later USCC are two registrations,
+    though no crosswalk relates them); across sources the keys never meet."""
+    columns = [
+        c[: -len("_norm")]
+        for c in features.columns
+        if c.startswith("id_") and c.endswith("_norm") and f"{c[:-5]}_valid" in features
+    ]
+    keys = features.get("id_keys")
+    if not columns:
+        return keys
+    source = features["source"].astype(str).str.replace(r"[\s:/]", "_", regex=True)
+    parts = [] if keys is None else [keys.fillna("").astype(str)]
+    for column in columns:
+        valid = features[f"{column}_valid"].fillna(False).astype(bool).to_numpy()
+        value = features[f"{column}_norm"].astype(object)
+        valid &= value.notna().to_numpy()
+        key = "registration/" + source + f"/{column[3:]}:" + value.astype(str)
+        parts.append(key.where(valid, ""))
+    joined = parts[0].str.cat(parts[1:], sep=" ") if len(parts) > 1 else parts[0]
+    return joined.str.strip().replace("", None)
 
 
 def _record_state(features: pd.DataFrame) -> _Identifiers:

@@ -185,6 +185,32 @@ def test_of_equally_strong_edges_the_more_alike_names_join_first() -> None:
     assert result.merges["reason"].tolist() == [None, "unique_source"]
 
 
+def test_two_values_of_one_identifier_column_of_one_source_are_two_registrations() -> None:
+    # Jiangsu register (real): 大丰市大龙供销合作社灶河购销站 under its old 15-digit number and
+    # 盐城市大丰区…灶河购销站 under a USCC: one name, two registrations. No crosswalk relates
+    # the two numbers; their column in one source does. Another source's old number does not.
+    features = pd.concat(
+        [
+            make_features(
+                [("old", "cn_regno:320982000005967", False),
+                 ("new", "cn_org:MA1UU3DG1 uscc:91320982MA1UU3DG1A", False)],
+                source="register",
+            ),
+            make_features([("x", "cn_regno:320982000005967", False)], source="tax"),
+        ]
+    ).reset_index(drop=True)  # fmt: skip
+    features["id_uscc_norm"] = ["320982000005967", "91320982MA1UU3DG1A", None]
+    features["id_uscc_valid"] = [True, True, False]
+    features["id_tax_norm"] = [None, None, "320982000005967"]
+    features["id_tax_valid"] = [False, False, True]
+    row = {r: i for i, r in enumerate(features["record_id"])}
+    scored = make_scored(features, [(row["old"], row["new"], 0.99), (row["x"], row["new"], 0.9)])
+    result = cluster(features, scored)
+    assert entity_of(result, "register:old") != entity_of(result, "register:new")
+    assert entity_of(result, "tax:x") == entity_of(result, "register:old")  # the shared number
+    assert "identifier:registration/register/uscc" in result.merges["reason"].tolist()
+
+
 def test_unique_source_records_are_never_joined_but_others_are() -> None:
     features = make_features([("a", "", False), ("b", "", False)], source="reg")
     scored = make_scored(features, [(0, 1, 0.99)])
