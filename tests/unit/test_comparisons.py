@@ -35,6 +35,20 @@ def split_name(name: str) -> tuple[str | None, str | None]:
     return parsed.core, parsed.generic
 
 
+def parsed_names(values: list[str]) -> pd.DataFrame:
+    """The name features the comparison reads, as ``normalize_name`` gives them."""
+    parsed = [normalize_name(v) for v in values]
+    return pd.DataFrame(
+        {
+            "name_norm": [p.norm for p in parsed],
+            "name_tokens": [" ".join(p.tokens) for p in parsed],
+            "name_latin": [p.latin for p in parsed],
+            "name_core": [p.core for p in parsed],
+            "name_generic": [p.generic for p in parsed],
+        }
+    )
+
+
 WORDS = [
     "acme", "acne", "huaxin", "hua xin", "blue", "sky", "trading", "科技", "华信", "",
     "phillips", "philips", "华星",
@@ -368,18 +382,6 @@ def test_a_chinese_trade_name_running_on_names_another_industry() -> None:
     """元上 with a known industry and 元上经济协作 (an industry the tables lack) are two
     registrations of the province's register; a shortened Latin name is not held against."""
 
-    def features(values: list[str]) -> pd.DataFrame:
-        parsed = [normalize_name(v) for v in values]
-        return pd.DataFrame(
-            {
-                "name_norm": [p.norm for p in parsed],
-                "name_tokens": [" ".join(p.tokens) for p in parsed],
-                "name_latin": [p.latin for p in parsed],
-                "name_core": [p.core for p in parsed],
-                "name_generic": [p.generic for p in parsed],
-            }
-        )
-
     pairs = [
         ("宜兴市元上供销合作社", "宜兴市元上经济协作公司"),  # Jiangsu register: two firms
         ("常州东青工业搪瓷有限公司", "常州东青胶布有限公司"),  # Jiangsu register: two firms
@@ -388,7 +390,7 @@ def test_a_chinese_trade_name_running_on_names_another_industry() -> None:
         ("Catholic Charities-Grace Mission", "Catholic Charities of Chicago - Grace Mission"),
     ]
     c = CompanyNameComparison()
-    got = c.compare(features([a for a, _ in pairs]), features([b for _, b in pairs]))
+    got = c.compare(parsed_names([a for a, _ in pairs]), parsed_names([b for _, b in pairs]))
     assert list(got[:2]) == [0, 0]
     assert got[2] >= 7 and got[3] >= 4
     assert got[4] == 4  # one name inside the other, word by word
@@ -400,25 +402,13 @@ def test_industries_across_scripts_conflict_exactly_when_they_share_no_word() ->
     they were hashed into 63 bits, "supply" and "dyeing" took one bit and the two read as
     one firm."""
 
-    def features(values: list[str]) -> pd.DataFrame:
-        parsed = [normalize_name(v) for v in values]
-        return pd.DataFrame(
-            {
-                "name_norm": [p.norm for p in parsed],
-                "name_tokens": [" ".join(p.tokens) for p in parsed],
-                "name_latin": [p.latin for p in parsed],
-                "name_core": [p.core for p in parsed],
-                "name_generic": [p.generic for p in parsed],
-            }
-        )
-
     rendering = "Wuxi Shi Yanqiao Jiedao Chemical Dyeing & Finishing Machinery Plant"
     pairs = [
         (rendering, "无锡市堰桥供销合作社"),  # supply and marketing: another industry
         (rendering, "无锡市堰桥化工染整设备厂"),  # chemical dyeing equipment: the same firm
     ]
     c = CompanyNameComparison()
-    got = c.compare(features([a for a, _ in pairs]), features([b for _, b in pairs]))
+    got = c.compare(parsed_names([a for a, _ in pairs]), parsed_names([b for _, b in pairs]))
     assert list(got) == [5, 7]
 
 
@@ -426,24 +416,12 @@ def test_translations_of_one_industry_word_do_not_conflict_across_scripts() -> N
     """设备 is rendered Equipment or Machinery (real Jiangsu firm and a rendering of it); two
     Chinese registrations, one 机械 and one 设备, stay two firms."""
 
-    def features(values: list[str]) -> pd.DataFrame:
-        parsed = [normalize_name(v) for v in values]
-        return pd.DataFrame(
-            {
-                "name_norm": [p.norm for p in parsed],
-                "name_tokens": [" ".join(p.tokens) for p in parsed],
-                "name_latin": [p.latin for p in parsed],
-                "name_core": [p.core for p in parsed],
-                "name_generic": [p.generic for p in parsed],
-            }
-        )
-
     pairs = [
         ("Changzhoushi Haihuachechuan Machinery Fty", "常州海华车船设备厂"),
         ("常州海华车船机械厂", "常州海华车船设备厂"),
     ]
     c = CompanyNameComparison()
-    got = c.compare(features([a for a, _ in pairs]), features([b for _, b in pairs]))
+    got = c.compare(parsed_names([a for a, _ in pairs]), parsed_names([b for _, b in pairs]))
     assert list(got) == [7, 0]
 
 

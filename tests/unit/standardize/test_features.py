@@ -36,6 +36,18 @@ def _records() -> pd.DataFrame:
     )
 
 
+def _named(names: list[str]) -> pd.DataFrame:
+    """Records of one source holding only names."""
+    return pd.DataFrame(
+        {
+            "uid": [f"s:{i}" for i in range(len(names))],
+            "source": "s",
+            "record_id": [str(i) for i in range(len(names))],
+            "name": names,
+        }
+    )
+
+
 def test_columns_rows_and_input_untouched() -> None:
     records = _records()
     before = records.copy()
@@ -97,15 +109,7 @@ def test_name_parts_of_sub_units_meet_across_scripts() -> None:
         "靖江市香兰色织有限公司",
         "JINGJIANG XIANGLAN SEZHI CO LTD",
     ]
-    records = pd.DataFrame(
-        {
-            "uid": [f"s:{i}" for i in range(len(names))],
-            "source": "s",
-            "record_id": [str(i) for i in range(len(names))],
-            "name": names,
-        }
-    )
-    f = build_features(records, workers=1)
+    f = build_features(_named(names), workers=1)
     assert f["is_branch"].tolist() == [True, True, True, False, False, False]
     assert f["name_unit"].tolist() == ["hongwu", "hongwu", "zhongshan", None, None, None]
     assert f.loc[0, "name_parent"] == f.loc[2, "name_parent"] == f.loc[3, "name_norm"]
@@ -120,14 +124,6 @@ def test_the_head_of_a_name_is_its_trade_name_or_else_its_most_specific_place() 
     # a rendering read the town 虎丘 as a trade name; the Chinese name has none (real firm)
     names = ["苏州市虎丘摩托车配件厂", "Suzhou City Huqiu Town Motorbike Spare Parts Plant",
              "深圳市华信科技有限公司", "科技有限公司"]  # fmt: skip
-    records = pd.DataFrame(
-        {
-            "uid": [f"s:{i}" for i in range(len(names))],
-            "source": "s",
-            "record_id": [str(i) for i in range(len(names))],
-            "name": names,
-        }
-    )
-    f = build_features(records, workers=1)
+    f = build_features(_named(names), workers=1)
     assert f["name_core"].tolist() == [None, "huqiu", "huaxin", None]
     assert f["name_head"].tolist() == ["huqiu", "huqiu", "huaxin", None]
