@@ -14,10 +14,11 @@ A union is refused when the merged component would hold
 - ``identifier``: two different valid identifiers under one crosswalk prefix (``uscc:``,
   ``cn_org:``, ``lei:`` ...). A component keeps, per prefix, the set of its values; two
   components conflict when they both have a prefix and their sets differ. So every record of an
-  entity that has a key of some prefix has exactly the same keys of that prefix. Each valid
-  identifier also gives a key of its own source and column (``registration/<source>/<column>``,
-  :func:`_with_registrations`): two values in one source's column are two registrations,
-  even of two schemes no crosswalk relates (an old registration number and a USCC).
+  entity that has a key of some prefix has exactly the same keys of that prefix. Where a
+  source's identifier column holds values of several schemes, each also gives a key of that
+  source and column (``registration/<source>/<column>``, :func:`_with_registrations`): two
+  values in it are two registrations, even of schemes no crosswalk relates (an old
+  registration number and a USCC).
 - ``branch``: a branch record and a non-branch record, unless the two components share an
   identifier key (a branch is another entity than its head office, DESIGN §5), or the edge
   joins a branch record to a Latin name that names its unit all the same
@@ -41,6 +42,7 @@ and every sort here ends on uids.
 from __future__ import annotations
 
 import hashlib
+import re
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
@@ -237,25 +239,42 @@ def _with_registrations(features: pd.DataFrame) -> pd.Series | None:
     (``registration/<source>/<column>:<value>``): one source's identifier column names one
     registration per value, so two records of one source with two values in it are two
     registrations (a register's old 15-digit number and a later USCC are two registrations,
-    though no crosswalk relates them); across sources the keys never meet."""
+    though no crosswalk relates them); across sources the keys never meet. Only where a
+    source's column holds values of two schemes or more: with one, its keys conflict already."""
+    keys = features.get("id_keys")
     columns = [
         c[: -len("_norm")]
         for c in features.columns
-        if c.startswith("id_") and c.endswith("_norm") and f"{c[:-5]}_valid" in features
+        if c.startswith("id_") and c.endswith("_norm") and f"{c[:-5]}_scheme" in features
     ]
-    keys = features.get("id_keys")
-    if not columns:
-        return keys
-    source = features["source"].astype(str).str.replace(r"[\s:/]", "_", regex=True)
-    parts = [] if keys is None else [keys.fillna("").astype(str)]
+    extra: dict[int, list[str]] = {}
+    sources = features["source"].astype(str).to_numpy(dtype=object)
     for column in columns:
-        valid = features[f"{column}_valid"].fillna(False).astype(bool).to_numpy()
-        value = features[f"{column}_norm"].astype(object)
-        valid &= value.notna().to_numpy()
-        key = "registration/" + source + f"/{column[3:]}:" + value.astype(str)
-        parts.append(key.where(valid, ""))
-    joined = parts[0].str.cat(parts[1:], sep=" ") if len(parts) > 1 else parts[0]
-    return joined.str.strip().replace("", None)
+        valid = features[f"{column}_valid"].fillna(False).to_numpy(dtype=bool)
+        rows = np.flatnonzero(valid & features[f"{column}_norm"].notna().to_numpy())
+        if not len(rows):
+            continue
+        schemes = features[f"{column}_scheme"].to_numpy(dtype=object)[rows]
+        values = features[f"{column}_norm"].to_numpy(dtype=object)[rows]
+        per_source = pd.DataFrame({"source": sources[rows], "scheme": schemes})
+        counts = per_source.groupby("source")["scheme"].nunique()
+        mixed = np.isin(sources[rows], counts.index[counts > 1].to_numpy())
+        for row, source, value in zip(
+            rows[mixed].tolist(), sources[rows][mixed].tolist(), values[mixed].tolist(), strict=True
+        ):
+            name = re.sub(r"[\s:/]", "_", source)
+            extra.setdefault(row, []).append(f"registration/{name}/{column[3:]}:{value}")
+    if not extra:
+        return keys
+    out = (
+        keys.to_numpy(dtype=object).copy()
+        if keys is not None
+        else np.full(len(features), None, dtype=object)
+    )
+    for row, added in extra.items():
+        held = out[row] if isinstance(out[row], str) and out[row] else ""
+        out[row] = " ".join([held, *added]).strip()
+    return pd.Series(out, index=features.index)
 
 
 def _record_state(features: pd.DataFrame) -> _Identifiers:
@@ -648,11 +667,7 @@ def _name_similarity(features: pd.DataFrame, left: np.ndarray, right: np.ndarray
         return out
     names = features[NAME_COLUMN].to_numpy(dtype=object)
     a, b = names[left], names[right]
-    present = np.fromiter(
-        (isinstance(x, str) and isinstance(y, str) for x, y in zip(a, b, strict=True)),
-        dtype=bool,
-        count=len(a),
-    )
+    present = ~(pd.isna(a) | pd.isna(b))
     if present.any():
         out[present] = process.cpdist(
             a[present], b[present], scorer=JaroWinkler.normalized_similarity, workers=-1

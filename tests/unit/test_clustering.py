@@ -201,8 +201,10 @@ def test_two_values_of_one_identifier_column_of_one_source_are_two_registrations
     ).reset_index(drop=True)  # fmt: skip
     features["id_uscc_norm"] = ["320982000005967", "91320982MA1UU3DG1A", None]
     features["id_uscc_valid"] = [True, True, False]
+    features["id_uscc_scheme"] = ["cn_regno", "uscc", None]
     features["id_tax_norm"] = [None, None, "320982000005967"]
     features["id_tax_valid"] = [False, False, True]
+    features["id_tax_scheme"] = [None, None, "cn_regno"]
     row = {r: i for i, r in enumerate(features["record_id"])}
     scored = make_scored(features, [(row["old"], row["new"], 0.99), (row["x"], row["new"], 0.9)])
     result = cluster(features, scored)
