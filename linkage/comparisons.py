@@ -897,6 +897,7 @@ class AddressComparison(Comparison):
 
 
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_CJK_ONLY = re.compile(r"[\u3400-\u9fff\uf900-\ufaff ]+")
 
 
 def _acronym(tokens: Any) -> str | None:
@@ -1035,6 +1036,7 @@ class CompanyNameComparison(Comparison):
             "latin": latin.per_record(),
             "latin_freq": frequencies(latin.codes, sources),
             "tokens": tokens.per_record(),
+            "cjk_only": tokens.map(_cjk_only, dtype=bool, missing=False),
             "tokens_code": tokens.codes,
             "words": tokens.map(lambda t: len(set(t.split())), dtype=np.int32, missing=0),
             "core": core.per_record(),
@@ -1127,11 +1129,14 @@ class CompanyNameComparison(Comparison):
             core_alike = core_alike | (core_jw >= self.core_threshold)
         # levels 4-6 do not depend on the name similarities below: skip their pairs
         rest = rest & ~core_eq & ~(core_alike & ~conflict) & ~bare
+        # words all Chinese against words without any share no character but spaces: their
+        # token-set ratio stays below 0.5, so it is not worked out
+        scripts_apart = (left["cjk_only"] & ~right["cjk"]) | (right["cjk_only"] & ~left["cjk"])
         token = similarity(
             left["tokens"],
             right["tokens"],
             fuzz.token_set_ratio,
-            rest,
+            rest & ~scripts_apart,
             100.0,
             cutoff=self.token_threshold,
         )
@@ -1206,6 +1211,11 @@ _PLACE_DEPTH = 4
 
 def _has_cjk(text: Any) -> bool:
     return bool(_CJK_CHAR.search(str(text)))
+
+
+def _cjk_only(text: Any) -> bool:
+    """Every character but spaces is a CJK one."""
+    return bool(_CJK_ONLY.fullmatch(str(text)))
 
 
 def _place_paths(frame: pd.DataFrame, paths: str, place: str) -> np.ndarray:
