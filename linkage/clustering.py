@@ -759,13 +759,28 @@ def _replayed(
 ) -> Clustering:
     """The clustering of the edges before ``cut`` and then the ``late`` ones (positions in
     ``edges``, in processing order): the first run's merge log up to the cut tried again
-    (the same unions in the same order give the same components), then the late edges."""
+    (the same unions in the same order give the same components), then the late edges.
+
+    Only the components the late edges touch are built again, from their accepted unions: a
+    refused union changes nothing, and the other components stay as the log's prefix left
+    them."""
     with gc_paused():
         comps = _constrained(features, unique_sources, judgements)[0]
         log = first._log
         prefix = {key: values[log["rank"] < cut] for key, values in log.items()}
+        n = len(features)
+        accepted = _accepted(prefix["reason"])
+        labels = component_labels(prefix["l"][accepted], prefix["r"][accepted], n)
+        late_l = edges["idx_l"].to_numpy(dtype=np.int64)[late]
+        late_r = edges["idx_r"].to_numpy(dtype=np.int64)[late]
+        touched = np.zeros(int(labels.max()) + 1 if n else 0, dtype=bool)
+        touched[labels[late_l]] = touched[labels[late_r]] = True
+        again = accepted & touched[labels[prefix["l"]]]
         for a, b, kind in zip(
-            prefix["l"].tolist(), prefix["r"].tolist(), prefix["kind"].tolist(), strict=True
+            prefix["l"][again].tolist(),
+            prefix["r"][again].tolist(),
+            prefix["kind"][again].tolist(),
+            strict=True,
         ):
             comps.union(a, b, override=kind == "judgement")
         kinds = edges["decided_by"].astype(str).to_numpy(dtype=object)[late]
@@ -774,16 +789,20 @@ def _replayed(
             comps,
             Counter(),
             kinds == "judgement",
-            l=edges["idx_l"].to_numpy(dtype=np.int64)[late],
-            r=edges["idx_r"].to_numpy(dtype=np.int64)[late],
+            l=late_l,
+            r=late_r,
             kind=kinds,
             evidence=rules,
             weight=edges[_weight_column(edges)].to_numpy(dtype=np.float64)[late],
             conf=_edge_confidence(edges)[late],
             rank=cut + np.arange(len(late)),
         )
-        n = len(features)
-        roots = np.fromiter((comps.find(i) for i in range(n)), dtype=np.int64, count=n)
+        # components as labels: the prefix's, or past them a touched record's root
+        roots = labels.copy()
+        rebuilt = np.flatnonzero(touched[labels])
+        roots[rebuilt] = len(touched) + np.fromiter(
+            (comps.find(i) for i in rebuilt.tolist()), dtype=np.int64, count=len(rebuilt)
+        )
         merged = {key: np.concatenate([prefix[key], tail[key]]) for key in prefix}
         return _result(features, roots, merged, _tried_after(first, edges, kept))
 
