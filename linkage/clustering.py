@@ -259,11 +259,11 @@ def _with_registrations(features: pd.DataFrame) -> pd.Series | None:
         per_source = pd.DataFrame({"source": sources[rows], "scheme": schemes})
         counts = per_source.groupby("source")["scheme"].nunique()
         mixed = np.isin(sources[rows], counts.index[counts > 1].to_numpy())
+        names = {s: re.sub(r"[\s:/]", "_", s) for s in set(sources[rows][mixed].tolist())}
         for row, source, value in zip(
             rows[mixed].tolist(), sources[rows][mixed].tolist(), values[mixed].tolist(), strict=True
         ):
-            name = re.sub(r"[\s:/]", "_", source)
-            extra.setdefault(row, []).append(f"registration/{name}/{column[3:]}:{value}")
+            extra.setdefault(row, []).append(f"registration/{names[source]}/{column[3:]}:{value}")
     if not extra:
         return keys
     out = (
@@ -342,6 +342,7 @@ class _Components:
         )
         self.kind = [_BRANCH if b else _HEAD for b in branch]
         self.features = features  # names, read only for the rare branch / non-branch edge
+        self.names_units = {UNIT_COLUMN, "name_latin", "name_norm"} <= set(features)
         # a root's sub-unit: one code (-1: none), or several in ``units`` after a union that
         # an identifier or a reviewer allowed, or whose keys were read alike across scripts;
         # a code is the key's index times two, plus one when read from a Chinese name
@@ -397,11 +398,7 @@ class _Components:
         if ta == _HEAD:
             a, b, ta, tb = b, a, tb, ta
         names = self.features
-        if (
-            ta != _BRANCH
-            or tb != _HEAD
-            or not {UNIT_COLUMN, "name_latin", "name_norm"} <= set(names)
-        ):
+        if ta != _BRANCH or tb != _HEAD or not self.names_units:
             return False
         key, other, latin = (
             names[c].iat[i] for c, i in ((UNIT_COLUMN, a), ("name_norm", b), ("name_latin", b))

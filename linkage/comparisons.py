@@ -835,8 +835,7 @@ class AddressComparison(Comparison):
             numbers = Distinct.column(frame, self.numbers)
             out["numbers_code"] = numbers.codes
             if self.number_conflict:
-                out["number_bits"] = _word_bits(numbers)
-                out["__number_words"] = _word_sets(numbers)
+                out.update(_word_columns("numbers", numbers))
         return out
 
     def compute(self, left: Prepared, right: Prepared) -> np.ndarray:
@@ -858,9 +857,7 @@ class AddressComparison(Comparison):
             # numbers on both sides, none shared
             na, nb = left["numbers_code"], right["numbers_code"]
             counted = (na >= 0) & (nb >= 0)
-            shared = word_relations(
-                (na, nb), (left["number_bits"], right["number_bits"]), left["__number_words"]
-            ).shared
+            shared = word_relations(left, right, "numbers").shared
             conditions.append((0, both & ~exact & counted & ~shared))
         conditions += [(top - 1 - i, both & (sim >= t)) for i, t in enumerate(self.thresholds)]
         null = ~both | ~same_script
@@ -1024,7 +1021,6 @@ class CompanyNameComparison(Comparison):
         tokens = Distinct.column(frame, self.tokens).or_else(norm)
         core = Distinct.column(frame, self.core)
         generic = Distinct.column(frame, self.generic)
-        industries = generic.derive(_translated_industries)
         sources = source_codes(frame)
         return {
             "norm_code": norm.codes,
@@ -1042,12 +1038,8 @@ class CompanyNameComparison(Comparison):
             "core": core.per_record(),
             "core_len": core.map(len, dtype=np.float32, missing=0),
             "core_freq": frequencies(core.codes, sources),
-            "generic_code": generic.codes,
-            "generic_bits": _word_bits(generic),
-            "__generic_words": _word_sets(generic),
-            "industry_code": industries.codes,
-            "industry_bits": _word_bits(industries),
-            "__industry_words": _word_sets(industries),
+            **_word_columns("generic", generic),
+            **_word_columns("industry", generic.derive(_translated_industries)),
             **_acronym_codes(tokens),
             "__values_norm": norm.values,
             "__values_latin": latin.values,
@@ -1067,20 +1059,14 @@ class CompanyNameComparison(Comparison):
         core_eq = core_ok & (lc == rc)
         gl, gr = left["generic_code"], right["generic_code"]
         known = (gl >= 0) & (gr >= 0)
-        words = word_relations(
-            (gl, gr), (left["generic_bits"], right["generic_bits"]), left["__generic_words"]
-        )
+        words = word_relations(left, right, "generic")
         alike = words.left_inside | words.right_inside  # one industry's words in the other's
         lp, rp = left["place_path"], right["place_path"]
         # industries conflict when neither holds the other; across scripts (a translation
         # picks its own synonyms: 销售 "sales" / "marketing", 设备 "machinery" / "equipment")
         # only when they share no word, synonyms counted as one
         across = left["cjk"] != right["cjk"]
-        translated = word_relations(
-            (left["industry_code"], right["industry_code"]),
-            (left["industry_bits"], right["industry_bits"]),
-            left["__industry_words"],
-        )
+        translated = word_relations(left, right, "industry")
         industries = known & np.where(across, ~translated.shared, ~alike)
         conflict = _places_conflict(lp, rp) | industries
         # no trade name on either side: a place and an industry are the whole name (盐城中药饮片,
@@ -1287,12 +1273,17 @@ def _translated_industries(generic: str) -> str:
     return " ".join(sorted({synonyms.get(w, w) for w in generic.split()}))
 
 
-def _word_sets(column: Distinct) -> np.ndarray:
-    """The space-separated words of each distinct value as a frozenset, and an empty one last
-    (for code -1, missing): the table :func:`word_relations` checks hashed bits against."""
-    sets = np.empty(len(column.values) + 1, dtype=object)
-    sets[:] = [frozenset(str(v).split()) for v in column.values.tolist()] + [frozenset()]
-    return sets
+def _word_columns(name: str, column: Distinct) -> Prepared:
+    """What :func:`word_relations` reads of a column of space-separated words: per record the
+    value's code (``<name>_code``) and hashed word bits (``<name>_bits``), and the words of
+    each value as a frozenset, an empty one last for code -1 (``__<name>_words``)."""
+    words = np.empty(len(column.values) + 1, dtype=object)
+    words[:] = [frozenset(str(v).split()) for v in column.values.tolist()] + [frozenset()]
+    return {
+        f"{name}_code": column.codes,
+        f"{name}_bits": _word_bits(column),
+        f"__{name}_words": words,
+    }
 
 
 class WordRelations(NamedTuple):
@@ -1304,22 +1295,20 @@ class WordRelations(NamedTuple):
     right_inside: np.ndarray
 
 
-def word_relations(
-    codes: tuple[np.ndarray, np.ndarray], bits: tuple[np.ndarray, np.ndarray], words: np.ndarray
-) -> WordRelations:
-    """Exact relations of two columns of word sets, per pair: value ``codes`` (-1: missing),
-    their :func:`_word_bits` and the :func:`_word_sets` table of the values.
+def word_relations(left: Prepared, right: Prepared, name: str) -> WordRelations:
+    """Exact relations of the word sets of a column (:func:`_word_columns` ``name``) per pair.
 
-    The bits never miss a shared word but may invent one (two words on one bit: "supply" and
-    "dyeing" did): the pairs whose bits meet are checked on the sets, once per distinct pair
-    of values."""
-    (left, right), (left_bits, right_bits) = codes, bits
-    known = (left >= 0) & (right >= 0)
-    same = known & (left == right)
+    The hashed bits never miss a shared word but may invent one (two words on one bit:
+    "supply" and "dyeing" did): the pairs whose bits meet are checked on the sets, once per
+    distinct pair of values."""
+    lc, rc = left[f"{name}_code"], right[f"{name}_code"]
+    words = left[f"__{name}_words"]
+    known = (lc >= 0) & (rc >= 0)
+    same = known & (lc == rc)
     shared, left_inside, right_inside = same.copy(), same.copy(), same.copy()
-    check = np.flatnonzero(known & ~same & ((left_bits & right_bits) != 0))
+    check = np.flatnonzero(known & ~same & ((left[f"{name}_bits"] & right[f"{name}_bits"]) != 0))
     if len(check):
-        key = (left[check].astype(np.int64) << 32) | right[check].astype(np.int64)
+        key = (lc[check].astype(np.int64) << 32) | rc[check].astype(np.int64)
         inverse, distinct = pd.factorize(key)
         sets = zip(
             words[distinct >> 32].tolist(), words[distinct & 0xFFFFFFFF].tolist(), strict=True

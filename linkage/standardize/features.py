@@ -430,11 +430,13 @@ def _build(records: pd.DataFrame, default_region: str | None, workers: int) -> p
     done = run_tasks(tasks, workers)
     name_parts, address_parts, (postcodes,), (phones,), email_parts, (domains,), (codes,) = done[:7]
 
-    new = {c: _spread(name_codes, v) for c, v in zip(NAME_COLUMNS, name_parts[:-1], strict=True)}
+    *name_parts, towns = name_parts
+    new = {c: _spread(name_codes, v) for c, v in zip(NAME_COLUMNS, name_parts, strict=True)}
     # the trade name, or for a name without one the most specific place it states (虎丘,
     # Huqiu Town; 吴江市, Wujiangshi): the one part both scripts read alike either way
-    town = _spread(name_codes, name_parts[-1])
-    new["name_head"] = np.where(pd.isna(new["name_core"]), town, new["name_core"])
+    cores = name_parts[NAME_COLUMNS.index("name_core")]
+    heads = [core or town for core, town in zip(cores, towns, strict=True)]
+    new["name_head"] = _spread(name_codes, heads)
     new["is_branch"] = new["is_branch"].astype(bool)
     raw_forms = _spread(forms.codes, codes)
     new["legal_form_code"] = np.where(pd.isna(raw_forms), new["legal_form_code"], raw_forms)
