@@ -1069,12 +1069,15 @@ class CompanyNameComparison(Comparison):
         translated = word_relations(left, right, "industry")
         industries = known & np.where(across, ~translated.shared, ~alike)
         conflict = _places_conflict(lp, rp) | industries
+        # two Chinese names with another place or industry get the lowest level whatever
+        # their similarities: those are not worked out for them (a third of the pairs)
+        open_pair = ~(conflict & left["cjk"] & right["cjk"])
         # no trade name on either side: a place and an industry are the whole name (盐城中药饮片,
         # "Nanjing Liuhe Seeds Corp."), and one place cannot register it twice
         bare = rest & (lc < 0) & (rc < 0) & (gl >= 0) & (gl == gr) & ~conflict
         bare &= (lp[:, 0] >= 0) & (rp[:, 0] >= 0)
         cjk = left["cjk"] | right["cjk"]
-        open_core = core_ok & ~core_eq
+        open_core = core_ok & ~core_eq & open_pair
         shared = similarity(left["core"], right["core"], Prefix.similarity, open_core, 1.0)
         shorter = np.zeros(len(null), dtype=np.float32)
         if open_core.any():
@@ -1114,7 +1117,7 @@ class CompanyNameComparison(Comparison):
             )
             core_alike = core_alike | (core_jw >= self.core_threshold)
         # levels 4-6 do not depend on the name similarities below: skip their pairs
-        rest = rest & ~core_eq & ~(core_alike & ~conflict) & ~bare
+        rest = rest & ~core_eq & ~(core_alike & ~conflict) & ~bare & open_pair
         # words all Chinese against words without any share no character but spaces: their
         # token-set ratio stays below 0.5, so it is not worked out
         scripts_apart = (left["cjk_only"] & ~right["cjk"]) | (right["cjk_only"] & ~left["cjk"])
