@@ -23,7 +23,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from linkage.autoconfig import comparisons_for, fit_model, rules_for
 from linkage.blocking import candidate_pairs
-from linkage.comparisons import _PREPARED, compare_pairs
+from linkage.compare import compare_pairs, release_prepared
 from linkage.config import load_config
 from linkage.datasets import generate
 from linkage.pipeline import Linker
@@ -81,7 +81,7 @@ def main() -> None:
         automatic = comparisons_for(config, features)
         for count in args.comparisons:
             comparisons = automatic[:count] if count else automatic
-            _PREPARED.clear()
+            release_prepared()
             compared = compare_pairs(features, pairs, comparisons)
             model = fit_model(config, features, compared, comparisons, unique)
             warm, cold, raw = [], [], []
@@ -89,7 +89,7 @@ def main() -> None:
                 started = time.perf_counter()
                 score_pairs(compare_pairs(features, pairs, comparisons), model)
                 warm.append(len(pairs) / (time.perf_counter() - started))
-                _PREPARED.clear()  # with the per-record preparation (once per run) included
+                release_prepared()  # with the per-record preparation (once per run) included
                 started = time.perf_counter()
                 score_pairs(compare_pairs(features, pairs, comparisons), model)
                 cold.append(len(pairs) / (time.perf_counter() - started))

@@ -14,7 +14,7 @@ import pandas as pd
 
 from linkage.blocking import BlockingRule, choose_rules
 from linkage.clustering import component_labels
-from linkage.comparisons import (
+from linkage.compare import (
     AddressComparison,
     CompanyNameComparison,
     Comparison,

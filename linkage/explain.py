@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from linkage.comparisons import compare_indexed, prepare_all
+from linkage.compare import compare_indexed, prepare_all
 from linkage.errors import UsageError
 from linkage.scoring import (
     FellegiSunter,

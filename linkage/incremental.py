@@ -21,7 +21,7 @@ what a full run would compute:
   the other pairs are compared, after preparing only their records (``Comparison.prepare`` of
   a record does not depend on the others but for term frequencies). Term frequencies (the
   ``<name>_tf`` columns) count values over all records: a pair's is the frequency
-  (:func:`linkage.comparisons.frequencies`) of its left record's value of the level's key, where
+  (:func:`linkage.compare.frequencies`) of its left record's value of the level's key, where
   both records hold that value. That value is a function of the record's own features, so the
   cache keeps each record's value code per term-frequency key and the values; unchanged
   records keep their codes, new and changed ones are looked up (unseen values get new codes),
@@ -80,7 +80,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from linkage._version import __version__
-from linkage.comparisons import (
+from linkage.compare import (
     Comparison,
     compare_columns,
     pair_term_frequencies,
@@ -115,11 +115,10 @@ def cache_dir(store_path: str | Path) -> Path:
 
 def code_fingerprint() -> str:
     """sha256 over the code and data that standardised columns and comparison levels come
-    from (``linkage/standardize/``, ``comparisons.py``): a cache made by other code is not used,
+    from (``linkage/standardize/``, ``linkage/compare/``): a cache made by other code is not used,
     even when the version number did not change."""
     package = Path(__file__).resolve().parent
-    files = sorted((package / "standardize").rglob("*"))
-    files.append(package / "comparisons.py")
+    files = sorted((package / "standardize").rglob("*")) + sorted((package / "compare").rglob("*"))
     digest = hashlib.sha256()
     for path in files:
         if path.is_file() and path.suffix in (".py", ".csv", ".json", ".txt"):

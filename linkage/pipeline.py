@@ -34,7 +34,7 @@ from linkage.clustering import (
     release_identifier_state,
     verdicts,
 )
-from linkage.comparisons import compare_pairs, prepare_all, release_prepared
+from linkage.compare import compare_pairs, prepare_all, release_prepared
 from linkage.config import Config, load_config
 from linkage.errors import UsageError
 from linkage.memory import compact_text, map_large_blocks, release_unused_memory

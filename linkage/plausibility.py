@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from linkage.comparisons import CompanyNameComparison, Comparison, IdentifierComparison
+from linkage.compare import CompanyNameComparison, Comparison, IdentifierComparison
 
 MIN_INFORMATIVE = 3
 """Comparisons that must carry information for EM's split to be identified."""

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from linkage import plausibility
-from linkage.comparisons import (
+from linkage.compare import (
     NULL,
     CompanyNameComparison,
     Comparison,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein, Prefix
 
-from linkage.comparisons import (
+from linkage.compare import (
     AddressComparison,
     CompanyNameComparison,
     Comparison,
@@ -257,7 +257,7 @@ def test_identifier_levels() -> None:
     )
     c = IdentifierComparison()
     prep = c.prepare(rows)
-    from linkage.comparisons import gather
+    from linkage.compare import gather
 
     left = gather(prep, np.array([0, 0, 0, 3, 4, 5]))
     right = gather(prep, np.array([1, 2, 3, 5, 1, 2]))

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage.comparisons import (
+from linkage.compare import (
     AddressComparison,
     CompanyNameComparison,
     Comparison,
@@ -233,7 +233,7 @@ def _run_generations(
 
 
 def _prepared(features: pd.DataFrame) -> list[Any]:
-    from linkage.comparisons import prepare_all
+    from linkage.compare import prepare_all
 
     return prepare_all(COMPARISONS, features)
 
@@ -347,7 +347,7 @@ def _rerun_prepares_every_record(
 
 
 def _prepared_with(comparisons: list[Comparison], features: pd.DataFrame) -> list[Any]:
-    from linkage.comparisons import prepare_all
+    from linkage.compare import prepare_all
 
     return prepare_all(comparisons, features)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from linkage.comparisons import ExactMatch, JaroWinklerAtThresholds
+from linkage.compare import ExactMatch, JaroWinklerAtThresholds
 from linkage.scoring import (
     FellegiSunter,
     SupervisedModel,
@@ -66,7 +66,7 @@ def toy_features(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFram
 
 def compared_toy() -> tuple[FellegiSunter, pd.DataFrame, pd.DataFrame]:
     from linkage.blocking import BlockingRule, candidate_pairs
-    from linkage.comparisons import compare_pairs
+    from linkage.compare import compare_pairs
 
     features, _ = toy_features()
     comparisons = [
@@ -100,7 +100,7 @@ def test_score_is_prior_plus_partial_weights_and_json_round_trip(tmp_path) -> No
 
 
 def test_scores_are_symmetric_in_pair_order() -> None:
-    from linkage.comparisons import compare_pairs
+    from linkage.compare import compare_pairs
 
     model, compared, features = compared_toy()
     swapped = compared[["idx_l", "idx_r"]].rename(columns={"idx_l": "idx_r", "idx_r": "idx_l"})
