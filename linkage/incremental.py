@@ -12,7 +12,7 @@ what a full run would compute:
 - **block**: block-size caps and sorted-neighbourhood windows depend on every record, but a
   pair of two unchanged records keeps its previous first rule unless it shares a key whose cap
   decision flipped or its sorted-neighbourhood membership changed
-  (:mod:`linkage.incremental_blocking`, :data:`LOCAL_BLOCKING`): from the previous run's pairs
+  (:mod:`linkage.blocking`, :data:`LOCAL_BLOCKING`): from the previous run's pairs
   and blocking keys (``blocking_keys.*``), only the new and changed records' keys are built
   and the pairs recomputed around them and the removed records; same pairs and report as
   ``candidate_pairs`` on all features, which runs (and saves its keys) when there are no keys.
@@ -48,7 +48,7 @@ the run's output holding them), ``terms.parquet`` (per term-frequency key of the
 named in ``meta["term_keys"]``, each record's value code, -1 = missing; rows as in
 ``records.parquet``) and ``term_values.parquet`` (the values of those codes, key after key:
 ``meta["term_sizes"]`` of each), ``blocking_keys.json``, ``.npz`` and ``.parquet`` (every
-blocking rule's keys: :func:`linkage.incremental_blocking.save_key_state`), ``levels.parquet``
+blocking rule's keys: :func:`linkage.blocking.save_key_state`), ``levels.parquet``
 (``idx_l``, ``idx_r``: the pair's rows in ``records.parquet``, the comparison levels of every
 candidate pair and the index of the blocking rule that found it; integer rows rather than uid
 strings keep writing, reading and matching cheap), ``edges.parquet`` (the matched pairs with
@@ -102,7 +102,7 @@ CACHE_FORMAT = 4
 Model = FellegiSunter | SupervisedModel
 LOCAL_BLOCKING = True
 """Whether incremental runs block locally from the previous run's cached blocking keys
-(:func:`linkage.incremental_blocking.cached_candidate_pairs`: 99k records with 1% new, 0.10 s
+(:func:`linkage.blocking.cached_candidate_pairs`: 99k records with 1% new, 0.10 s
 CPU plus 0.02 s to load the keys, against 0.47 s for ``candidate_pairs``, which builds every
 record's keys). Off: ``candidate_pairs`` on all records."""
 
@@ -506,7 +506,7 @@ def _write_parts(
     folder: Path, key_state: Any, terms: TermCodes | None, comparisons: list[Comparison]
 ) -> None:
     if key_state is not None:
-        from linkage.incremental_blocking import save_key_state
+        from linkage.blocking import save_key_state
 
         save_key_state(folder, key_state)
     kept = None
@@ -616,11 +616,10 @@ class IncrementalPlan:
         """``candidate_pairs(features, rules, ...)``; with ``local`` (default
         :data:`LOCAL_BLOCKING`), blocked locally around the new, changed and removed records
         from the previous run's pairs and cached keys
-        (:func:`linkage.incremental_blocking.cached_candidate_pairs`) when it blocked with the
+        (:func:`linkage.blocking.cached_candidate_pairs`) when it blocked with the
         same settings and left its keys. The report's ``key_state`` holds this run's keys
         (for :func:`save_cache`; with ``keep_keys`` when blocking in full)."""
-        from linkage.blocking import candidate_pairs
-        from linkage.incremental_blocking import cached_candidate_pairs, load_key_state
+        from linkage.blocking import cached_candidate_pairs, candidate_pairs, load_key_state
 
         settings = blocking_settings(rules, unique_sources, max_block_size)
         folder = self.cache.folder

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkage import blocking
 from linkage.blocking import BlockingRule, candidate_pairs, choose_rules, pair_completeness
+from linkage.blocking import pairs as blocking_pairs
 
 
 def features() -> pd.DataFrame:
@@ -185,7 +185,7 @@ def test_pairs_made_in_small_chunks_equal_one_chunk(rows, chunk) -> None:  # typ
         BlockingRule("near", ("name_norm",), "sorted_neighbourhood", window=3),
     ]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(blocking, "_CHUNK", chunk)
+        patch.setattr(blocking_pairs, "CHUNK_PAIRS", chunk)
         small, small_report = candidate_pairs(frame, rules, unique_sources={"a"})
     whole, whole_report = candidate_pairs(frame, rules, unique_sources={"a"})
     pd.testing.assert_frame_equal(small, whole)

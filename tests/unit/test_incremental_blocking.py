@@ -8,17 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage import incremental_blocking
-from linkage.blocking import BlockingRule, candidate_pairs, choose_rules
-from linkage.config import load_config
-from linkage.datasets import generate
-from linkage.incremental import record_hashes
-from linkage.incremental_blocking import (
+from linkage.blocking import (
+    BlockingRule,
     KeyState,
     cached_candidate_pairs,
+    candidate_pairs,
+    choose_rules,
     load_key_state,
     save_key_state,
 )
+from linkage.blocking import local as local_blocking
+from linkage.blocking import state as key_states
+from linkage.config import load_config
+from linkage.datasets import generate
+from linkage.incremental import record_hashes
 from linkage.sources import read_sources
 from linkage.standardize.features import build_features
 
@@ -309,16 +312,16 @@ def test_hash_collisions_fall_back(versions: dict[str, object], monkeypatch: pyt
     touched, old_rows = versions["touched"], versions["old_rows"]
     assert isinstance(touched, np.ndarray) and isinstance(old_rows, np.ndarray)
     rules = [BlockingRule("latin", ("name_latin",), max_block_size=4)]
-    real = incremental_blocking._hash
+    real = key_states.hash_keys
 
     def constant(strings: np.ndarray) -> np.ndarray:
         return np.zeros(len(strings), dtype=np.uint64)
 
-    monkeypatch.setattr(incremental_blocking, "_hash", constant)
+    monkeypatch.setattr(key_states, "hash_keys", constant)
     _, report = candidate_pairs(old, rules, unique_sources=unique, max_block_size=4, keep_keys=True)
     assert report.key_state is None
     # a new key whose hash is an old key's
-    monkeypatch.setattr(incremental_blocking, "_hash", real)
+    monkeypatch.setattr(key_states, "hash_keys", real)
     _, report = candidate_pairs(old, rules, unique_sources=unique, max_block_size=4, keep_keys=True)
     state = report.key_state
     assert state is not None
@@ -330,7 +333,7 @@ def test_hash_collisions_fall_back(versions: dict[str, object], monkeypatch: pyt
         hashes[unseen] = state.per_rule[0].hashes[0]
         return hashes
 
-    monkeypatch.setattr(incremental_blocking, "_hash", colliding)
+    monkeypatch.setattr(local_blocking, "hash_keys", colliding)  # new keys are looked up there
     got = cached_candidate_pairs(
         new,
         rules,

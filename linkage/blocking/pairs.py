@@ -22,56 +22,25 @@ codes. At a million records this took half the time of the DuckDB self-join plus
 rule it replaced. Pairs inside a ``unique = true`` source are never produced.
 
 Memory: the transient arrays stay small next to the pairs table returned. Pairs are made in
-chunks of whole blocks (``_CHUNK`` pairs or so), each kept as one int64 code; a column's cleaned
+chunks of whole blocks (``CHUNK_PAIRS`` pairs or so), each kept as one int64 code; a column's cleaned
 values are dropped after the last rule that reads it; the table's columns are not copied.
 """
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-RuleKind = Literal["exact", "tokens", "sorted_neighbourhood"]
+from linkage.blocking.keys import reported_keys, rule_keys, unique_groups
+from linkage.blocking.rules import BlockingRule
+from linkage.blocking.state import key_state, rule_key_state
 
-_CHUNK = 1 << 21
+CHUNK_PAIRS = 1 << 21
 """Pairs per chunk of a rule's blocks: bounds the temporary arrays of pair generation."""
-
-
-@dataclass(frozen=True)
-class BlockingRule:
-    """A named way of deriving blocking keys from features columns.
-
-    Attributes:
-        name: the rule's name, recorded on every pair it finds.
-        columns: the features columns the key comes from.
-        kind: ``exact``, ``tokens`` or ``sorted_neighbourhood``.
-        prefix: for ``exact``, compare only the first ``prefix`` characters of the last column.
-        min_length: keys (tokens) shorter than this are ignored.
-        max_block_size: skip (and report) keys held by more records than this; None = no cap.
-        window: for ``sorted_neighbourhood``, how many neighbours each record meets.
-        without: records holding a value in any of these columns take no key of this rule.
-    """
-
-    name: str
-    columns: tuple[str, ...]
-    kind: RuleKind = "exact"
-    prefix: int | None = None
-    min_length: int = 1
-    max_block_size: int | None = None
-    window: int = 5
-    without: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (what the manifest records and ``[blocking]`` accepts)."""
-        data = asdict(self)
-        data["columns"] = list(self.columns)
-        data["without"] = list(self.without)
-        return data
 
 
 @dataclass
@@ -85,218 +54,9 @@ class BlockingReport:
     per name (all pairs of those) and a chain through each name's duplicates."""
     largest_blocks: list[dict[str, object]] = field(default_factory=list)
     key_state: Any = field(default=None, compare=False, repr=False)
-    """With ``keep_keys``: every rule's keys (:class:`linkage.incremental_blocking.KeyState`,
+    """With ``keep_keys``: every rule's keys (:class:`linkage.blocking.KeyState`,
     None when they cannot be cached), for the next incremental run; not part of the report
     (the manifest does not record it, equality ignores it)."""
-
-
-def _present(frame: pd.DataFrame, column: str) -> bool:
-    """Does any record have a non-empty value in ``column``? (stops at the first one)"""
-    if column not in frame:
-        return False
-    return any(str(value) != "" for value in frame[column].dropna().to_numpy())
-
-
-def choose_rules(
-    features: pd.DataFrame,
-    *,
-    max_block_size: int = 200,
-    custom_fields: dict[str, str] | None = None,
-) -> list[BlockingRule]:
-    """Automatic rules from the fields present, strongest evidence first.
-
-    Identifier keys, exact and Latin-key names, phone, web domain, postcode + name prefix,
-    name tokens, and a sorted neighbourhood on the Latin key; for custom fields, an exact rule
-    on each field of a selective type (person names, identifiers, dates, phones, e-mails,
-    postcodes) and a sorted neighbourhood on the first name-like field.
-    """
-    cap = max_block_size
-    candidates = [
-        BlockingRule("identifier", ("id_keys",), "tokens"),
-        BlockingRule("name_exact", ("name_norm",), max_block_size=cap),
-        BlockingRule("latin_exact", ("name_latin",), max_block_size=cap),
-        # distinctive words and industry (or, for a name without a trade name, its most
-        # specific place: 苏州市虎丘摩托车配件厂 / "Suzhou City Huqiu Town Motorbike Parts",
-        # whose rendering read the town as the trade name: ``name_head``), then those alone
-        # in small blocks (a trade name held by many firms is generic, and at 1M records its
-        # blocks explode)
-        BlockingRule(
-            "head_generic", ("name_head", "name_generic"), min_length=3, max_block_size=cap
-        ),
-        BlockingRule("head_exact", ("name_head",), min_length=3, max_block_size=min(cap, 50)),
-        # names without a trade name are their place and industry (南京六合种子公司 and
-        # "Nanjing Liuhe Seeds Corp."), in the canonical Latin forms both scripts share
-        BlockingRule(
-            "place_generic",
-            ("name_place_path", "name_generic"),
-            max_block_size=cap,
-            without=("name_core",),
-        ),
-        BlockingRule("phone", ("phone_e164",), max_block_size=cap),
-        BlockingRule("domain", ("domain",), max_block_size=cap),
-        BlockingRule("address_numbers", ("address_numbers",), min_length=5, max_block_size=cap),
-        BlockingRule(
-            "postcode_name", ("postcode_norm", "name_latin"), prefix=3, max_block_size=cap
-        ),
-        BlockingRule("name_token", ("name_tokens",), "tokens", min_length=2, max_block_size=cap),
-    ]
-    rules = [r for r in candidates if all(_present(features, c) for c in r.columns)]
-    selective = ("person_name", "company_name", "identifier", "date", "phone", "email", "url")
-    for name, kind in (custom_fields or {}).items():
-        if kind in selective and _present(features, name):
-            rules.append(BlockingRule(f"{name}_exact", (name,), max_block_size=cap))
-    if _present(features, "postcode_norm") and not any("postcode_norm" in r.columns for r in rules):
-        rules.append(BlockingRule("postcode", ("postcode_norm",), max_block_size=cap))
-    if _present(features, "name_latin"):
-        rules.append(BlockingRule("latin_neighbours", ("name_latin",), "sorted_neighbourhood"))
-    else:
-        names = [n for n, k in (custom_fields or {}).items() if k in ("person_name", "text")]
-        names = [n for n in names if _present(features, n)]
-        if names:
-            rules.append(
-                BlockingRule(f"{names[0]}_neighbours", (names[0],), "sorted_neighbourhood")
-            )
-    return rules
-
-
-def _clean_distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Factorise a column: per record the code of its cleaned text (-1 = missing/blank) and
-    the distinct cleaned texts (equal texts, one code).
-
-    Cleaning (case-folding, single spaces) runs once per distinct value, not per record; a
-    value that is already clean is kept as the features' own string, not a copy.
-    """
-    raw, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    cleaned = [_clean_text(u) for u in np.asarray(uniques, dtype=object)]
-    canonical, texts = pd.factorize(np.array(cleaned, dtype=object))
-    texts = np.asarray(texts, dtype=object)
-    canonical = np.where(texts[canonical] == "", -1, canonical) if len(texts) else canonical
-    return np.append(canonical, -1).astype(np.int64)[raw], texts
-
-
-def _clean_text(value: object) -> object:
-    """``value`` case-folded with single spaces; ``value`` itself when that changes nothing."""
-    text = " ".join(str(value).casefold().split())
-    return value if text == value else text
-
-
-@dataclass
-class _RuleKeys:
-    """A rule's keys: ``(idx, code)`` rows (codes dense from 0; for a sorted neighbourhood,
-    in the order of the key strings) and how to spell a key code as its string."""
-
-    idx: np.ndarray
-    codes: np.ndarray
-    spell: Any  # Callable[[np.ndarray], np.ndarray]: key codes -> key strings
-
-    @property
-    def count(self) -> int:
-        return int(self.codes.max(initial=-1)) + 1
-
-
-def _rule_keys(
-    features: pd.DataFrame,
-    rule: BlockingRule,
-    cache: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-) -> _RuleKeys:
-    """The keys of a rule, as integer codes built over distinct values (no per-record
-    strings). ``cache`` keeps each column's cleaned values across the rules of one run."""
-    cache = {} if cache is None else cache
-
-    def clean(column: str) -> tuple[np.ndarray, np.ndarray]:
-        if column not in cache:
-            cache[column] = _clean_distinct(features[column])
-        return cache[column]
-
-    n = len(features)
-    idx = np.arange(n, dtype=np.int64)
-    none = np.zeros(0, dtype=np.int64)
-    if any(c not in features for c in rule.columns):
-        return _RuleKeys(none, none, lambda codes: np.zeros(len(codes), dtype=object))
-    excluded = np.zeros(n, dtype=bool)
-    for column in rule.without:
-        if column in features:
-            excluded |= clean(column)[0] >= 0
-    if rule.kind == "tokens":
-        codes, texts = clean(rule.columns[0])
-        # each text's distinct tokens, coded in order of first appearance straight away (a
-        # token string is kept once, not once per text)
-        table: dict[str, int] = {}
-        sizes, flat = array("q"), array("q")
-        for text in texts.tolist():
-            tokens = dict.fromkeys(t for t in str(text).split() if len(t) >= rule.min_length)
-            sizes.append(len(tokens))
-            flat.extend([table.setdefault(t, len(table)) for t in tokens])
-        counts = np.append(np.frombuffer(sizes, dtype=np.int64), 0)
-        token_codes = np.frombuffer(flat, dtype=np.int64)
-        names = np.array(list(table), dtype=object)
-        starts = np.append(np.cumsum(counts[:-1]) - counts[:-1], 0)
-        repeat = np.where(excluded, 0, counts[codes])  # code -1 reads the trailing 0
-        total = int(repeat.sum())
-        offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-        positions = np.repeat(starts[codes], repeat) + offsets
-        return _RuleKeys(
-            np.repeat(idx, repeat), token_codes[positions].astype(np.int64), lambda k: names[k]
-        )
-    combined = np.zeros(n, dtype=np.int64)
-    lengths = np.full(n, -1, dtype=np.int64)  # the separators between the parts
-    parts: list[tuple[np.ndarray, np.ndarray]] = []
-    for position, column in enumerate(rule.columns):
-        codes, texts = clean(column)
-        if rule.prefix is not None and position == len(rule.columns) - 1:
-            sliced = np.array([t[: rule.prefix] for t in texts.tolist()], dtype=object)
-            canonical, texts = pd.factorize(sliced)
-            texts = np.asarray(texts, dtype=object)
-            codes = np.where(codes >= 0, np.append(canonical, -1)[codes], -1)
-        parts.append((codes, texts))
-        text_lengths = np.array([len(t) for t in texts.tolist()] + [0], dtype=np.int64)
-        lengths += text_lengths[codes] + 1
-        combined, _ = pd.factorize(combined * (len(texts) + 1) + (codes + 1))
-        combined = combined.astype(np.int64)
-    live = lengths >= rule.min_length
-    for codes, _ in parts:
-        live &= codes >= 0
-    live &= ~excluded
-    codes, _ = pd.factorize(combined[live])
-    codes = codes.astype(np.int64)
-    rows = idx[live]
-    first = np.empty(int(codes.max(initial=-1)) + 1, dtype=np.int64)
-    first[codes[::-1]] = rows[::-1]  # a record of each key (all spell it alike)
-
-    def spell(keys: np.ndarray) -> np.ndarray:
-        records = first[np.asarray(keys, dtype=np.int64)]
-        pieces = [texts[codes_of[records]] for codes_of, texts in parts]
-        if len(pieces) == 1:
-            return pieces[0]
-        return np.array(["\x1f".join(p) for p in zip(*pieces, strict=True)], dtype=object)
-
-    if rule.kind == "sorted_neighbourhood":  # codes in the order of the key strings
-        rank = np.empty(len(first), dtype=np.int64)
-        rank[np.argsort(spell(np.arange(len(first))), kind="stable")] = np.arange(len(first))
-        codes = rank[codes]
-        order = np.argsort(rank)
-        first = first[order]
-    return _RuleKeys(rows, codes, spell)
-
-
-def _reported(keys: _RuleKeys, sizes: np.ndarray, chosen: np.ndarray) -> list[tuple[str, int]]:
-    """``(key, size)`` of the chosen key codes, largest first, ties by key."""
-    if not len(chosen):
-        return []
-    names = keys.spell(chosen)
-    return sorted(
-        ((str(name), int(size)) for name, size in zip(names, sizes[chosen], strict=True)),
-        key=lambda item: (-item[1], item[0]),
-    )
-
-
-def unique_groups(features: pd.DataFrame, unique_sources: set[str]) -> np.ndarray:
-    """Per record its "unique group": its source's code where the source is unique (no pair
-    inside it), else a group of its own (-1 - row)."""
-    source_codes, source_names = pd.factorize(features["source"].astype(object))
-    restricted = np.isin(np.asarray(source_names, dtype=object), sorted(unique_sources))
-    rows = np.arange(len(features))
-    return np.where(restricted[source_codes], source_codes, -1 - rows).astype(np.int64)
 
 
 def candidate_pairs(
@@ -318,7 +78,7 @@ def candidate_pairs(
     kept (int64 holds these up to n² · len(rules) < 2⁶³: 900 million records with 11 rules).
 
     With ``keep_keys``, ``report.key_state`` holds every rule's keys as the next incremental
-    run reuses them (:func:`linkage.incremental_blocking.save_key_state`): int codes per record
+    run reuses them (:func:`linkage.blocking.save_key_state`): int codes per record
     and the key strings, made from what blocking builds anyway.
     """
     report = BlockingReport()
@@ -334,10 +94,8 @@ def candidate_pairs(
         column: i for i, rule in enumerate(rules) for column in (*rule.columns, *rule.without)
     }
     for i, rule in enumerate(rules):
-        keys = _rule_keys(features, rule, cleaned)
+        keys = rule_keys(features, rule, cleaned)
         if kept_keys is not None and rule.kind != "sorted_neighbourhood":
-            from linkage.incremental_blocking import rule_key_state
-
             kept_keys.append(rule_key_state(keys, rule))
         state_keys = keys if kept_keys is not None and rule.kind == "sorted_neighbourhood" else None
         for column in [c for c in cleaned if last_use[c] == i]:
@@ -361,12 +119,12 @@ def candidate_pairs(
                         found.append((left[apart] * width + right[apart]) * count + i)
                     report.reduced_blocks += [
                         {"rule": rule.name, "key": key, "size": size}
-                        for key, size in _reported(keys, sizes, np.flatnonzero(reduced))
+                        for key, size in reported_keys(keys, sizes, np.flatnonzero(reduced))
                     ]
                 generic = np.flatnonzero(over & ~reduced)
                 report.skipped_blocks += [
                     {"rule": rule.name, "key": key, "size": size}
-                    for key, size in _reported(keys, sizes, generic)
+                    for key, size in reported_keys(keys, sizes, generic)
                 ]
                 keep = ~over[key_codes]
         if rule.kind != "sorted_neighbourhood":
@@ -377,15 +135,13 @@ def candidate_pairs(
             top = np.flatnonzero((kept_sizes > 0) & (kept_sizes >= fifth.max(initial=1)))
             largest += [
                 {"rule": rule.name, "key": key, "size": size}
-                for key, size in _reported(keys, kept_sizes, top)[:5]
+                for key, size in reported_keys(keys, kept_sizes, top)[:5]
             ]
         del keys, sizes
         ridx, key_codes = ridx[keep], key_codes[keep]
         del keep
         order = np.lexsort((ridx, key_codes))  # by key, then row
         if state_keys is not None and kept_keys is not None:  # a sorted neighbourhood keeps all
-            from linkage.incremental_blocking import rule_key_state
-
             kept_keys.append(rule_key_state(state_keys, rule, ranked=order))
             del state_keys
         ranked, ranked_keys = ridx[order], key_codes[order]
@@ -405,8 +161,6 @@ def candidate_pairs(
         del ranked, ranked_keys
     del cleaned, group
     if kept_keys is not None:
-        from linkage.incremental_blocking import key_state
-
         report.key_state = key_state(rules, n, kept_keys)
     report.largest_blocks = sorted(largest, key=lambda b: (-int(b["size"]), b["rule"], b["key"]))[
         :10
@@ -503,7 +257,7 @@ def reduced_block_pairs(
 
 
 def _within_blocks(ranked: np.ndarray, keys: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Every pair of rows sharing a key, in chunks of whole blocks of about ``_CHUNK`` pairs;
+    """Every pair of rows sharing a key, in chunks of whole blocks of about ``CHUNK_PAIRS`` pairs;
     ``ranked`` rows sorted by key, then row (each row once per key), so the left row of a pair
     is the smaller."""
     if not len(keys):
@@ -512,7 +266,7 @@ def _within_blocks(ranked: np.ndarray, keys: np.ndarray) -> Iterator[tuple[np.nd
     ends = np.append(starts[1:], len(keys))
     sizes = ends - starts
     before = np.cumsum(sizes * (sizes - 1) // 2)  # pairs of the blocks up to each
-    cuts = np.searchsorted(before, np.arange(_CHUNK, before[-1], _CHUNK), side="right")
+    cuts = np.searchsorted(before, np.arange(CHUNK_PAIRS, before[-1], CHUNK_PAIRS), side="right")
     for first, last in zip(np.append(0, cuts), np.append(cuts, len(starts)), strict=True):
         if first == last:
             continue

@@ -28,7 +28,7 @@ Block sizes need every record's keys. :func:`cached_candidate_pairs` takes them 
 previous run's :class:`KeyState` (per rule int32 ``(row, key code)`` tables and the key
 strings in code order; ``candidate_pairs(..., keep_keys=True)`` hands it back, and
 :func:`save_key_state` / :func:`load_key_state` write and read it): unchanged records keep
-their codes, only the new and changed records' keys are built (``blocking._rule_keys``) and
+their codes, only the new and changed records' keys are built (``blocking.rule_keys``) and
 looked up (by a 64-bit hash, checked against the text; by the text itself for a sorted
 neighbourhood, whose codes follow the keys' order), unseen keys inserted. The rest is numpy
 over int arrays: 99k records with 1% new, 0.10 s CPU against 0.47 s for ``candidate_pairs``,
@@ -39,28 +39,29 @@ in hash or key order).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from linkage.blocking import (
+from linkage.blocking.keys import RuleKeys, reported_keys, rule_keys, unique_groups
+from linkage.blocking.pairs import (
     BlockingReport,
-    BlockingRule,
-    _reported,
-    _rule_keys,
-    _RuleKeys,
     few_names,
     name_codes,
     pairs_table,
     reduced_block_pairs,
-    unique_groups,
+)
+from linkage.blocking.rules import BlockingRule
+from linkage.blocking.state import (
+    KeyState,
+    RuleKeyState,
+    arrow_chunks,
+    hash_keys,
+    take_keys,
 )
 
 _NO_PAIRS = np.zeros(0, dtype=np.int64)
@@ -260,7 +261,7 @@ class _RuleInput:
 
 
 class _Spelled:
-    """What :func:`linkage.blocking._reported` reads of a rule's keys."""
+    """What :func:`linkage.blocking.reported_keys` reads of a rule's keys."""
 
     def __init__(self, spell: Callable[[np.ndarray], np.ndarray]) -> None:
         self.spell = spell
@@ -334,19 +335,19 @@ def _local_pairs(
         if cap is not None:
             report.reduced_blocks += [
                 {"rule": rule.name, "key": key, "size": size}
-                for key, size in _reported(spelled, sizes, np.flatnonzero(reduced))  # type: ignore[arg-type]
+                for key, size in reported_keys(spelled, sizes, np.flatnonzero(reduced))  # type: ignore[arg-type]
             ]
             generic = np.flatnonzero((sizes > cap) & ~reduced)
             report.skipped_blocks += [
                 {"rule": rule.name, "key": key, "size": size}
-                for key, size in _reported(spelled, sizes, generic)  # type: ignore[arg-type]
+                for key, size in reported_keys(spelled, sizes, generic)  # type: ignore[arg-type]
             ]
         kept_sizes = np.where(sizes <= (cap if cap is not None else sizes.max(initial=0)), sizes, 0)
         fifth = np.sort(kept_sizes)[-5:][:1]  # the 5th largest size (ties all compete)
         top = np.flatnonzero((kept_sizes > 0) & (kept_sizes >= fifth.max(initial=1)))
         largest += [
             {"rule": rule.name, "key": key, "size": size}
-            for key, size in _reported(spelled, kept_sizes, top)[:5]  # type: ignore[arg-type]
+            for key, size in reported_keys(spelled, kept_sizes, top)[:5]  # type: ignore[arg-type]
         ]
         # touched keys: held now by a new or changed record, or before by a changed or
         # removed one; a touched block whose cap decision flipped changes pairs of
@@ -449,106 +450,6 @@ def _merged(
     )
 
 
-KEY_STATE_FORMAT = 1
-_STATE_FILES = ("blocking_keys.json", "blocking_keys.npz", "blocking_keys.parquet")
-
-
-@dataclass
-class RuleKeyState:
-    """One rule's keys in one run, as the next incremental run reuses them.
-
-    ``rows``/``codes`` (int32): record ``rows[j]`` of that run's features holds key
-    ``codes[j]`` (a token rule holds several keys per record, an exact rule at most one),
-    ordered by row, or for a sorted neighbourhood by code, then row (the order it walks).
-    ``keys`` spells every code (Arrow strings; a run's own keys may be an object array until
-    they are saved); each code is held by some record. Codes follow ``hashes`` (uint64
-    ascending, distinct: the keys' ``pd.util.hash_array``, looked up by binary search) or,
-    for a sorted neighbourhood (``hashes`` None), the key strings themselves.
-    """
-
-    rows: np.ndarray
-    codes: np.ndarray
-    keys: np.ndarray | pa.Array | pa.ChunkedArray
-    hashes: np.ndarray | None
-
-    @property
-    def count(self) -> int:
-        return len(self.keys)
-
-    def spell(self, codes: np.ndarray) -> np.ndarray:
-        """Key strings of key codes (object array)."""
-        return _take(self.keys, codes)
-
-
-def _take(keys: np.ndarray | pa.Array | pa.ChunkedArray, codes: np.ndarray) -> np.ndarray:
-    """``keys[codes]`` as an object array of strings."""
-    codes = np.asarray(codes, dtype=np.int64)
-    if isinstance(keys, np.ndarray):
-        return keys[codes]
-    taken = keys.take(pa.array(codes))
-    return np.asarray(taken.to_numpy(zero_copy_only=False), dtype=object)
-
-
-def _chunks(keys: np.ndarray | pa.Array | pa.ChunkedArray) -> list[pa.Array]:
-    """``keys`` as Arrow large-string arrays."""
-    if isinstance(keys, np.ndarray):
-        return [pa.array(keys, type=pa.large_string())]
-    if isinstance(keys, pa.ChunkedArray):
-        return [c.cast(pa.large_string()) for c in keys.chunks]
-    return [keys.cast(pa.large_string())]
-
-
-@dataclass
-class KeyState:
-    """Every rule's keys of one run (:func:`save_key_state` writes it, :func:`load_key_state`
-    reads it back): ``rules`` (``BlockingRule.to_dict()`` each) and ``records``, the rows of
-    that run's features (sorted by uid)."""
-
-    rules: list[dict[str, Any]]
-    records: int
-    per_rule: list[RuleKeyState]
-
-
-def _hash(strings: np.ndarray) -> np.ndarray:
-    """A 64-bit hash per key string (pandas' fixed-key hashing: the same in every process)."""
-    if not len(strings):
-        return np.zeros(0, dtype=np.uint64)
-    return pd.util.hash_array(np.asarray(strings, dtype=object), categorize=False)
-
-
-def rule_key_state(
-    keys: _RuleKeys, rule: BlockingRule, ranked: np.ndarray | None = None
-) -> RuleKeyState | None:
-    """A rule's keys as built by :func:`linkage.blocking._rule_keys` (rows ascending, codes
-    dense), recoded as :class:`RuleKeyState` keeps them; None on a hash collision (two keys,
-    one hash: the next run blocks in full). For a sorted neighbourhood, ``ranked`` is the
-    order of ``keys``' entries by key, then row, when the caller has it."""
-    count = keys.count
-    strings = np.asarray(keys.spell(np.arange(count)), dtype=object)
-    rows = keys.idx.astype(np.int32)
-    if rule.kind == "sorted_neighbourhood":  # codes already follow the key strings
-        order = np.lexsort((keys.idx, keys.codes)) if ranked is None else ranked
-        return RuleKeyState(rows[order], keys.codes[order].astype(np.int32), strings, None)
-    hashes = _hash(strings)
-    order = np.argsort(hashes)  # distinct hashes: any sort gives one order
-    hashes = hashes[order]
-    if len(hashes) > 1 and bool((hashes[1:] == hashes[:-1]).any()):
-        return None
-    rank = np.empty(count, dtype=np.int32)
-    rank[order] = np.arange(count, dtype=np.int32)
-    return RuleKeyState(rows, rank[keys.codes], strings[order], hashes)
-
-
-def key_state(
-    rules: Sequence[BlockingRule], records: int, per_rule: Sequence[RuleKeyState | None]
-) -> KeyState | None:
-    """The key state of a run (None when a rule's keys could not be kept)."""
-    if any(state is None for state in per_rule):
-        return None
-    kept = [state for state in per_rule if state is not None]
-    return KeyState([r.to_dict() for r in rules], records, kept)
-
-
 @dataclass
 class _Updated:
     """A rule's keys now: the long table (rows ascending) in the merged code space (the
@@ -565,7 +466,7 @@ class _Updated:
 def _update_rule(
     old: RuleKeyState,
     rule: BlockingRule,
-    fresh: _RuleKeys,
+    fresh: RuleKeys,
     fresh_rows: np.ndarray,
     now: np.ndarray,
     unchanged_old: np.ndarray,
@@ -584,18 +485,18 @@ def _update_rule(
     sn = old.hashes is None
     reference: np.ndarray
     if sn:
-        reference = _take(old.keys, np.arange(count))
+        reference = take_keys(old.keys, np.arange(count))
         query = strings
     else:
         assert old.hashes is not None
-        reference, query = old.hashes, _hash(strings)
+        reference, query = old.hashes, hash_keys(strings)
     pos = np.searchsorted(reference, query).astype(np.int64)
     found = np.zeros(len(query), dtype=bool)
     if count:
         at = np.minimum(pos, count - 1)
         found = (pos < count) & (reference[at] == query)
     if not sn and found.any():  # equal hashes: the keys must be equal too
-        stored = _take(old.keys, pos[found]).tolist()
+        stored = take_keys(old.keys, pos[found]).tolist()
         if stored != strings[found].tolist():
             return None
     new = np.flatnonzero(~found)
@@ -615,7 +516,7 @@ def _update_rule(
     source[old_to_new] = np.arange(count)
     source[new_codes] = count + np.arange(len(new))
     keys = pa.chunked_array(
-        [*_chunks(old.keys), *_chunks(strings[new])], type=pa.large_string()
+        [*arrow_chunks(old.keys), *arrow_chunks(strings[new])], type=pa.large_string()
     ).take(pa.array(source))
     hashes = None
     if not sn:
@@ -701,7 +602,7 @@ def cached_candidate_pairs(
     cleaned: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     inputs, states = [], []
     for rule, old in zip(rules, state.per_rule, strict=True):
-        fresh = _rule_keys(subset, rule, cleaned)
+        fresh = rule_keys(subset, rule, cleaned)
         updated = _update_rule(old, rule, fresh, fresh_rows, now, unchanged_old, n)
         if updated is None:
             return None
@@ -711,7 +612,7 @@ def cached_candidate_pairs(
         keys = updated.keys
 
         def spell(codes: np.ndarray, keys: pa.ChunkedArray = keys) -> np.ndarray:
-            return _take(keys, codes)
+            return take_keys(keys, codes)
 
         inputs.append(
             _RuleInput(
@@ -739,68 +640,3 @@ def cached_candidate_pairs(
     new_state = KeyState(list(state.rules), n, states)
     report.key_state = new_state
     return pairs, report, new_state
-
-
-def save_key_state(folder: Path, state: KeyState) -> None:
-    """Write ``state`` into ``folder``: ``blocking_keys.json`` (format, rules, records, key
-    counts), ``blocking_keys.npz`` (per rule rows, codes and key hashes, uncompressed) and
-    ``blocking_keys.parquet`` (every rule's key strings, one after the other, zstd)."""
-    folder = Path(folder)
-    arrays: dict[str, np.ndarray] = {}
-    for i, rule_state in enumerate(state.per_rule):
-        arrays[f"rows_{i}"] = rule_state.rows
-        arrays[f"codes_{i}"] = rule_state.codes
-        if rule_state.hashes is not None:
-            arrays[f"hashes_{i}"] = rule_state.hashes
-    np.savez(folder / "blocking_keys.npz", **arrays)  # type: ignore[arg-type]
-    strings = pa.chunked_array(
-        [c for rule_state in state.per_rule for c in _chunks(rule_state.keys)],
-        type=pa.large_string(),
-    )
-    pq.write_table(pa.table({"key": strings}), folder / "blocking_keys.parquet", compression="zstd")
-    meta = {
-        "format": KEY_STATE_FORMAT,
-        "rules": state.rules,
-        "records": state.records,
-        "keys": [rule_state.count for rule_state in state.per_rule],
-    }
-    (folder / "blocking_keys.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
-
-
-def load_key_state(folder: Path) -> KeyState | None:
-    """The key state :func:`save_key_state` wrote into ``folder``; None when there is none
-    (or of another format)."""
-    folder = Path(folder)
-    if not all((folder / name).exists() for name in _STATE_FILES):
-        return None
-    meta = json.loads((folder / "blocking_keys.json").read_text(encoding="utf-8"))
-    if meta.get("format") != KEY_STATE_FORMAT:
-        return None
-    strings = pq.read_table(folder / "blocking_keys.parquet").column("key")
-    if not pa.types.is_large_string(strings.type):
-        strings = strings.cast(pa.large_string())
-    per_rule = []
-    offset = 0
-    with np.load(folder / "blocking_keys.npz") as arrays:
-        for i, count in enumerate(meta["keys"]):
-            hashes = arrays.get(f"hashes_{i}")
-            per_rule.append(
-                RuleKeyState(
-                    arrays[f"rows_{i}"], arrays[f"codes_{i}"], strings.slice(offset, count), hashes
-                )
-            )
-            offset += count
-    if offset != len(strings):
-        return None
-    return KeyState(meta["rules"], int(meta["records"]), per_rule)
-
-
-__all__ = [
-    "KeyState",
-    "RuleKeyState",
-    "cached_candidate_pairs",
-    "key_state",
-    "load_key_state",
-    "rule_key_state",
-    "save_key_state",
-]
