@@ -31,7 +31,7 @@ _LAZY = {
     "EntityExplanation": "linkage.explain_entity",
     "explain_entity": "linkage.explain_entity",
     "Linker": "linkage.pipeline",
-    "RunResult": "linkage.pipeline",
+    "RunResult": "linkage.outputs",
     "build_profiles": "linkage.profiles",
     "CompanyName": "linkage.standardize",
     "Identifier": "linkage.standardize",
@@ -59,7 +59,8 @@ if TYPE_CHECKING:
     )
     from linkage.evaluation import EvaluationReport, evaluate_memberships, read_truth
     from linkage.explain_entity import EntityExplanation, explain_entity
-    from linkage.pipeline import Linker, RunResult
+    from linkage.outputs import RunResult
+    from linkage.pipeline import Linker
     from linkage.profiles import build_profiles
     from linkage.standardize import (
         CompanyName,

@@ -90,6 +90,7 @@ from linkage.compare import (
     term_prepared,
     term_values,
 )
+from linkage.profiles import PreviousProfiles, reuse_profiles
 from linkage.scoring import FellegiSunter, SupervisedModel, model_from_dict
 from linkage.standardize.features import build_features
 
@@ -172,16 +173,6 @@ def clustering_settings(
     from linkage.incremental_clustering import judgements_digest
 
     return {"unique_sources": sorted(unique_sources), "judgements": judgements_digest(judgements)}
-
-
-def survivorship_settings(config: Any) -> dict[str, Any]:
-    """What an entity profile depends on besides its members' records (a change means no
-    profile is reused; the rest of the incremental run is unaffected)."""
-    return {
-        "survivorship": config.survivorship.model_dump(mode="json"),
-        "priorities": {s.name: config.priority(s) for s in config.sources},
-        "fields": list(config.fields),
-    }
 
 
 @dataclass
@@ -379,8 +370,8 @@ def save_cache(
     ``memberships`` (``uid, entity_id``, final ids) and ``entities`` let the next run reuse the
     profiles of entities whose members did not change; ``entities_file``, the run's
     ``entities.parquet`` when it was written, is copied instead of writing ``entities`` again.
-    ``profiles`` are the :func:`survivorship_settings` the profiles were built with;
-    ``blocking`` the :func:`blocking_settings` the pairs were found with. ``pairs`` (the
+    ``profiles`` are the :func:`linkage.profiles.survivorship_settings` the profiles were
+    built with; ``blocking`` the :func:`blocking_settings` the pairs were found with. ``pairs`` (the
     scored pairs), ``merges`` (the merge log, or ``merges_file`` to copy) and ``clustering``
     (:func:`clustering_settings`) let the next run reuse untouched components. ``terms``
     (:class:`TermCodes` of ``comparisons``, for ``features``' rows) let it compute term
@@ -859,10 +850,24 @@ class IncrementalPlan:
         config: Any,
     ) -> pd.DataFrame:
         """``build_profiles(features, memberships, ...)``, reusing the cached profiles of
-        entities that did not change (:func:`linkage.incremental_profiles.reuse_profiles`)."""
-        from linkage.incremental_profiles import reuse_profiles
+        entities that did not change (:func:`linkage.profiles.reuse_profiles`)."""
+        profiles, reused = reuse_profiles(self.previous_profiles(), features, memberships, config)
+        self.stats["reused_profiles"] = reused
+        return profiles
 
-        return reuse_profiles(self, features, memberships, config)
+    def previous_profiles(self) -> PreviousProfiles:
+        """What the profiles stage may reuse of the cached run."""
+        hashes = self.cache.hashes
+        return PreviousProfiles(
+            settings=self.cache.meta.get("profiles"),
+            entities_file=self.cache.entities_file(),
+            entity_ids=(
+                hashes["entity_id"].to_numpy(dtype=object) if "entity_id" in hashes else None
+            ),
+            uids=self.records["uid"].to_numpy(),
+            old_rows=self.old_rows,
+            unchanged=self.unchanged,
+        )
 
 
 def plan_for(
@@ -896,5 +901,4 @@ __all__ = [
     "save_cache",
     "stage",
     "staging_dir",
-    "survivorship_settings",
 ]

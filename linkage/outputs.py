@@ -12,7 +12,7 @@ import io
 import json
 import platform
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,8 +30,31 @@ from linkage.memory import is_arrow_text
 
 if TYPE_CHECKING:
     from linkage.blocking import BlockingReport
-    from linkage.pipeline import RunResult
     from linkage.sources import SourceTable
+
+
+@dataclass
+class RunResult:
+    """Everything a run produced, as tables, plus the manifest that describes it.
+
+    Text is held compactly: the features' standardised columns, and the entities' joined lists
+    and provenance, are Arrow strings (``pd.ArrowDtype(pa.string())``, missing values NA); the
+    read columns and values survived from them are Python strings (docs/architecture.md).
+    """
+
+    features: pd.DataFrame
+    pairs: pd.DataFrame
+    memberships: pd.DataFrame
+    entities: pd.DataFrame
+    manifest: dict[str, Any]
+    sources: list[SourceTable] = field(default_factory=list)
+    merges: pd.DataFrame | None = None
+    model: dict[str, Any] | None = None
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write memberships, entities, pairs and manifest into ``out_dir``."""
+        return write_outputs(self, Path(out_dir))
+
 
 PAIR_COLUMNS = (
     "uid_l",

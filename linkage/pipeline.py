@@ -38,37 +38,14 @@ from linkage.compare import compare_pairs, prepare_all, release_prepared
 from linkage.config import Config, load_config
 from linkage.errors import UsageError
 from linkage.memory import compact_text, map_large_blocks, release_unused_memory
-from linkage.outputs import build_manifest, write_outputs
+from linkage.outputs import RunResult, build_manifest
 from linkage.profiles import build_profiles
 from linkage.scoring import FellegiSunter, SupervisedModel, load_model, model_from_dict, score_pairs
-from linkage.sources import SourceTable, read_sources
+from linkage.sources import read_sources
 from linkage.standardize.features import build_features
 from linkage.store import Store
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class RunResult:
-    """Everything a run produced, as tables, plus the manifest that describes it.
-
-    Text is held compactly: the features' standardised columns, and the entities' joined lists
-    and provenance, are Arrow strings (``pd.ArrowDtype(pa.string())``, missing values NA); the
-    read columns and values survived from them are Python strings (docs/architecture.md).
-    """
-
-    features: pd.DataFrame
-    pairs: pd.DataFrame
-    memberships: pd.DataFrame
-    entities: pd.DataFrame
-    manifest: dict[str, Any]
-    sources: list[SourceTable] = field(default_factory=list)
-    merges: pd.DataFrame | None = None
-    model: dict[str, Any] | None = None
-
-    def write(self, out_dir: str | Path) -> Path:
-        """Write memberships, entities, pairs and manifest into ``out_dir``."""
-        return write_outputs(self, Path(out_dir))
 
 
 class Linker:
@@ -386,8 +363,8 @@ class _CacheState:
             clustering_settings,
             matching_settings,
             save_cache,
-            survivorship_settings,
         )
+        from linkage.profiles import survivorship_settings
 
         with linker._stage("cache"):
             save_cache(

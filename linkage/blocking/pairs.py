@@ -22,8 +22,9 @@ codes. At a million records this took half the time of the DuckDB self-join plus
 rule it replaced. Pairs inside a ``unique = true`` source are never produced.
 
 Memory: the transient arrays stay small next to the pairs table returned. Pairs are made in
-chunks of whole blocks (``CHUNK_PAIRS`` pairs or so), each kept as one int64 code; a column's cleaned
-values are dropped after the last rule that reads it; the table's columns are not copied.
+chunks of whole blocks (``CHUNK_PAIRS`` pairs or so), each kept as one int64 code; a column's
+cleaned values are dropped after the last rule that reads it; the table's columns are not
+copied.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Profile reuse in incremental runs (linkage.incremental_profiles.reuse_profiles) gives the
+"""Profile reuse in incremental runs (linkage.profiles.reuse_profiles) gives the
 entities table build_profiles gives on the same features and memberships: equal values, dtypes,
 cell types, column and row order, index, and the same bytes written, on random runs where
 entities are kept, merged, split, renamed or swap members, records are new, changed or
@@ -21,10 +21,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from linkage.config import CANONICAL_FIELDS, SurvivorshipConfig
-from linkage.incremental import Cache, IncrementalPlan, survivorship_settings
-from linkage.incremental_profiles import _Cached, _order, _runs, _take_text, reuse_profiles
+from linkage.incremental import Cache, IncrementalPlan
 from linkage.outputs import write_csv, write_parquet
-from linkage.profiles import build_profiles
+from linkage.profiles import build_profiles, survivorship_settings
+from linkage.profiles.reuse import _Cached, _order, _runs, _take_text
 
 TEXT = ["Acme Ltd", "ACME LIMITED", "Zeta PLC", "zeta plc", "Beta & Co", "", "  ", None]
 CITIES = ["Oslo", "oslo", "Bergen", "", None]
@@ -243,7 +243,7 @@ class Case:
         )
 
     def reused(self) -> pd.DataFrame:
-        return reuse_profiles(self.plan, self.features, self.memberships, self.config)
+        return self.plan.profiles(self.features, self.memberships, self.config)
 
 
 def reusable(entity1: dict[str, str], entity2: dict[str, str], changed: set[str]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from test_profiles_reference import assert_same, random_case, reference_build_profiles
 
-from linkage import profiles
+from linkage.profiles import build as profile_building
 from linkage.profiles import build_profiles
 
 
@@ -13,7 +13,7 @@ from linkage.profiles import build_profiles
 def test_provenance_built_in_slices_of_entities(
     chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(profiles, "ENTITY_CHUNK", chunk)
+    monkeypatch.setattr(profile_building, "ENTITY_CHUNK", chunk)
     for seed in range(40):
         args, kwargs = random_case(seed)
         try:

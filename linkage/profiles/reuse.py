@@ -1,5 +1,5 @@
 """Profile reuse in incremental runs: an entity whose members did not change keeps the profile
-the previous run built for it; only the other entities are built (see :mod:`linkage.incremental`).
+the previous run built for it; only the other entities are built.
 
 At 99k records with 1% new ones, ~98% of the entities keep their profile, so what counts is
 the work per reused entity: finding them (on integer codes: one factorisation of this run's
@@ -18,8 +18,9 @@ keep their ids, so the few built ones are merged in.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,11 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from linkage.incremental import survivorship_settings
 from linkage.memory import is_arrow_text
-
-if TYPE_CHECKING:
-    from linkage.incremental import IncrementalPlan
+from linkage.profiles.build import build_profiles
 
 _TEXT = pd.ArrowDtype(pa.string())
 _BATCH = 1 << 16  # rows of the cached entities table read at a time
@@ -42,36 +40,63 @@ _NUMBERS: dict[Any, pa.DataType] = {
 }
 
 
+def survivorship_settings(config: Any) -> dict[str, Any]:
+    """What an entity profile depends on besides its members' records (a change means no
+    profile is reused; the rest of an incremental run is unaffected)."""
+    return {
+        "survivorship": config.survivorship.model_dump(mode="json"),
+        "priorities": {s.name: config.priority(s) for s in config.sources},
+        "fields": list(config.fields),
+    }
+
+
+@dataclass
+class PreviousProfiles:
+    """What the profiles stage may reuse of the previous run.
+
+    Attributes:
+        settings: The :func:`survivorship_settings` its profiles were built with.
+        entities_file: Its entities table (None when not kept).
+        entity_ids: Per record of the previous run, its entity (None when not kept).
+        uids: The uids of this run's records, in features order.
+        old_rows: Per record of this run, its row in the previous run (-1: new).
+        unchanged: Per record of this run, whether it is unchanged since then.
+    """
+
+    settings: dict[str, Any] | None
+    entities_file: Path | None
+    entity_ids: np.ndarray | None
+    uids: np.ndarray
+    old_rows: np.ndarray
+    unchanged: np.ndarray
+
+
 def reuse_profiles(
-    plan: IncrementalPlan,
+    previous: PreviousProfiles,
     features: pd.DataFrame,
     memberships: pd.DataFrame,
     config: Any,
-) -> pd.DataFrame:
-    """``build_profiles(features, memberships, ...)``, reusing the cached profile of every
-    entity whose members are exactly those of one entity of the cached run and all
-    unchanged (a profile is a function of its members' records, the survivorship settings
-    and the entity's confidence; the id and the confidence are taken from this run).
+) -> tuple[pd.DataFrame, int]:
+    """``build_profiles(features, memberships, ...)``, reusing the previous profile of every
+    entity whose members are exactly those of one previous entity and all unchanged (a
+    profile is a function of its members' records, the survivorship settings and the
+    entity's confidence; the id and the confidence are taken from this run). Also returns
+    how many profiles were reused.
 
     Only the entities left over are built, from their members' rows, while the cached
     profiles are read (Arrow reads and decompresses them mostly without the GIL)."""
-    from linkage.profiles import build_profiles
-
     priorities = {s.name: config.priority(s) for s in config.sources}
     fields = list(config.fields)
 
     def build(features: pd.DataFrame, memberships: pd.DataFrame) -> pd.DataFrame:
         return build_profiles(features, memberships, priorities, config.survivorship, fields)
 
-    plan.stats["reused_profiles"] = 0
-    if plan.cache.meta.get("profiles") != survivorship_settings(config) or not _aligned(
-        plan, features
-    ):
-        return build(features, memberships)
+    if previous.settings != survivorship_settings(config) or not _aligned(previous, features):
+        return build(features, memberships), 0
     with ThreadPoolExecutor(max_workers=1) as pool:
-        reading = pool.submit(_Cached.open, plan.cache.entities_file())
+        reading = pool.submit(_Cached.open, previous.entities_file)
         members = _members(features, memberships)
-        found = _unchanged_entities(plan, members)
+        found = _unchanged_entities(previous, members)
         fresh = None
         if found is not None:
             # only these rows' members: build_profiles looks them up by uid
@@ -81,19 +106,18 @@ def reuse_profiles(
         if found is not None and fresh is not None and old is not None:
             reuse = found.in_table(old)
             if reuse is not None and list(fresh.columns) == old.names:
-                plan.stats["reused_profiles"] = len(reuse.rows)
-                return _merge(fresh, old, reuse, pool)
-    return build(features, memberships)  # nothing to reuse: as a full run
+                return _merge(fresh, old, reuse, pool), len(reuse.rows)
+    return build(features, memberships), 0  # nothing to reuse: as a full run
 
 
-def _aligned(plan: IncrementalPlan, features: pd.DataFrame) -> bool:
-    """Whether the features rows are the plan's records (as in a run), and the cache gives
-    each cached record's entity."""
+def _aligned(previous: PreviousProfiles, features: pd.DataFrame) -> bool:
+    """Whether the features rows are this run's records (as in a run), and the previous run
+    gives each of its records' entity."""
     uids = features["uid"].to_numpy()
     return (
-        "entity_id" in plan.cache.hashes
-        and len(uids) == len(plan.unchanged)
-        and np.array_equal(uids, plan.records["uid"].to_numpy())
+        previous.entity_ids is not None
+        and len(uids) == len(previous.unchanged)
+        and np.array_equal(uids, previous.uids)
     )
 
 
@@ -208,7 +232,7 @@ def _positions(ids: np.ndarray, column: pa.ChunkedArray) -> np.ndarray:
     return position.get_indexer(pd.Index(ids, dtype=object))
 
 
-def _unchanged_entities(plan: IncrementalPlan, members: pd.DataFrame) -> _Found | None:
+def _unchanged_entities(previous: PreviousProfiles, members: pd.DataFrame) -> _Found | None:
     """Which entities keep their cached profile: those whose members are all unchanged, were
     all in one cached entity, and that entity had no other members. None when none does, or
     a record has no entity."""
@@ -217,12 +241,12 @@ def _unchanged_entities(plan: IncrementalPlan, members: pd.DataFrame) -> _Found 
         return None
     k = len(ids)
     # each record's entity in the cached run (-1: new record)
-    cached, cached_ids = pd.factorize(plan.cache.hashes["entity_id"].to_numpy(dtype=object))
+    cached, cached_ids = pd.factorize(previous.entity_ids)
     cached_sizes = np.bincount(cached[cached >= 0], minlength=len(cached_ids))
-    before = np.where(plan.old_rows >= 0, cached[np.maximum(plan.old_rows, 0)], -1)
+    before = np.where(previous.old_rows >= 0, cached[np.maximum(previous.old_rows, 0)], -1)
     target = np.full(k, -1, dtype=np.int64)
     target[codes] = before  # one member's cached entity: all must have it (not -1)
-    bad = ~plan.unchanged | (before != target[codes])
+    bad = ~previous.unchanged | (before != target[codes])
     reused = (np.bincount(codes, weights=bad, minlength=k) == 0) & (target >= 0)
     reused &= cached_sizes[np.maximum(target, 0)] == np.bincount(codes, minlength=k)
     if not reused.any():
