@@ -32,7 +32,7 @@ what a full run would compute:
 - **cluster**: only the connected components of the edge graph that new, changed or removed
   records or changed edges touch are clustered; the others keep their entities and merge-log
   rows, with this run's weights and confidences, renumbered in the global processing order
-  (:mod:`linkage.incremental_clustering`). Falls back to ``cluster`` when the judgements or the
+  (:mod:`linkage.clustering.local`). Falls back to ``cluster`` when the judgements or the
   unique sources changed.
 - **survive**: an entity whose members are all unchanged and were exactly one entity of the
   previous run keeps its cached profile (with this run's id and confidence); the others are
@@ -170,7 +170,7 @@ def clustering_settings(
     unique_sources: set[str], judgements: pd.DataFrame | None
 ) -> dict[str, Any]:
     """What clustering depends on besides the records and the scored pairs."""
-    from linkage.incremental_clustering import judgements_digest
+    from linkage.clustering import judgements_digest
 
     return {"unique_sources": sorted(unique_sources), "judgements": judgements_digest(judgements)}
 
@@ -393,7 +393,7 @@ def save_cache(
         )
         frame["entity_id"] = by_uid.reindex(uids).to_numpy(dtype=object)
         if merges is not None:
-            from linkage.incremental_clustering import components_of_run
+            from linkage.clustering import components_of_run
 
             labels = components_of_run(memberships, merges).set_index("uid")["component"]
             frame["component"] = labels.reindex(uids).to_numpy(dtype=np.int64)
@@ -809,9 +809,8 @@ class IncrementalPlan:
         judgements: pd.DataFrame | None,
     ) -> Any:
         """``cluster(features, scored, ...)``, reusing the previous run's entities and merge-log
-        rows for the components nothing touched (:mod:`linkage.incremental_clustering`)."""
-        from linkage.clustering import MERGE_COLUMNS, cluster
-        from linkage.incremental_clustering import incremental_cluster
+        rows for the components nothing touched (:mod:`linkage.clustering.local`)."""
+        from linkage.clustering import MERGE_COLUMNS, cluster, incremental_cluster
 
         folder = self.cache.folder
         hashes = self.cache.hashes

@@ -7,8 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from linkage.clustering import cluster
-from linkage.incremental_clustering import components_of_run, incremental_cluster
+from linkage.clustering import cluster, components_of_run, incremental_cluster
 
 UNIQUE = {"a"}
 
@@ -182,7 +181,7 @@ def test_component_labels_equal_scipy() -> None:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    from linkage.incremental_clustering import _labels
+    from linkage.clustering.local import _labels
 
     rng = np.random.default_rng(0)
     for trial in range(100):
@@ -205,7 +204,7 @@ def test_other_space_matches_every_whitespace_but_the_space() -> None:
     ``str.split()`` splits on."""
     import pyarrow.compute as pc
 
-    from linkage.incremental_clustering import _OTHER_SPACE
+    from linkage.clustering.local import _OTHER_SPACE
 
     chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]  # no surrogates
     found = pc.match_substring_regex(pa.array(chars), _OTHER_SPACE).to_pylist()
@@ -217,7 +216,7 @@ def test_other_space_matches_every_whitespace_but_the_space() -> None:
 @pytest.mark.parametrize("arrow", [False, True])
 def test_key_links_split_like_python(arrow: bool) -> None:
     """Arrow's split equals the Python one (same keys per row; codes may number them apart)."""
-    from linkage.incremental_clustering import _key_links, _key_links_python
+    from linkage.clustering.local import _key_links, _key_links_python
 
     texts = [
         "uscc:1 cn_org:2",

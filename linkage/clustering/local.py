@@ -29,16 +29,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linkage.clustering import (
-    MERGE_COLUMNS,
-    Clustering,
-    _matched,
-    _name_similarity,
-    cluster,
-    clustering_stats,
-    entity_id_for,
-    normalise_judgements,
-)
+from linkage.clustering.core import cluster, clustering_stats
+from linkage.clustering.edges import matched_edges, name_similarity
+from linkage.clustering.judgements import normalise_judgements
+from linkage.clustering.result import MERGE_COLUMNS, Clustering, entity_id_for
 
 
 def judgements_digest(judgements: pd.DataFrame | None) -> str:
@@ -200,7 +194,7 @@ def incremental_cluster(
     n = len(features)
     uids = features["uid"].astype(str).to_numpy(dtype=object)
     if len(scored):  # the matches, with only the columns cluster() reads
-        edges = _matched(scored, scored["is_match"].astype(bool).to_numpy())
+        edges = matched_edges(scored, scored["is_match"].astype(bool).to_numpy())
         edges["is_match"] = True
     else:
         edges = scored
@@ -288,7 +282,7 @@ def incremental_cluster(
         entity[back] = fm["entity_id"].to_numpy(dtype=object)
         member_confidence[back] = fm["confidence"].to_numpy(dtype=np.float64)
         # merge-log rows are the log's, whose record positions are subset rows
-        parts.append((fresh.merges, fresh_rows[fresh._log["l"]], fresh_rows[fresh._log["r"]]))
+        parts.append((fresh.merges, fresh_rows[fresh.log["l"]], fresh_rows[fresh.log["r"]]))
         entities += int(fresh.stats["entities"])  # type: ignore[call-overload]
 
     # the untouched ones: the previous entities and merge-log rows, with this run's numbers
@@ -328,7 +322,7 @@ def incremental_cluster(
     confidence = np.where(finite, econf[np.maximum(lookup, 0)], 1.0)
     phase = np.where(finite, 2, np.where(log["kind"] == "judgement", 0, 1))
     pair = ml * (max(n, 1) + 1) + (mr + 1)  # (ml, mr) as one key (-1 <= both < n)
-    alike = np.where(finite, _name_similarity(features, ml, mr), 0.0)  # as _edge_order
+    alike = np.where(finite, name_similarity(features, ml, mr), 0.0)  # as edge_order
     order = np.lexsort((pair, -alike, np.where(finite, -weight, 0.0), phase))
     ml, mr = ml[order], mr[order]
     merges = pd.DataFrame(

@@ -1,0 +1,34 @@
+"""Constrained clustering: group records into entities, strongest evidence first.
+
+:mod:`~linkage.clustering.core` (the clustering and its constraints, see there),
+:mod:`~linkage.clustering.components` (the union-find that checks them),
+:mod:`~linkage.clustering.identifiers` (records' identifier keys),
+:mod:`~linkage.clustering.edges` (the order edges are walked in),
+:mod:`~linkage.clustering.judgements` (reviewers' verdicts),
+:mod:`~linkage.clustering.result` (what clustering produces) and
+:mod:`~linkage.clustering.local` (an incremental run clusters only the components that changed).
+"""
+
+from linkage.clustering.core import at_higher_cutoff, cluster, clustering_stats, component_labels
+from linkage.clustering.identifiers import release_identifier_state
+from linkage.clustering.judgements import apply_judgements, normalise_judgements, verdicts
+from linkage.clustering.local import components_of_run, incremental_cluster, judgements_digest
+from linkage.clustering.result import MERGE_COLUMNS, REASONS, Clustering, entity_id_for
+
+__all__ = [
+    "MERGE_COLUMNS",
+    "REASONS",
+    "Clustering",
+    "apply_judgements",
+    "at_higher_cutoff",
+    "cluster",
+    "clustering_stats",
+    "component_labels",
+    "components_of_run",
+    "entity_id_for",
+    "incremental_cluster",
+    "judgements_digest",
+    "normalise_judgements",
+    "release_identifier_state",
+    "verdicts",
+]
