@@ -11,6 +11,7 @@ kernel counts it.
 from __future__ import annotations
 
 import argparse
+import logging
 import resource
 import shutil
 import sys
@@ -57,16 +58,21 @@ def main() -> None:
     rows: list[tuple[str, float, float]] = []
     stage = ["start"]
 
-    def progress(message: str) -> None:
-        # a stage's start ends the step before it; after the profiles come the outputs and
-        # the store (their line says "records -> N entities")
-        if message.endswith("…") or "entities" in message:
-            now = resident_gb()
-            rows.append((stage[0], now, max(now, sampler.highest)))
-            stage[0] = message.rstrip("…") if message.endswith("…") else "write, store"
+    class StageEnds(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            # a stage's start ends the step before it; after the profiles come the outputs and
+            # the store (their line says "records -> N entities")
+            message = record.getMessage()
+            if message.endswith("…") or "entities" in message:
+                now = resident_gb()
+                rows.append((stage[0], now, max(now, sampler.highest)))
+                stage[0] = message.rstrip("…") if message.endswith("…") else "write, store"
 
+    logger = logging.getLogger("linkage")
+    logger.addHandler(StageEnds())
+    logger.setLevel(logging.INFO)
     started = time.perf_counter()
-    Linker(args.config, progress=progress, store=store, incremental=args.incremental).run(args.out)
+    Linker(args.config, store=store, incremental=args.incremental).run(args.out)
     now = resident_gb()
     rows.append((stage[0], now, max(now, sampler.highest)))
     wall = time.perf_counter() - started

@@ -10,6 +10,26 @@ from linkage._version import __version__
 # Names are imported on first use (PEP 562), so `import linkage` and every CLI call stay fast:
 # the generator's pinyin tables, scipy and the stages load only when something needs them.
 _LAZY = {
+    "BlockingRule": "linkage.blocking",
+    "candidate_pairs": "linkage.blocking",
+    "Clusters": "linkage.pipeline",
+    "Verdict": "linkage.clustering",
+    "Comparison": "linkage.compare",
+    "CompanyNameComparison": "linkage.compare",
+    "ExactMatch": "linkage.compare",
+    "JaroWinklerAtThresholds": "linkage.compare",
+    "LevenshteinAtThresholds": "linkage.compare",
+    "DateComparison": "linkage.compare",
+    "PhoneComparison": "linkage.compare",
+    "EmailComparison": "linkage.compare",
+    "AddressComparison": "linkage.compare",
+    "IdentifierComparison": "linkage.compare",
+    "compare_pairs": "linkage.compare",
+    "Explanation": "linkage.explain",
+    "FellegiSunter": "linkage.scoring",
+    "SupervisedModel": "linkage.scoring",
+    "load_model": "linkage.scoring",
+    "score_pairs": "linkage.scoring",
     "Clustering": "linkage.clustering",
     "cluster": "linkage.clustering",
     "CANONICAL_FIELDS": "linkage.config",
@@ -46,7 +66,21 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from linkage.clustering import Clustering, cluster
+    from linkage.blocking import BlockingRule, candidate_pairs
+    from linkage.clustering import Clustering, Verdict, cluster
+    from linkage.compare import (
+        AddressComparison,
+        CompanyNameComparison,
+        Comparison,
+        DateComparison,
+        EmailComparison,
+        ExactMatch,
+        IdentifierComparison,
+        JaroWinklerAtThresholds,
+        LevenshteinAtThresholds,
+        PhoneComparison,
+        compare_pairs,
+    )
     from linkage.config import CANONICAL_FIELDS, Config, SurvivorshipConfig, load_config
     from linkage.datasets import GeneratedDataset, generate, write_demo
     from linkage.errors import (
@@ -58,10 +92,12 @@ if TYPE_CHECKING:
         UsageError,
     )
     from linkage.evaluation import EvaluationReport, evaluate_memberships, read_truth
+    from linkage.explain import Explanation
     from linkage.explain_entity import EntityExplanation, explain_entity
     from linkage.outputs import RunResult
-    from linkage.pipeline import Linker
+    from linkage.pipeline import Clusters, Linker
     from linkage.profiles import build_profiles
+    from linkage.scoring import FellegiSunter, SupervisedModel, load_model, score_pairs
     from linkage.standardize import (
         CompanyName,
         Identifier,
@@ -77,30 +113,49 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CANONICAL_FIELDS",
+    "AddressComparison",
+    "BlockingRule",
     "Clustering",
+    "Clusters",
     "CompanyName",
+    "CompanyNameComparison",
+    "Comparison",
     "Config",
     "ConfigError",
     "ConfigProblem",
+    "DateComparison",
+    "EmailComparison",
     "EntityExplanation",
     "EvaluationReport",
+    "ExactMatch",
+    "Explanation",
+    "FellegiSunter",
     "GeneratedDataset",
     "Identifier",
+    "IdentifierComparison",
     "InputError",
     "InputProblem",
+    "JaroWinklerAtThresholds",
+    "LevenshteinAtThresholds",
     "LinkageError",
     "Linker",
+    "PhoneComparison",
     "RunResult",
     "Store",
+    "SupervisedModel",
     "SurvivorshipConfig",
     "UsageError",
+    "Verdict",
     "__version__",
     "build_profiles",
+    "candidate_pairs",
     "cluster",
+    "compare_pairs",
     "evaluate_memberships",
     "explain_entity",
     "generate",
     "load_config",
+    "load_model",
     "normalize_address",
     "normalize_email",
     "normalize_name",
@@ -109,6 +164,7 @@ __all__ = [
     "parse_identifier",
     "read_truth",
     "registrable_domain",
+    "score_pairs",
     "write_demo",
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import traceback
@@ -66,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="link only new or changed records against the store's previous run, scoring with "
         "its model (a full run, with a note, when the store has no previous run to build on)",
+    )
+    run.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="score with this model (a model.json of an earlier run) instead of fitting one",
     )
 
     demo = _command(commands, "demo", "generate the bundled demo registries and link them", _demo)
@@ -140,19 +147,26 @@ def _command(
     return sub
 
 
-def _progress(args: argparse.Namespace) -> Callable[[str], None]:
+def _show_progress(args: argparse.Namespace) -> None:
+    """Print the library's progress (the ``linkage`` logger, INFO) on stderr, unless quiet."""
+    logger = logging.getLogger("linkage")
+    for handler in [h for h in logger.handlers if getattr(h, "_linkage_cli", False)]:
+        logger.removeHandler(handler)
     if args.quiet:
-        return lambda _message: None
-    return lambda message: print(f"[linkage] {message}", file=sys.stderr, flush=True)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[linkage] %(message)s"))
+    handler._linkage_cli = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _run(args: argparse.Namespace) -> int:
     from linkage.pipeline import Linker
 
     store = args.store if args.store is not None else args.out / "linkage.duckdb"
-    linker = Linker(
-        args.config, progress=_progress(args), store=store, incremental=args.incremental
-    )
+    _show_progress(args)
+    linker = Linker(args.config, store=store, model=args.model, incremental=args.incremental)
     result = linker.run(args.out)
     incremental = result.manifest.get("incremental", {})
     if incremental.get("mode") == "full":
@@ -189,7 +203,8 @@ def _demo(args: argparse.Namespace) -> int:
     from linkage.pipeline import Linker
 
     data = write_demo(args.out / "data")
-    result = Linker(data.config_path, progress=_progress(args)).run(args.out)
+    _show_progress(args)
+    result = Linker(data.config_path).run(args.out)
     report = evaluate_memberships(read_truth(data.truth_path), result.memberships)
     counts = result.manifest["counts"]
     merged = result.memberships.merge(result.entities[["entity_id", "sources"]], on="entity_id")

@@ -121,8 +121,11 @@ def explain_pair(
     uid_a: str,
     uid_b: str,
     pairs: pd.DataFrame | None = None,
+    *,
+    term_frequencies: bool = True,
 ) -> Explanation:
-    """Explain one pair of records (given by uid, in either order)."""
+    """Explain one pair of records (given by uid, in either order); with
+    ``term_frequencies=False``, without the adjustments for common values."""
     uid_l, uid_r = sorted((uid_a, uid_b))
     uids = features["uid"].astype(str)
     where = {u: np.flatnonzero(uids.to_numpy() == u) for u in (uid_l, uid_r)}
@@ -134,8 +137,8 @@ def explain_pair(
     il, ir = where[uid_l][:1], where[uid_r][:1]
     comparisons = model.comparisons
     prepared = prepare_all(comparisons, features)
-    levels, tf = compare_indexed(comparisons, prepared, il, ir)
-    weights = model.partial_weights(levels, tf)[0]
+    levels, tf = compare_indexed(comparisons, prepared, il, ir, term_frequencies=term_frequencies)
+    weights = model.partial_weights(levels, tf if term_frequencies else None)[0]
     candidate = False
     if pairs is not None and len(pairs):
         hit = (pairs["uid_l"] == uid_l) & (pairs["uid_r"] == uid_r)

@@ -1,14 +1,17 @@
-"""The Linker: wires the stages of DESIGN §2 from sources to entity profiles.
+"""The Linker: wires the stages from sources to entity profiles (docs/architecture.md).
 
-Each stage is a function from tables to tables, imported from its own module; this module only
-calls them in order, times them, reports progress, and collects what the manifest records.
+Each stage is a function from tables to tables, imported from its own package; this module only
+calls them in order, times them, reports progress (the ``linkage`` logger, at INFO) and
+collects what the manifest records. Besides :meth:`Linker.run`, the library API fits, predicts,
+clusters and scores in memory, with scikit-learn habits: ``Linker(settings).fit(frames)``.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,58 +38,241 @@ from linkage.clustering import (
     verdicts,
 )
 from linkage.compare import compare_pairs, prepare_all, release_prepared
-from linkage.config import Config, load_config
+from linkage.config import CANONICAL_FIELDS, Config, load_config
 from linkage.errors import UsageError
+from linkage.explain import Explanation, explain_pair
 from linkage.memory import compact_text, map_large_blocks, release_unused_memory
 from linkage.outputs import RunResult, build_manifest
 from linkage.profiles import build_profiles
 from linkage.scoring import FellegiSunter, SupervisedModel, load_model, model_from_dict, score_pairs
-from linkage.sources import read_sources
+from linkage.sources import parse_dates, read_sources
 from linkage.standardize.features import build_features
+from linkage.standardize.identifiers import SCHEMES
 from linkage.store import Store
 
-Progress = Callable[[str], None]
+LOG = logging.getLogger("linkage")
+Model = FellegiSunter | SupervisedModel
+Settings = Config | Mapping[str, Any] | str | Path
+
+
+@dataclass
+class Clusters:
+    """Entities of scored pairs: one membership per record, one profile per entity, and the
+    merge log (every union tried, with its evidence or the reason it was refused)."""
+
+    memberships: pd.DataFrame
+    entities: pd.DataFrame
+    merges: pd.DataFrame
 
 
 class Linker:
-    """Links the sources of one config into entities.
+    """Links the records of some registries into entities.
+
+    ``Linker(settings)`` only keeps its arguments (no file is read before the first call
+    that needs one). ``run`` does everything and writes a run folder; ``fit``, ``predict``,
+    ``cluster`` and ``score`` do it in memory, step by step::
+
+        linker = Linker({"sources": [{"name": "a", "fields": {"name": "Name"}}, ...]})
+        linker.fit({"a": frame_a, "b": frame_b})
+        pairs = linker.predict({"a": frame_a, "b": frame_b})
+        clusters = linker.cluster(pairs)
 
     Args:
-        config: a validated Config, or the path of a TOML config file.
-        frames: in-memory DataFrames for sources declared without a path, by source name.
-        progress: called with one line per stage (the CLI prints them on stderr).
-        store: a store file (DuckDB): its judgements are respected, entity ids stay those of its
-            previous run where clusters overlap, and the run is recorded in it.
-        model: a fitted model (or its JSON file or dict) to score with instead of fitting one;
-            its comparisons replace the automatic ones.
-        incremental: with a store, link only new and changed records against the store's
-            previous run, scoring with that run's model (see :mod:`linkage.incremental`); with
-            nothing to build on, run in full and say why in ``manifest["incremental"]``.
+        settings: A ``Config``, a dict of the TOML config's contents, or the path of a TOML
+            config file.
+        frames: DataFrames for sources declared without a ``path``, by source name.
+        store: A store file (DuckDB): its judgements are respected, entity ids stay those of
+            its previous run where clusters overlap, and each run is recorded in it.
+        model: A fitted model (or its JSON file, or its dict) to score with instead of fitting
+            one; its comparisons replace the automatic ones.
+        incremental: With a store, ``run`` links only new and changed records against the
+            store's previous run, with that run's model; with nothing to build on, it runs in
+            full and says why in ``manifest["incremental"]``.
+
+    Attributes (after ``fit``):
+        rules_: The blocking rules.
+        comparisons_: The comparisons.
+        model_: The fitted (or pinned) model; ``model_.save(path)`` writes it as JSON.
+        threshold_: The probability cut-off (raised to the best expected F1 of the clusters
+            when the config leaves it automatic).
     """
 
     def __init__(
         self,
-        config: Config | str | Path,
+        settings: Settings,
         *,
-        frames: dict[str, pd.DataFrame] | None = None,
-        progress: Progress | None = None,
+        frames: Mapping[str, pd.DataFrame] | None = None,
         store: str | Path | None = None,
-        model: FellegiSunter | SupervisedModel | dict[str, Any] | str | Path | None = None,
+        model: Model | Mapping[str, Any] | str | Path | None = None,
         incremental: bool = False,
     ) -> None:
-        self.config = config if isinstance(config, Config) else load_config(config)
-        self.frames = frames or {}
-        self.progress = progress or (lambda _message: None)
-        self.timings: dict[str, float] = {}
-        self.store_path = Path(store) if store is not None else None
-        if isinstance(model, str | Path):
-            model = load_model(model)
-        elif isinstance(model, dict):
-            model = model_from_dict(model)
-        self.model = model
-        if incremental and self.store_path is None:
+        if incremental and store is None:
             raise UsageError("an incremental run needs a store (--store PATH)")
+        self.settings = settings
+        self.frames = dict(frames or {})
+        self.store_path = Path(store) if store is not None else None
+        self.pinned = model
         self.incremental = incremental
+        self.timings: dict[str, float] = {}
+        self._config: Config | None = settings if isinstance(settings, Config) else None
+        self._model: Model | None = None
+        self._predicted: tuple[pd.DataFrame, pd.DataFrame] | None = None
+
+    @property
+    def config(self) -> Config:
+        """The validated config (read from its file on first use)."""
+        if self._config is None:
+            settings = self.settings
+            if isinstance(settings, Mapping):
+                self._config = Config.from_dict(dict(settings))
+            else:
+                self._config = load_config(cast("str | Path", settings))
+        return self._config
+
+    @property
+    def model(self) -> Model | None:
+        """The pinned model, if one was given (read from its file on first use)."""
+        if self._model is None and self.pinned is not None:
+            pinned = self.pinned
+            if isinstance(pinned, str | Path):
+                self._model = load_model(pinned)
+            elif isinstance(pinned, Mapping):
+                self._model = model_from_dict(dict(pinned))
+            else:
+                self._model = cast(Model, pinned)
+        return self._model
+
+    def fit(self, frames: Mapping[str, pd.DataFrame] | None = None) -> Linker:
+        """Choose the blocking rules and comparisons, fit the model and set the threshold on
+        these records, as ``run`` does; return ``self``.
+
+        Args:
+            frames: DataFrames of the sources declared without a ``path``, by source name (with
+                the frames given to the constructor); sources with a path are read from it.
+        """
+        config = self.config
+        features = build_features(self._records(frames))
+        unique = self._unique_sources()
+        self.rules_ = rules_for(config, features)
+        pairs = self._candidates(features)
+        pinned = self.model
+        if pinned is not None:
+            self.comparisons_ = list(pinned.comparisons)
+        else:
+            self.comparisons_ = comparisons_for(config, features)
+        compared = compare_pairs(features, pairs, self.comparisons_)
+        judgements = self._judgements()
+        if pinned is not None:
+            model = pinned
+        else:
+            known = verdicts(compared, judgements) == "same"
+            model = fit_model(config, features, compared, self.comparisons_, unique, known)
+        release_prepared()
+        scored = apply_judgements(score_pairs(compared, model), judgements)
+        if pinned is None and config.matching.threshold is None:
+            clustering = cluster(features, scored, unique_sources=unique, judgements=judgements)
+            _, scored = _at_clustered_threshold(
+                features, scored, clustering, model, unique, judgements
+            )
+            release_identifier_state()
+        self.model_, self.threshold_ = model, float(model.threshold_)
+        self._predicted = (features, scored)
+        LOG.info(f"fitted on {len(features):,} records, {len(scored):,} candidate pairs")
+        return self
+
+    def predict(self, frames: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+        """The scored candidate pairs of these records with the fitted model: per pair its
+        levels, weights, ``match_weight``, ``probability``, ``decided_by`` and ``is_match``."""
+        self._check_fitted()
+        features = build_features(self._records(frames))
+        compared = compare_pairs(features, self._candidates(features), self.comparisons_)
+        release_prepared()
+        scored = apply_judgements(score_pairs(compared, self.model_), self._judgements())
+        self._predicted = (features, scored)
+        return scored
+
+    def cluster(self, pairs: pd.DataFrame) -> Clusters:
+        """Entities of the pairs of the last ``predict`` (or ``fit``): memberships, profiles and
+        the merge log. ``pairs`` may be those pairs as returned or a row subset of them."""
+        if self._predicted is None:
+            raise UsageError("call predict() (or fit()) before cluster(): it gives the pairs")
+        features, predicted = self._predicted
+        if (
+            not {"idx_l", "idx_r", "is_match"} <= set(pairs.columns)
+            or not pairs.index.isin(predicted.index).all()
+        ):
+            raise UsageError("cluster() takes the pairs the last predict() (or fit()) returned")
+        config = self.config
+        clustering = cluster(
+            features,
+            pairs,
+            unique_sources=self._unique_sources(),
+            judgements=self._judgements(),
+        )
+        release_identifier_state()
+        priorities = {s.name: config.priority(s) for s in config.sources}
+        entities = build_profiles(
+            features, clustering.memberships, priorities, config.survivorship, list(config.fields)
+        )
+        return Clusters(clustering.memberships, entities, clustering.merges)
+
+    def score(self, record_a: Mapping[str, Any], record_b: Mapping[str, Any]) -> Explanation:
+        """Explain how the fitted model scores two records given as dicts of fields
+        (``name``, ``address``, ``phone``, ..., identifiers as ``id_<scheme>``, dates as the
+        source writes them, optionally ``source``: the first source by default): per
+        comparison its level, m, u and weight, the match weight and the probability. Term
+        frequencies are left out (two records say nothing of how common a value is)."""
+        self._check_fitted()
+        config = self.config
+        known = {*CANONICAL_FIELDS, *config.fields, "source"}
+        known |= {f"id_{scheme}" for scheme in (*SCHEMES, "auto")}
+        rows = []
+        for index, record in enumerate((record_a, record_b)):
+            unknown = sorted(k for k in record if k not in known)
+            if unknown:
+                raise UsageError(
+                    f"record {'ab'[index]}: unknown field(s) {', '.join(unknown)}; known: "
+                    f"{', '.join(sorted(known))}"
+                )
+            name = str(record.get("source", config.sources[0].name))
+            source = next((s for s in config.sources if s.name == name), None)
+            if source is None:
+                raise UsageError(f"record {'ab'[index]}: no source named {name!r} in the config")
+            fields = {k: v for k, v in record.items() if k != "source"}
+            if source.country is not None and fields.get("country") is None:
+                fields["country"] = source.country
+            for written, fmt in source.formats.items():  # dates as the source writes them
+                if fields.get(written) is not None:
+                    dates = parse_dates(pd.Series([fields[written]]), fmt)[0]
+                    fields[f"{written}_date"] = dates[0]
+            rows.append({"uid": f"{name}:{'ab'[index]}", "source": name, **fields})
+        columns = dict.fromkeys([*CANONICAL_FIELDS, *config.fields])
+        records = pd.DataFrame([{**columns, **row} for row in rows]).astype(object)
+        records["record_id"] = ["a", "b"]
+        features = build_features(records.where(records.notna(), None), workers=1)
+        uid_a, uid_b = rows[0]["uid"], rows[1]["uid"]
+        return explain_pair(self.model_, features, uid_a, uid_b, term_frequencies=False)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise UsageError("this Linker is not fitted yet: call fit() first")
+
+    def _records(self, frames: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
+        records, tables = read_sources(self.config, {**self.frames, **(frames or {})})
+        LOG.info(f"read {len(records):,} records from {len(tables)} sources")
+        return records
+
+    def _unique_sources(self) -> set[str]:
+        return {s.name for s in self.config.sources if s.unique}
+
+    def _candidates(self, features: pd.DataFrame) -> pd.DataFrame:
+        pairs, _ = candidate_pairs(
+            features,
+            self.rules_,
+            unique_sources=self._unique_sources(),
+            max_block_size=self.config.matching.max_block_size,
+        )
+        return pairs
 
     def run(self, out_dir: str | Path | None = None) -> RunResult:
         """Run every stage; write the outputs when ``out_dir`` is given.
@@ -111,7 +297,7 @@ class Linker:
         config = self.config
         with self._stage("read"):
             records, tables = read_sources(config, self.frames)
-        self.progress(f"read {len(records):,} records from {len(tables)} sources")
+        LOG.info(f"read {len(records):,} records from {len(tables)} sources")
         cache = self._cache_state(records)
         plan, pinned = cache.plan, cache.model or self.model
         with self._stage("standardize"):
@@ -134,7 +320,7 @@ class Linker:
 
                 stage(self.store_path, key_state=blocking.key_state)  # not held to the end
                 blocking.key_state = None
-        self.progress(f"blocking found {len(pairs):,} candidate pairs")
+        LOG.info(f"blocking found {len(pairs):,} candidate pairs")
         with self._stage("compare"):
             if pinned is not None:
                 comparisons = list(pinned.comparisons)
@@ -164,7 +350,7 @@ class Linker:
             )
             scored = score_pairs(compared, model)
             del compared  # scored shares its columns except the term frequencies
-        self.progress(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
+        LOG.info(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
         with self._stage("cluster"):
             scored = apply_judgements(scored, judgements)
             if plan is not None:
@@ -175,21 +361,9 @@ class Linker:
                 clustering = cluster(features, scored, unique_sources=unique, judgements=judgements)
             cache.clustering = (unique, judgements)
             if pinned is None and config.matching.threshold is None:
-                # the automatic cut-off: the best expected F1 of the clusters, not of the pairs
-                raised = clustered_threshold(features, scored, clustering.merges, model.threshold_)
-                if raised > model.threshold_:
-                    model.threshold_ = raised
-                    model.threshold_source_ = "expected_f1_clusters"  # type: ignore[union-attr]
-                    before, scored = scored, raise_threshold(scored, raised)
-                    # the weakest edges dropped: usually a prefix of the first merge log
-                    clustering = at_higher_cutoff(
-                        features,
-                        before,
-                        scored,
-                        clustering,
-                        unique_sources=unique,
-                        judgements=judgements,
-                    ) or cluster(features, scored, unique_sources=unique, judgements=judgements)
+                clustering, scored = _at_clustered_threshold(
+                    features, scored, clustering, model, unique, judgements
+                )
             memberships, lineage = self._stable_ids(clustering)
             release_identifier_state()
         with self._stage("survive"):
@@ -200,7 +374,7 @@ class Linker:
                 entities = build_profiles(
                     features, memberships, priorities, config.survivorship, list(config.fields)
                 )
-        self.progress(f"{n_records:,} records -> {len(entities):,} entities")
+        LOG.info(f"{n_records:,} records -> {len(entities):,} entities")
         # both kinds of model have what matching_choices reads (threshold, to_dict)
         choices = matching_choices(rules, comparisons, cast(FellegiSunter, model))
         choices["max_block_size"] = config.matching.max_block_size
@@ -240,11 +414,11 @@ class Linker:
             self.store_path, run_id, self.config, records, state.hashes
         )
         if state.plan is None:
-            self.progress(f"note: incremental run not possible ({state.fallback}); running in full")
+            LOG.info(f"note: incremental run not possible ({state.fallback}); running in full")
         else:
             state.model = state.plan.cache.model
             stats = state.plan.stats
-            self.progress(
+            LOG.info(
                 f"incremental: {stats['new']:,} new, {stats['changed']:,} changed, "
                 f"{stats['removed']:,} removed, {stats['unchanged']:,} unchanged records"
             )
@@ -308,16 +482,39 @@ class Linker:
             )
         if cache is not None:
             cache.run_id = run_id
-        self.progress(f"recorded run {run_id} in {self.store_path}")
+        LOG.info(f"recorded run {run_id} in {self.store_path}")
 
     @contextmanager
     def _stage(self, name: str) -> Iterator[None]:
         started = time.perf_counter()
-        self.progress(f"{name}…")
+        LOG.info(f"{name}…")
         yield
         self.timings[name] = round(time.perf_counter() - started, 3)
         gc.freeze()  # the stage's tables live on: later collections need not walk them
         release_unused_memory()
+
+
+def _at_clustered_threshold(
+    features: pd.DataFrame,
+    scored: pd.DataFrame,
+    clustering: Clustering,
+    model: Model,
+    unique: set[str],
+    judgements: pd.DataFrame | None,
+) -> tuple[Clustering, pd.DataFrame]:
+    """The automatic cut-off: raised to the best expected F1 of the clusters, not of the pairs
+    (``model.threshold_`` is set), with the clustering and the scored pairs at it."""
+    raised = clustered_threshold(features, scored, clustering.merges, model.threshold_)
+    if raised <= model.threshold_:
+        return clustering, scored
+    model.threshold_ = raised
+    model.threshold_source_ = "expected_f1_clusters"  # type: ignore[union-attr]
+    before, scored = scored, raise_threshold(scored, raised)
+    # the weakest edges dropped: usually a prefix of the first merge log
+    clustering = at_higher_cutoff(
+        features, before, scored, clustering, unique_sources=unique, judgements=judgements
+    ) or cluster(features, scored, unique_sources=unique, judgements=judgements)
+    return clustering, scored
 
 
 def _mapped(values: pd.Series, mapping: dict[str, str]) -> pd.Series:

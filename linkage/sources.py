@@ -339,7 +339,7 @@ def _map_columns(
         records["country"] = known.where(known.notna(), source.country)
     warnings = []
     for field, fmt in source.formats.items():
-        parsed, bad = _parse_dates(records[field], fmt)
+        parsed, bad = parse_dates(records[field], fmt)
         records[f"{field}_date"] = parsed
         warnings += [
             InputProblem(
@@ -354,7 +354,7 @@ def _map_columns(
     return SourceTable(records.reset_index(drop=True), fingerprint, tuple(warnings))
 
 
-def _parse_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, list[int]]:
+def parse_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, list[int]]:
     """ISO dates for values matching ``fmt``; the indices of non-empty values that do not."""
     text = values.fillna("").astype(str).str.strip()
     dates = pd.to_datetime(text.where(text != ""), format=fmt, errors="coerce")

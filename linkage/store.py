@@ -36,10 +36,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from linkage.clustering import entity_id_for
+from linkage.clustering import Verdict, entity_id_for
 from linkage.errors import UsageError
 
-VERDICTS = ("same", "different", "unsure")
+VERDICTS = tuple(v.value for v in Verdict)
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS runs (
@@ -335,7 +335,7 @@ class Store:
         self,
         uid_a: str,
         uid_b: str,
-        verdict: str,
+        verdict: Verdict | str,
         *,
         note: str = "",
         by: str | None = None,
@@ -344,6 +344,7 @@ class Store:
         """Record a reviewer's verdict on a record pair (latest wins; nothing is deleted)."""
         if verdict not in VERDICTS:
             raise UsageError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+        verdict = Verdict(verdict).value
         if uid_a == uid_b:
             raise UsageError(f"a judgement needs two different records, got {uid_a!r} twice")
         a, b = sorted((str(uid_a), str(uid_b)))

@@ -11,7 +11,12 @@
 
 from linkage.clustering.core import at_higher_cutoff, cluster, clustering_stats, component_labels
 from linkage.clustering.identifiers import release_identifier_state
-from linkage.clustering.judgements import apply_judgements, normalise_judgements, verdicts
+from linkage.clustering.judgements import (
+    Verdict,
+    apply_judgements,
+    normalise_judgements,
+    verdicts,
+)
 from linkage.clustering.local import components_of_run, incremental_cluster, judgements_digest
 from linkage.clustering.result import MERGE_COLUMNS, REASONS, Clustering, entity_id_for
 
@@ -19,6 +24,7 @@ __all__ = [
     "MERGE_COLUMNS",
     "REASONS",
     "Clustering",
+    "Verdict",
     "apply_judgements",
     "at_higher_cutoff",
     "cluster",

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import numpy as np
 import pandas as pd
 
 JUDGEMENT_COLUMNS = ("uid_a", "uid_b", "verdict")
+
+
+class Verdict(StrEnum):
+    """A reviewer's verdict on two records: ``same`` joins them whatever the scores (never
+    against conflicting identifiers), ``different`` keeps them apart, ``unsure`` changes
+    nothing. Equal to its text (``Verdict.SAME == "same"``), as judgements are stored."""
+
+    SAME = "same"
+    DIFFERENT = "different"
+    UNSURE = "unsure"
 
 
 def normalise_judgements(judgements: pd.DataFrame | None) -> pd.DataFrame:

@@ -1,0 +1,5 @@
+"""``python -m linkage``: the ``linkage`` command."""
+
+from linkage.cli import console
+
+console()
