@@ -1,7 +1,7 @@
 """What every run pays however little changed: start-up, reading and hashing every input record,
 and writing complete outputs.
 
-Under the output contract (DESIGN §4: a run writes complete ``memberships.csv``,
+Under the output contract (docs/architecture.md: a run writes complete ``memberships.csv``,
 ``entities.csv``/``.parquet``, ``pairs.parquet``, ``features.parquet``, ``merges.parquet``)
 an incremental run cannot take less than this, whatever its stages reuse. Run in a fresh process
 by ``benchmarks/incremental.py``; prints one JSON object of seconds:

@@ -1,4 +1,4 @@
-"""The run configuration: pydantic models for the TOML contract of DESIGN §4.
+"""The run configuration: pydantic models for the TOML contract (docs/config.md).
 
 A config is validated as a whole: every problem is collected and reported at once, each with its
 TOML path (``sources[2].fields.nmae: unknown field; did you mean 'name'?``). Source indices in
@@ -34,7 +34,7 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "status",
     "legal_form",
 )
-"""Fields the library knows how to standardise and compare; see DESIGN §3."""
+"""Fields the library knows how to standardise and compare (docs/architecture.md, Tables)."""
 
 FieldType = Literal[
     "text",

@@ -335,7 +335,7 @@ def best_threshold(points: list[ThresholdPoint]) -> ThresholdPoint:
 
 
 @dataclass(frozen=True)
-class BlockingReport:
+class BlockingQuality:
     """Blocking quality: how many true pairs survive and how much the comparison space shrank."""
 
     candidate_pairs: int
@@ -347,7 +347,7 @@ class BlockingReport:
 
 def blocking_metrics(
     truth: pd.DataFrame, pairs: pd.DataFrame, total_pairs: int | None = None
-) -> BlockingReport:
+) -> BlockingQuality:
     """Pair completeness (recall of blocking) and reduction ratio of candidate pairs.
 
     Args:
@@ -364,7 +364,7 @@ def blocking_metrics(
     distinct = pairs[["uid_l", "uid_r"]].drop_duplicates()
     found = int(is_true_pair(truth, distinct["uid_l"], distinct["uid_r"]).sum())
     actual = true_pair_count(truth)
-    return BlockingReport(
+    return BlockingQuality(
         candidate_pairs=len(distinct),
         true_pairs=actual,
         true_pairs_found=found,

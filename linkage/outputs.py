@@ -1,4 +1,5 @@
-"""Write a run's outputs (DESIGN §4) so that the same inputs give the same bytes.
+"""Write a run's outputs (docs/architecture.md, Tables) so that the same inputs give the same
+bytes.
 
 Rows are sorted by key, floats rounded, JSON keys sorted, and nothing time-dependent is written
 except the manifest's ``timings_seconds``.

@@ -791,7 +791,7 @@ def score_pairs(
     *,
     identifier: str | None = "identifier",
 ) -> pd.DataFrame:
-    """The scored pairs table of DESIGN §3.
+    """The scored pairs table (docs/architecture.md, Tables).
 
     Adds ``<name>_weight``, ``match_weight``, ``probability``, ``score`` (= probability),
     ``decided_by`` (``identifier`` where the pair shares a crosswalk key of a valid identifier,

@@ -1,4 +1,4 @@
-"""Read registries and map their columns to the canonical records table (DESIGN §3).
+"""Read registries and map their columns to the canonical records table.
 
 Every value is read as text and kept as written; standardisation happens later, next to it.
 Each input is fingerprinted (sha256, bytes, rows) for the run manifest. Anything that stops a

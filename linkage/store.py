@@ -1,4 +1,4 @@
-"""The store: a DuckDB file holding what must outlive a run (DESIGN §2, §6).
+"""The store: a DuckDB file holding what must outlive a run.
 
 Tables:
 
@@ -11,7 +11,9 @@ Tables:
   who, when and a note; the latest per pair wins; nothing is deleted.
 - ``lineage``: per run, ``new``, ``merge`` (an entity absorbed another's members), ``split``
   (a new entity took members of an existing one) and ``retired`` events.
-- ``cache_*``: what an incremental run reuses (see ``linkage.incremental``).
+
+What an incremental run reuses is not in the store but in a folder beside it
+(:func:`linkage.incremental.cache_dir`).
 
 Every write of a run happens in one transaction: a failure leaves the previous state intact.
 
@@ -378,7 +380,6 @@ class Store:
         manifest: dict[str, Any],
         *,
         incremental: bool = False,
-        extra: dict[str, pd.DataFrame] | None = None,
     ) -> int:
         """Write a run in one transaction; return its run id.
 
@@ -388,7 +389,6 @@ class Store:
             lineage: ``assign_ids(...).lineage``.
             manifest: the run manifest (its ``counts`` are kept in a column of their own).
             incremental: whether the run was incremental.
-            extra: tables to replace wholesale (``name -> frame``), e.g. the incremental caches.
         """
         run_id = self.last_run_id() + 1
         names = entities["name"] if "name" in entities else pd.Series([None] * len(entities))
@@ -428,10 +428,6 @@ class Store:
                 [run_id, run_id],
             )
             self._write_lineage(con)
-            for name, frame in (extra or {}).items():
-                con.register("extra_frame", frame)
-                con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM extra_frame')
-                con.unregister("extra_frame")
             con.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                 [

@@ -1,7 +1,7 @@
 """Constrained clustering: group records into entities, strongest evidence first.
 
 Edges are processed in a fixed order through a union-find whose roots carry the state of their
-component (DESIGN §6):
+component:
 
 1. reviewer "same" judgements (must-links from people),
 2. shared crosswalk keys of valid identifiers (``id_keys``; must-links from registries),
@@ -20,7 +20,7 @@ A union is refused when the merged component would hold
   values in it are two registrations, even of schemes no crosswalk relates (an old
   registration number and a USCC).
 - ``branch``: a branch record and a non-branch record, unless the two components share an
-  identifier key (a branch is another entity than its head office, DESIGN §5), or the edge
+  identifier key (a branch is another entity than its head office), or the edge
   joins a branch record to a Latin name that names its unit all the same
   (``subunits.names_unit``: ``Chicago Commons - Nia Family Center`` is the unit of ``Chicago
   Commons Association - Nia Family Center``, read without a unit for lack of an organisation
