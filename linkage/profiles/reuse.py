@@ -1,8 +1,8 @@
 """Profile reuse in incremental runs: an entity whose members did not change keeps the profile
 the previous run built for it; only the other entities are built.
 
-At 99k records with 1% new ones, ~98% of the entities keep their profile, so what counts is
-the work per reused entity: finding them (on integer codes: one factorisation of this run's
+When few records change, nearly every entity keeps its profile, so what counts is the work
+per reused entity: finding them (on integer codes: one factorisation of this run's
 entity ids and one of the cached run's), reading the cached ``entities.parquet`` and turning
 it into the columns :func:`~linkage.profiles.build_profiles` gives. The table is read a column
 at a time, each let go once taken (read whole and held to the end, it took ~0.8 GB at 907k
