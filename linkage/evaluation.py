@@ -16,9 +16,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from linkage.clustering import component_labels
 from linkage.errors import InputError, InputProblem
 from linkage.sources import read_table
 
@@ -250,9 +249,7 @@ def _components(uids: pd.Series, left: pd.Series, right: pd.Series) -> np.ndarra
     index = pd.Index(uids)
     li, ri = index.get_indexer(left), index.get_indexer(right)
     ok = (li >= 0) & (ri >= 0)
-    n = len(index)
-    graph = coo_matrix((np.ones(int(ok.sum())), (li[ok], ri[ok])), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
+    return component_labels(li[ok], ri[ok], len(index))
 
 
 def _pairwise_from_pairs(pred: pd.DataFrame, left: pd.Series, right: pd.Series) -> Scores:

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linkage.clustering.core import cluster, clustering_stats
+from linkage.clustering.core import cluster, clustering_stats, component_labels
 from linkage.clustering.edges import matched_edges, name_similarity
 from linkage.clustering.judgements import normalise_judgements
 from linkage.clustering.result import MERGE_COLUMNS, Clustering, entity_id_for
@@ -42,34 +42,6 @@ def judgements_digest(judgements: pd.DataFrame | None) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
-def _labels(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Connected-component label per node of an undirected graph on ``n`` nodes (dense, from
-    0): minimum labels over the edges with pointer jumping,
-    a few numpy passes for the shallow components of record linkage (SciPy past 64)."""
-    label = np.arange(n, dtype=np.int64)
-    if not len(left):
-        return label
-    for _ in range(64):
-        low = np.minimum(label[left], label[right])
-        new = label.copy()
-        np.minimum.at(new, label[left], low)
-        np.minimum.at(new, label[right], low)
-        new = np.minimum(new, new[label])
-        while True:  # pointer jumping: every node to its root's label
-            jumped = new[new]
-            if np.array_equal(jumped, new):
-                break
-            new = jumped
-        if np.array_equal(new, label):
-            return pd.factorize(label)[0].astype(np.int64)  # dense: 0 .. components - 1
-        label = new
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
-    return connected_components(graph.tocsr(), directed=False)[1].astype(np.int64)
-
-
 def components_of_run(memberships: pd.DataFrame, merges: pd.DataFrame) -> pd.DataFrame:
     """``uid, component`` of a finished run: the connected components of the edge graph it
     clustered. Every edge clustering tried either joined two entities, was refused between
@@ -80,7 +52,7 @@ def components_of_run(memberships: pd.DataFrame, merges: pd.DataFrame) -> pd.Dat
     a = index.get_indexer(merges["entity_l"].to_numpy(dtype=object))
     b = index.get_indexer(merges["entity_r"].to_numpy(dtype=object))
     live = (a >= 0) & (b >= 0)
-    labels = _labels(len(ids), a[live], b[live])
+    labels = component_labels(a[live], b[live], len(ids))
     return pd.DataFrame(
         {"uid": memberships["uid"].to_numpy(dtype=object), "component": labels[codes]}
     )
@@ -221,7 +193,7 @@ def incremental_cluster(
     k = int(key_codes.max(initial=-1)) + 1
     left = np.concatenate([el, key_rows, ja[same]])
     right = np.concatenate([er, n + key_codes, jb[same]])
-    component = _labels(n + k, left, right)[:n]
+    component = component_labels(left, right, n + k)[:n]
     c = int(component.max(initial=-1)) + 1
 
     # reusable: all records unchanged and exactly one previous component
