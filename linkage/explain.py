@@ -147,8 +147,8 @@ def explain_pair(
     for j, c in enumerate(comparisons):
         level = int(levels[0, j])
         null = level < 0
-        m = None if null else model._m(j, level)
-        u = None if null else model._u(j, level)
+        m = None if null else model.m_of(j, level)
+        u = None if null else model.u_of(j, level)
         values = {
             col: [_show(features[col].iloc[il[0]]), _show(features[col].iloc[ir[0]])]
             for col in c.columns
