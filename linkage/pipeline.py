@@ -37,7 +37,7 @@ from linkage.clustering import (
     release_identifier_state,
     verdicts,
 )
-from linkage.compare import compare_pairs, prepare_all, release_prepared
+from linkage.compare import Comparison, compare_pairs, prepare_all, release_prepared
 from linkage.config import CANONICAL_FIELDS, Config, load_config
 from linkage.errors import UsageError
 from linkage.explain import Explanation, explain_pair
@@ -45,7 +45,7 @@ from linkage.memory import compact_text, map_large_blocks, release_unused_memory
 from linkage.outputs import RunResult, build_manifest
 from linkage.profiles import build_profiles
 from linkage.scoring import FellegiSunter, SupervisedModel, load_model, model_from_dict, score_pairs
-from linkage.sources import parse_dates, read_sources
+from linkage.sources import SourceTable, complete_records, read_sources
 from linkage.standardize.features import build_features
 from linkage.standardize.identifiers import SCHEMES
 from linkage.store import Store
@@ -150,26 +150,17 @@ class Linker:
             frames: DataFrames of the sources declared without a ``path``, by source name (with
                 the frames given to the constructor); sources with a path are read from it.
         """
-        config = self.config
-        features = build_features(self._records(frames))
+        features = build_features(self._read(frames)[0])
         unique = self._unique_sources()
-        self.rules_ = rules_for(config, features)
-        pairs = self._candidates(features)
+        self.rules_ = rules_for(self.config, features)
         pinned = self.model
-        if pinned is not None:
-            self.comparisons_ = list(pinned.comparisons)
-        else:
-            self.comparisons_ = comparisons_for(config, features)
-        compared = compare_pairs(features, pairs, self.comparisons_)
+        self.comparisons_ = self._comparisons(features, pinned)
+        compared = compare_pairs(features, self._candidates(features), self.comparisons_)
         judgements = self._judgements()
-        if pinned is not None:
-            model = pinned
-        else:
-            known = verdicts(compared, judgements) == "same"
-            model = fit_model(config, features, compared, self.comparisons_, unique, known)
+        model = self._fitted(features, compared, self.comparisons_, judgements, pinned)
         release_prepared()
         scored = apply_judgements(score_pairs(compared, model), judgements)
-        if pinned is None and config.matching.threshold is None:
+        if pinned is None and self.config.matching.threshold is None:
             clustering = cluster(features, scored, unique_sources=unique, judgements=judgements)
             _, scored = _at_clustered_threshold(
                 features, scored, clustering, model, unique, judgements
@@ -184,7 +175,7 @@ class Linker:
         """The scored candidate pairs of these records with the fitted model: per pair its
         levels, weights, ``match_weight``, ``probability``, ``decided_by`` and ``is_match``."""
         self._check_fitted()
-        features = build_features(self._records(frames))
+        features = build_features(self._read(frames)[0])
         compared = compare_pairs(features, self._candidates(features), self.comparisons_)
         release_prepared()
         scored = apply_judgements(score_pairs(compared, self.model_), self._judgements())
@@ -202,7 +193,6 @@ class Linker:
             or not pairs.index.isin(predicted.index).all()
         ):
             raise UsageError("cluster() takes the pairs the last predict() (or fit()) returned")
-        config = self.config
         clustering = cluster(
             features,
             pairs,
@@ -210,10 +200,7 @@ class Linker:
             judgements=self._judgements(),
         )
         release_identifier_state()
-        priorities = {s.name: config.priority(s) for s in config.sources}
-        entities = build_profiles(
-            features, clustering.memberships, priorities, config.survivorship, list(config.fields)
-        )
+        entities = self._profiles(features, clustering.memberships)
         return Clusters(clustering.memberships, entities, clustering.merges)
 
     def score(self, record_a: Mapping[str, Any], record_b: Mapping[str, Any]) -> Explanation:
@@ -227,43 +214,72 @@ class Linker:
         known = {*CANONICAL_FIELDS, *config.fields, "source"}
         known |= {f"id_{scheme}" for scheme in (*SCHEMES, "auto")}
         rows = []
-        for index, record in enumerate((record_a, record_b)):
+        for letter, record in zip("ab", (record_a, record_b), strict=True):
             unknown = sorted(k for k in record if k not in known)
             if unknown:
                 raise UsageError(
-                    f"record {'ab'[index]}: unknown field(s) {', '.join(unknown)}; known: "
+                    f"record {letter}: unknown field(s) {', '.join(unknown)}; known: "
                     f"{', '.join(sorted(known))}"
                 )
             name = str(record.get("source", config.sources[0].name))
             source = next((s for s in config.sources if s.name == name), None)
             if source is None:
-                raise UsageError(f"record {'ab'[index]}: no source named {name!r} in the config")
+                raise UsageError(f"record {letter}: no source named {name!r} in the config")
             fields = {k: v for k, v in record.items() if k != "source"}
-            if source.country is not None and fields.get("country") is None:
-                fields["country"] = source.country
-            for written, fmt in source.formats.items():  # dates as the source writes them
-                if fields.get(written) is not None:
-                    dates = parse_dates(pd.Series([fields[written]]), fmt)[0]
-                    fields[f"{written}_date"] = dates[0]
-            rows.append({"uid": f"{name}:{'ab'[index]}", "source": name, **fields})
-        columns = dict.fromkeys([*CANONICAL_FIELDS, *config.fields])
-        records = pd.DataFrame([{**columns, **row} for row in rows]).astype(object)
-        records["record_id"] = ["a", "b"]
+            row = pd.DataFrame([{"uid": f"{name}:{letter}", "source": name, "record_id": letter}])
+            row = row.assign(**{k: pd.Series([v], dtype=object) for k, v in fields.items()})
+            complete_records(row, source)  # as the source's records are read
+            rows.append(row)
+        records = pd.concat(rows, ignore_index=True)
+        for column in (*CANONICAL_FIELDS, *config.fields):
+            if column not in records:
+                records[column] = None
+        records = records.astype(object)
         features = build_features(records.where(records.notna(), None), workers=1)
-        uid_a, uid_b = rows[0]["uid"], rows[1]["uid"]
+        uid_a, uid_b = records["uid"]
         return explain_pair(self.model_, features, uid_a, uid_b, term_frequencies=False)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise UsageError("this Linker is not fitted yet: call fit() first")
 
-    def _records(self, frames: Mapping[str, pd.DataFrame] | None) -> pd.DataFrame:
+    def _read(
+        self, frames: Mapping[str, pd.DataFrame] | None = None
+    ) -> tuple[pd.DataFrame, list[SourceTable]]:
         records, tables = read_sources(self.config, {**self.frames, **(frames or {})})
         LOG.info(f"read {len(records):,} records from {len(tables)} sources")
-        return records
+        return records, tables
 
     def _unique_sources(self) -> set[str]:
         return {s.name for s in self.config.sources if s.unique}
+
+    def _comparisons(self, features: pd.DataFrame, pinned: Model | None) -> list[Comparison]:
+        """A pinned model's comparisons, else the automatic ones."""
+        if pinned is not None:
+            return list(pinned.comparisons)
+        return comparisons_for(self.config, features)
+
+    def _fitted(
+        self,
+        features: pd.DataFrame,
+        compared: pd.DataFrame,
+        comparisons: list[Comparison],
+        judgements: pd.DataFrame | None,
+        pinned: Model | None,
+    ) -> Model:
+        """The pinned model, else one fitted on the compared pairs (judged pairs anchor it)."""
+        if pinned is not None:
+            return pinned
+        known = verdicts(compared, judgements) == "same"
+        unique = self._unique_sources()
+        return fit_model(self.config, features, compared, comparisons, unique, known)
+
+    def _profiles(self, features: pd.DataFrame, memberships: pd.DataFrame) -> pd.DataFrame:
+        config = self.config
+        priorities = {s.name: config.priority(s) for s in config.sources}
+        return build_profiles(
+            features, memberships, priorities, config.survivorship, list(config.fields)
+        )
 
     def _candidates(self, features: pd.DataFrame) -> pd.DataFrame:
         pairs, _ = candidate_pairs(
@@ -296,8 +312,7 @@ class Linker:
     def _run(self, out_dir: str | Path | None) -> RunResult:
         config = self.config
         with self._stage("read"):
-            records, tables = read_sources(config, self.frames)
-        LOG.info(f"read {len(records):,} records from {len(tables)} sources")
+            records, tables = self._read()
         cache = self._cache_state(records)
         plan, pinned = cache.plan, cache.model or self.model
         with self._stage("standardize"):
@@ -306,7 +321,7 @@ class Linker:
         del records  # the features table holds every column of it
         with self._stage("block"):
             rules = rules_for(config, features)
-            unique = {s.name for s in config.sources if s.unique}
+            unique = self._unique_sources()
             block = plan.block if plan is not None else candidate_pairs
             pairs, blocking = block(
                 features,
@@ -322,10 +337,7 @@ class Linker:
                 blocking.key_state = None
         LOG.info(f"blocking found {len(pairs):,} candidate pairs")
         with self._stage("compare"):
-            if pinned is not None:
-                comparisons = list(pinned.comparisons)
-            else:
-                comparisons = comparisons_for(config, features)
+            comparisons = self._comparisons(features, pinned)
             if plan is not None:
                 compared = plan.compare(features, pairs, comparisons)
             else:
@@ -336,11 +348,7 @@ class Linker:
         map_large_blocks()  # from here on, few and large temporaries: hand them back at once
         with self._stage("score"):
             judgements = self._judgements()
-            if pinned is not None:
-                model = pinned
-            else:
-                known = verdicts(compared, judgements) == "same"
-                model = fit_model(config, features, compared, comparisons, unique, known)
+            model = self._fitted(features, compared, comparisons, judgements, pinned)
             # nothing compares records from here on: the standardised text as Arrow strings
             # takes a third (the read columns stay Python strings, which entities and
             # memberships share)
@@ -370,10 +378,7 @@ class Linker:
             if plan is not None:
                 entities = plan.profiles(features, memberships, config)
             else:
-                priorities = {s.name: config.priority(s) for s in config.sources}
-                entities = build_profiles(
-                    features, memberships, priorities, config.survivorship, list(config.fields)
-                )
+                entities = self._profiles(features, memberships)
         LOG.info(f"{n_records:,} records -> {len(entities):,} entities")
         # both kinds of model have what matching_choices reads (threshold, to_dict)
         choices = matching_choices(rules, comparisons, cast(FellegiSunter, model))

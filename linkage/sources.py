@@ -334,27 +334,38 @@ def _map_columns(
         records[field] = raw[column]
     for scheme, column in source.identifiers.items():
         records[f"id_{scheme}"] = raw[column]
-    if source.country is not None:
-        known = records["country"] if "country" in records else pd.Series(None, index=records.index)
-        records["country"] = known.where(known.notna(), source.country)
-    warnings = []
-    for field, fmt in source.formats.items():
-        parsed, bad = parse_dates(records[field], fmt)
-        records[f"{field}_date"] = parsed
-        warnings += [
-            InputProblem(
-                label,
-                f"value {records.at[i, field]!r} does not match format {fmt!r}; kept as text",
-                row=int(row_numbers[i]),
-                column=source.fields[field],
-            )
-            for i in bad
-        ]
+    unparsed = complete_records(records, source)
+    warnings = [
+        InputProblem(
+            label,
+            f"value {records.at[i, field]!r} does not match format "
+            f"{source.formats[field]!r}; kept as text",
+            row=int(row_numbers[i]),
+            column=source.fields[field],
+        )
+        for field, bad in unparsed.items()
+        for i in bad
+    ]
     fingerprint = Fingerprint(source.name, label, digest, size, len(records))
     return SourceTable(records.reset_index(drop=True), fingerprint, tuple(warnings))
 
 
-def parse_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, list[int]]:
+def complete_records(records: pd.DataFrame, source: SourceConfig) -> dict[str, list[int]]:
+    """Add what a source's settings say of its records, in place: its ``country`` where a
+    record has none, and ``<field>_date`` (ISO) for each field with a date format. Returns,
+    per such field, the index labels of the non-empty values that do not match it."""
+    if source.country is not None:
+        known = records["country"] if "country" in records else pd.Series(None, index=records.index)
+        records["country"] = known.where(known.notna(), source.country)
+    unparsed = {}
+    for field, fmt in source.formats.items():
+        if field not in records:
+            continue
+        records[f"{field}_date"], unparsed[field] = _parse_dates(records[field], fmt)
+    return unparsed
+
+
+def _parse_dates(values: pd.Series, fmt: str) -> tuple[pd.Series, list[int]]:
     """ISO dates for values matching ``fmt``; the indices of non-empty values that do not."""
     text = values.fillna("").astype(str).str.strip()
     dates = pd.to_datetime(text.where(text != ""), format=fmt, errors="coerce")
