@@ -147,18 +147,23 @@ def _command(
     return sub
 
 
+class _ProgressLines(logging.Handler):
+    """The library's progress as ``[linkage] ...`` lines on the current stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"[linkage] {record.getMessage()}", file=sys.stderr, flush=True)
+
+
+_PROGRESS = _ProgressLines()
+
+
 def _show_progress(args: argparse.Namespace) -> None:
     """Print the library's progress (the ``linkage`` logger, INFO) on stderr, unless quiet."""
     logger = logging.getLogger("linkage")
-    for handler in [h for h in logger.handlers if getattr(h, "_linkage_cli", False)]:
-        logger.removeHandler(handler)
-    if args.quiet:
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[linkage] %(message)s"))
-    handler._linkage_cli = True  # type: ignore[attr-defined]
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    logger.removeHandler(_PROGRESS)
+    if not args.quiet:
+        logger.addHandler(_PROGRESS)
+        logger.setLevel(logging.INFO)
 
 
 def _run(args: argparse.Namespace) -> int:
