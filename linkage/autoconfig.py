@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from linkage.blocking import BlockingRule, choose_rules
-from linkage.clustering import component_labels
 from linkage.compare import (
     AddressComparison,
     CompanyNameComparison,
@@ -27,6 +26,7 @@ from linkage.compare import (
     PhoneComparison,
     comparison_from_dict,
 )
+from linkage.graph import component_labels
 from linkage.scoring import FellegiSunter
 
 

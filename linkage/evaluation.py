@@ -17,8 +17,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from linkage.clustering import component_labels
 from linkage.errors import InputError, InputProblem
+from linkage.graph import component_labels
 from linkage.sources import read_table
 
 CLUSTER_COLUMNS = ("source", "record_id", "entity_id")

@@ -9,7 +9,7 @@
 :mod:`~linkage.clustering.local` (an incremental run clusters only the components that changed).
 """
 
-from linkage.clustering.core import at_higher_cutoff, cluster, clustering_stats, component_labels
+from linkage.clustering.core import at_higher_cutoff, cluster, clustering_stats
 from linkage.clustering.identifiers import release_identifier_state
 from linkage.clustering.judgements import (
     Verdict,
@@ -29,7 +29,6 @@ __all__ = [
     "at_higher_cutoff",
     "cluster",
     "clustering_stats",
-    "component_labels",
     "components_of_run",
     "entity_id_for",
     "incremental_cluster",

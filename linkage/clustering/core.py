@@ -59,6 +59,7 @@ from linkage.clustering.identifiers import record_identifiers
 from linkage.clustering.judgements import normalise_judgements
 from linkage.clustering.result import REASONS, Clustering, entity_id_for
 from linkage.gcpause import gc_paused
+from linkage.graph import component_labels
 
 
 def cluster(
@@ -359,35 +360,6 @@ def clustering_stats(
         "refused_identifier_by_prefix": dict(sorted(by_prefix.items())),
         "entities": entities,
     }
-
-
-def component_labels(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
-    """Connected-component label per node of the undirected edges ``(a, b)`` over ``n`` nodes,
-    numbered from 0 in the order of each component's smallest node (as SciPy numbers them):
-    minimum labels over the edges with pointer jumping, a few numpy passes for the shallow
-    components of record linkage (SciPy past 64)."""
-    label = np.arange(n, dtype=np.int64)
-    if not len(a):
-        return label
-    for _ in range(64):
-        low = np.minimum(label[a], label[b])
-        new = label.copy()
-        np.minimum.at(new, label[a], low)
-        np.minimum.at(new, label[b], low)
-        new = np.minimum(new, new[label])
-        while True:  # pointer jumping: every node to its root's label
-            jumped = new[new]
-            if np.array_equal(jumped, new):
-                break
-            new = jumped
-        if np.array_equal(new, label):
-            return pd.factorize(label)[0].astype(np.int64)  # dense: 0 .. components - 1
-        label = new
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
-    return connected_components(graph.tocsr(), directed=False)[1].astype(np.int64)
 
 
 def _accepted(reasons: np.ndarray) -> np.ndarray:

@@ -29,10 +29,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from linkage.clustering.core import cluster, clustering_stats, component_labels
+from linkage.clustering.core import cluster, clustering_stats
 from linkage.clustering.edges import matched_edges, name_similarity
 from linkage.clustering.judgements import normalise_judgements
 from linkage.clustering.result import MERGE_COLUMNS, Clustering, entity_id_for
+from linkage.graph import component_labels
 
 
 def judgements_digest(judgements: pd.DataFrame | None) -> str:

@@ -181,7 +181,7 @@ def test_component_labels_equal_scipy() -> None:
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    from linkage.clustering import component_labels
+    from linkage.graph import component_labels
 
     rng = np.random.default_rng(0)
     for trial in range(100):
