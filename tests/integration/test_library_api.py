@@ -15,6 +15,7 @@ import pytest
 from linkage import Clusters, Linker, UsageError, Verdict, load_model
 from linkage.cli import main
 from linkage.datasets import generate
+from linkage.sources import read_sources
 
 
 def partition(uids: pd.Series, entities: pd.Series) -> set[frozenset[str]]:
@@ -104,8 +105,7 @@ def test_score_explains_a_pair_with_the_levels_predict_gave(
     assert isinstance(settings, dict) and isinstance(frames, dict)
     linker = Linker(settings).fit(frames)
     pairs = linker.predict(frames)
-    records = linker._predicted[0] if linker._predicted else None  # the features predicted on
-    assert records is not None
+    records, _ = read_sources(linker.config, frames)  # the records, in canonical fields
     sample = pd.concat([pairs[pairs["is_match"]].head(5), pairs[~pairs["is_match"]].head(5)])
     assert len(sample) == 10
     for _, pair in sample.iterrows():
