@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from linkage.config import load_config
 from linkage.datasets import generate
-from linkage.incremental import cache_dir
+from linkage.run_state import cache_dir
 
 
 def write_version(generated: Path, out: Path, *, hold_every: int, change: int) -> Path:

@@ -26,8 +26,8 @@ from pathlib import Path  # noqa: E402
 
 import linkage.pipeline  # noqa: E402  (what `linkage run` imports)
 from linkage.config import load_config  # noqa: E402
-from linkage.incremental import cache_dir, record_hashes  # noqa: E402
 from linkage.outputs import write_outputs  # noqa: E402
+from linkage.run_state import cache_dir, record_hashes  # noqa: E402
 from linkage.sources import read_sources  # noqa: E402
 
 

@@ -24,6 +24,7 @@ from linkage.compare import (
     JaroWinklerAtThresholds,
     LevenshteinAtThresholds,
     PhoneComparison,
+    Prepared,
     comparison_from_dict,
 )
 from linkage.graph import component_labels
@@ -143,9 +144,11 @@ def fit_model(
     comparisons: list[Comparison],
     unique_sources: set[str],
     known_matches: np.ndarray | None = None,
+    prepared: list[Prepared] | None = None,
 ) -> FellegiSunter:
     """A Fellegi–Sunter model with the config's settings, fitted on this run's data
-    (``known_matches``: the compared pairs reviewers judged "same")."""
+    (``known_matches``: the compared pairs reviewers judged "same"; ``prepared``: the
+    comparisons' prepared arrays, when the caller holds them)."""
     matching = config.matching
     model = FellegiSunter(
         comparisons,
@@ -154,7 +157,13 @@ def fit_model(
         threshold=matching.threshold,
         random_state=matching.seed,
     )
-    return model.fit(features, compared, unique_sources=unique_sources, known_matches=known_matches)
+    return model.fit(
+        features,
+        compared,
+        unique_sources=unique_sources,
+        known_matches=known_matches,
+        prepared=prepared,
+    )
 
 
 def clustered_threshold(

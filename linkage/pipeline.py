@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,22 +28,31 @@ from linkage.autoconfig import (
     raise_threshold,
     rules_for,
 )
-from linkage.blocking import candidate_pairs
+from linkage.blocking import blocking_settings, candidate_pairs
 from linkage.clustering import (
     Clustering,
     apply_judgements,
     at_higher_cutoff,
     cluster,
-    release_identifier_state,
+    cluster_stage,
+    clustering_settings,
     verdicts,
 )
-from linkage.compare import Comparison, compare_pairs, prepare_all, release_prepared
+from linkage.compare import Comparison, Prepared, compare_pairs, compare_stage
 from linkage.config import CANONICAL_FIELDS, Config, load_config
 from linkage.errors import UsageError
 from linkage.explain import Explanation, explain_pair
 from linkage.memory import compact_text, map_large_blocks, release_unused_memory
 from linkage.outputs import RunResult, build_manifest
-from linkage.profiles import build_profiles
+from linkage.profiles import reuse_profiles, survivorship_settings
+from linkage.run_state import (
+    PreviousRun,
+    discard_staged,
+    matching_settings,
+    record_hashes,
+    save_run_state,
+    stage_parts,
+)
 from linkage.scoring import FellegiSunter, SupervisedModel, load_model, model_from_dict, score_pairs
 from linkage.sources import SourceTable, complete_records, read_sources
 from linkage.standardize.features import build_features
@@ -155,17 +164,18 @@ class Linker:
         self.rules_ = rules_for(self.config, features)
         pinned = self.model
         self.comparisons_ = self._comparisons(features, pinned)
-        compared = compare_pairs(features, self._candidates(features), self.comparisons_)
+        compared, compare = compare_stage(features, self._candidates(features), self.comparisons_)
         judgements = self._judgements()
-        model = self._fitted(features, compared, self.comparisons_, judgements, pinned)
-        release_prepared()
+        model = self._fitted(
+            features, compared, self.comparisons_, judgements, pinned, compare.prepared
+        )
+        del compare  # the prepared arrays
         scored = apply_judgements(score_pairs(compared, model), judgements)
         if pinned is None and self.config.matching.threshold is None:
             clustering = cluster(features, scored, unique_sources=unique, judgements=judgements)
             _, scored = _at_clustered_threshold(
                 features, scored, clustering, model, unique, judgements
             )
-            release_identifier_state()
         self.model_, self.threshold_ = model, float(model.threshold_)
         self._predicted = (features, scored)
         LOG.info(f"fitted on {len(features):,} records, {len(scored):,} candidate pairs")
@@ -177,7 +187,6 @@ class Linker:
         self._check_fitted()
         features = build_features(self._read(frames)[0])
         compared = compare_pairs(features, self._candidates(features), self.comparisons_)
-        release_prepared()
         scored = apply_judgements(score_pairs(compared, self.model_), self._judgements())
         self._predicted = (features, scored)
         return scored
@@ -199,8 +208,7 @@ class Linker:
             unique_sources=self._unique_sources(),
             judgements=self._judgements(),
         )
-        release_identifier_state()
-        entities = self._profiles(features, clustering.memberships)
+        entities, _ = reuse_profiles(None, features, clustering.memberships, self.config)
         return Clusters(clustering.memberships, entities, clustering.merges)
 
     def score(self, record_a: Mapping[str, Any], record_b: Mapping[str, Any]) -> Explanation:
@@ -266,20 +274,15 @@ class Linker:
         comparisons: list[Comparison],
         judgements: pd.DataFrame | None,
         pinned: Model | None,
+        prepared: list[Prepared] | None = None,
     ) -> Model:
-        """The pinned model, else one fitted on the compared pairs (judged pairs anchor it)."""
+        """The pinned model, else one fitted on the compared pairs (judged pairs anchor it;
+        ``prepared``: the comparisons' prepared arrays of every record, when held)."""
         if pinned is not None:
             return pinned
         known = verdicts(compared, judgements) == "same"
         unique = self._unique_sources()
-        return fit_model(self.config, features, compared, comparisons, unique, known)
-
-    def _profiles(self, features: pd.DataFrame, memberships: pd.DataFrame) -> pd.DataFrame:
-        config = self.config
-        priorities = {s.name: config.priority(s) for s in config.sources}
-        return build_profiles(
-            features, memberships, priorities, config.survivorship, list(config.fields)
-        )
+        return fit_model(self.config, features, compared, comparisons, unique, known, prepared)
 
     def _candidates(self, features: pd.DataFrame) -> pd.DataFrame:
         pairs, _ = candidate_pairs(
@@ -313,72 +316,71 @@ class Linker:
         config = self.config
         with self._stage("read"):
             records, tables = self._read()
-        cache = self._cache_state(records)
-        plan, pinned = cache.plan, cache.model or self.model
+        hashes, previous = self._previous_run(records)
+        pinned = previous.model or self.model
         with self._stage("standardize"):
-            features = plan.features() if plan else build_features(records)
-        n_records, cache.record_columns = len(records), list(records.columns)
+            features = build_features(records, previous=previous.features())
+        n_records, record_columns = len(records), list(records.columns)
         del records  # the features table holds every column of it
         with self._stage("block"):
             rules = rules_for(config, features)
             unique = self._unique_sources()
-            block = plan.block if plan is not None else candidate_pairs
-            pairs, blocking = block(
+            pairs, blocking = candidate_pairs(
                 features,
                 rules,
                 unique_sources=unique,
                 max_block_size=config.matching.max_block_size,
-                keep_keys=self.store_path is not None,  # the next incremental run's keys
+                keep_keys=self.store_path is not None,  # the next run's keys
+                previous=previous.blocking(),
             )
-            if blocking.key_state is not None and self.store_path is not None:
-                from linkage.incremental import stage
-
-                stage(self.store_path, key_state=blocking.key_state)  # not held to the end
-                blocking.key_state = None
+            if self.store_path is not None:
+                stage_parts(self.store_path, key_state=blocking.key_state)  # not held to the end
+            blocking.key_state = None
         LOG.info(f"blocking found {len(pairs):,} candidate pairs")
         with self._stage("compare"):
             comparisons = self._comparisons(features, pinned)
-            if plan is not None:
-                compared = plan.compare(features, pairs, comparisons)
-            else:
-                compared = compare_pairs(features, pairs, comparisons)
+            compared, compare = compare_stage(
+                features, pairs, comparisons, previous=previous.comparisons()
+            )
             del pairs  # compared holds them
-            if self.store_path is not None:
-                self._stage_terms(plan, comparisons, features)
+            if self.store_path is not None:  # held to the end, they would keep prepared alive
+                stage_parts(self.store_path, terms=compare.terms, comparisons=comparisons)
+            compare.terms = None
         map_large_blocks()  # from here on, few and large temporaries: hand them back at once
         with self._stage("score"):
             judgements = self._judgements()
-            model = self._fitted(features, compared, comparisons, judgements, pinned)
+            model = self._fitted(
+                features, compared, comparisons, judgements, pinned, compare.prepared
+            )
             # nothing compares records from here on: the standardised text as Arrow strings
             # takes a third (the read columns stay Python strings, which entities and
             # memberships share)
-            release_prepared()
+            compare.prepared = None
             features = compact_text(
-                features, [c for c in features.columns if c not in cache.record_columns]
+                features, [c for c in features.columns if c not in record_columns]
             )
             scored = score_pairs(compared, model)
             del compared  # scored shares its columns except the term frequencies
         LOG.info(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
         with self._stage("cluster"):
             scored = apply_judgements(scored, judgements)
-            if plan is not None:
-                clustering = plan.cluster(
-                    features, scored, unique_sources=unique, judgements=judgements
-                )
-            else:
-                clustering = cluster(features, scored, unique_sources=unique, judgements=judgements)
-            cache.clustering = (unique, judgements)
+            clustering = cluster_stage(
+                features,
+                scored,
+                unique_sources=unique,
+                judgements=judgements,
+                previous=previous.clusters(),
+            )
             if pinned is None and config.matching.threshold is None:
                 clustering, scored = _at_clustered_threshold(
                     features, scored, clustering, model, unique, judgements
                 )
+            clustering.identifiers = None  # parsed keys: no later stage reads them
             memberships, lineage = self._stable_ids(clustering)
-            release_identifier_state()
         with self._stage("survive"):
-            if plan is not None:
-                entities = plan.profiles(features, memberships, config)
-            else:
-                entities = self._profiles(features, memberships)
+            entities, reused_profiles = reuse_profiles(
+                previous.profiles(), features, memberships, config
+            )
         LOG.info(f"{n_records:,} records -> {len(entities):,} entities")
         # both kinds of model have what matching_choices reads (threshold, to_dict)
         choices = matching_choices(rules, comparisons, cast(FellegiSunter, model))
@@ -390,62 +392,70 @@ class Linker:
         if lineage is not None:
             manifest["lineage"] = lineage["event"].value_counts().sort_index().to_dict()
         if self.incremental:
-            manifest["incremental"] = cache.summary()
+            if previous.folder is None:
+                manifest["incremental"] = {"mode": "full", "fallback": previous.fallback}
+            else:
+                manifest["incremental"] = {
+                    "mode": "incremental",
+                    **previous.stats,
+                    "blocking": blocking.mode,
+                    **compare.stats,
+                    "reused_cluster_records": clustering.reused_records,
+                    "reused_profiles": reused_profiles,
+                }
         result = RunResult(
             features, scored, memberships, entities, manifest, tables, clustering.merges
         )
         result.model = model.to_dict()
         if out_dir is not None:
             result.write(out_dir)
-        self._record(result, lineage, cache)
-        cache.blocking = (rules, unique, config.matching.max_block_size)
-        cache.save(self, features, comparisons, model, result, out_dir)
+        run_id = self._record(result, lineage, incremental=previous.folder is not None)
+        if run_id and self.store_path is not None and hashes is not None:
+            settings = {
+                "settings": matching_settings(config),
+                "blocking": blocking_settings(rules, unique, config.matching.max_block_size),
+                "clustering": clustering_settings(unique, judgements),
+                "profiles": survivorship_settings(config),
+            }
+            with self._stage("cache"):
+                save_run_state(
+                    self.store_path,
+                    run_id,
+                    result,
+                    model=model,
+                    comparisons=comparisons,
+                    record_columns=record_columns,
+                    hashes=hashes,
+                    settings=settings,
+                    out_dir=out_dir,
+                )
         return result
 
-    def _cache_state(self, records: pd.DataFrame) -> _CacheState:
-        """The incremental plan (incremental runs with a usable cache), else a full run."""
-        from linkage.incremental import plan_for, record_hashes
-
-        state = _CacheState()
+    def _previous_run(self, records: pd.DataFrame) -> tuple[np.ndarray | None, PreviousRun]:
+        """The records' hashes (runs with a store) and the state the store's latest run left
+        (incremental runs; else nothing)."""
         if self.store_path is None:
-            return state
+            return None, PreviousRun.nothing()
         with self._stage("hash"):
-            state.hashes = record_hashes(records)
+            hashes = record_hashes(records)
         if not self.incremental:
-            return state
+            return hashes, PreviousRun.nothing()
         with Store(self.store_path) as store:
             run_id = store.last_run_id()
-        state.plan, state.fallback = plan_for(
-            self.store_path, run_id, self.config, records, state.hashes
-        )
-        if state.plan is None:
-            LOG.info(f"note: incremental run not possible ({state.fallback}); running in full")
+        previous = PreviousRun.load(self.store_path, run_id, self.config, records, hashes)
+        if previous.folder is None:
+            LOG.info(f"note: incremental run not possible ({previous.fallback}); running in full")
         else:
-            state.model = state.plan.cache.model
-            stats = state.plan.stats
+            stats = previous.stats
             LOG.info(
                 f"incremental: {stats['new']:,} new, {stats['changed']:,} changed, "
                 f"{stats['removed']:,} removed, {stats['unchanged']:,} unchanged records"
             )
-        return state
+        return hashes, previous
 
     def _discard_staged(self) -> None:
         if self.store_path is not None:
-            from linkage.incremental import discard_staged
-
             discard_staged(self.store_path)
-
-    def _stage_terms(self, plan: Any, comparisons: list[Any], features: pd.DataFrame) -> None:
-        """Write the term-frequency value codes for the next incremental run's cache now: held
-        to the end, they would keep the comparisons' prepared arrays alive."""
-        from linkage.incremental import TermCodes, stage
-
-        if plan is not None:
-            terms, plan.terms = plan.terms, None
-        else:  # references to the prepared arrays the comparisons made: no work
-            terms = TermCodes.of(comparisons, prepare_all(comparisons, features))
-        if terms is not None and self.store_path is not None:
-            stage(self.store_path, terms=terms, comparisons=comparisons)
 
     def _judgements(self) -> pd.DataFrame | None:
         if self.store_path is None:
@@ -472,22 +482,20 @@ class Linker:
         )
         return clustering.memberships, assignment.lineage
 
-    def _record(
-        self, result: RunResult, lineage: pd.DataFrame | None, cache: _CacheState | None = None
-    ) -> None:
+    def _record(self, result: RunResult, lineage: pd.DataFrame | None, *, incremental: bool) -> int:
+        """Record the run in the store; its run id (0: no store)."""
         if self.store_path is None or lineage is None:
-            return
+            return 0
         with Store(self.store_path) as store:
             run_id = store.record_run(
                 result.memberships,
                 result.entities,
                 lineage,
                 result.manifest,
-                incremental=cache is not None and cache.plan is not None,
+                incremental=incremental,
             )
-        if cache is not None:
-            cache.run_id = run_id
         LOG.info(f"recorded run {run_id} in {self.store_path}")
+        return run_id
 
     @contextmanager
     def _stage(self, name: str) -> Iterator[None]:
@@ -518,7 +526,13 @@ def _at_clustered_threshold(
     # the weakest edges dropped: usually a prefix of the first merge log
     clustering = at_higher_cutoff(
         features, before, scored, clustering, unique_sources=unique, judgements=judgements
-    ) or cluster(features, scored, unique_sources=unique, judgements=judgements)
+    ) or cluster(
+        features,
+        scored,
+        unique_sources=unique,
+        judgements=judgements,
+        identifiers=clustering.identifiers,
+    )
     return clustering, scored
 
 
@@ -527,68 +541,3 @@ def _mapped(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
     looked_up = pd.Series(distinct, dtype=object).map(mapping).to_numpy(dtype=object)
     return pd.Series(np.append(looked_up, np.nan)[codes], index=values.index, dtype=object)
-
-
-@dataclass
-class _CacheState:
-    """A run's incremental state: the plan (None = full run), why not, and what to save."""
-
-    plan: Any = None
-    model: FellegiSunter | SupervisedModel | None = None
-    fallback: str = ""
-    hashes: Any = None
-    run_id: int = 0
-    record_columns: list[str] = field(default_factory=list)  # of the records table read
-    blocking: Any = None  # (rules, unique sources, max block size) the pairs were found with
-    clustering: Any = None  # (unique sources, judgements) the run clustered with
-
-    def summary(self) -> dict[str, Any]:
-        """What the manifest records under ``incremental``."""
-        if self.plan is None:
-            return {"mode": "full", "fallback": self.fallback}
-        return {"mode": "incremental", **self.plan.stats}
-
-    def save(
-        self,
-        linker: Linker,
-        features: pd.DataFrame,
-        comparisons: list[Any],
-        model: FellegiSunter | SupervisedModel,
-        result: RunResult,
-        out_dir: str | Path | None = None,
-    ) -> None:
-        """Leave what the next incremental run reuses beside the store (runs with a store)."""
-        if linker.store_path is None or self.run_id <= 0:
-            return
-        from linkage.incremental import (
-            blocking_settings,
-            clustering_settings,
-            matching_settings,
-            save_cache,
-        )
-        from linkage.profiles import survivorship_settings
-
-        with linker._stage("cache"):
-            save_cache(
-                linker.store_path,
-                self.run_id,
-                record_columns=self.record_columns,
-                hashes=self.hashes,
-                features=features,
-                compared=result.pairs,
-                comparisons=comparisons,
-                model=model,
-                settings=matching_settings(linker.config),
-                memberships=result.memberships,
-                entities=result.entities,
-                entities_file=None if out_dir is None else Path(out_dir) / "entities.parquet",
-                profiles=survivorship_settings(linker.config),
-                blocking=None if self.blocking is None else blocking_settings(*self.blocking),
-                pairs=result.pairs,
-                merges=result.merges,
-                merges_file=None if out_dir is None else Path(out_dir) / "merges.parquet",
-                features_file=None if out_dir is None else Path(out_dir) / "features.parquet",
-                clustering=(
-                    None if self.clustering is None else clustering_settings(*self.clustering)
-                ),
-            )

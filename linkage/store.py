@@ -13,7 +13,7 @@ Tables:
   (a new entity took members of an existing one) and ``retired`` events.
 
 What an incremental run reuses is not in the store but in a folder beside it
-(:func:`linkage.incremental.cache_dir`).
+(:func:`linkage.run_state.cache_dir`).
 
 Every write of a run happens in one transaction: a failure leaves the previous state intact.
 

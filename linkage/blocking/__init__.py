@@ -2,15 +2,22 @@
 
 :mod:`~linkage.blocking.rules` (the rules and their automatic choice),
 :mod:`~linkage.blocking.keys` (keys as integer codes), :mod:`~linkage.blocking.pairs` (the
-candidate pairs of a run), :mod:`~linkage.blocking.state` (the keys kept for the next run)
-and :mod:`~linkage.blocking.local` (an incremental run's pairs, recomputed only where new,
-changed or removed records can change them).
+pairs found in full), :mod:`~linkage.blocking.state` (the keys kept for the next run),
+:mod:`~linkage.blocking.local` (the pairs recomputed only where new, changed or removed records
+can change them) and :mod:`~linkage.blocking.stage` (the stage: either, given the previous
+run's blocking).
 """
 
 from linkage.blocking.keys import RuleKeys, rule_keys, unique_groups
 from linkage.blocking.local import cached_candidate_pairs
-from linkage.blocking.pairs import BlockingReport, candidate_pairs, pair_completeness
+from linkage.blocking.pairs import BlockingReport, pair_completeness
 from linkage.blocking.rules import BlockingRule, choose_rules
+from linkage.blocking.stage import (
+    LOCAL_BLOCKING,
+    PreviousBlocking,
+    blocking_settings,
+    candidate_pairs,
+)
 from linkage.blocking.state import (
     KeyState,
     RuleKeyState,
@@ -21,11 +28,14 @@ from linkage.blocking.state import (
 )
 
 __all__ = [
+    "LOCAL_BLOCKING",
     "BlockingReport",
     "BlockingRule",
     "KeyState",
+    "PreviousBlocking",
     "RuleKeyState",
     "RuleKeys",
+    "blocking_settings",
     "cached_candidate_pairs",
     "candidate_pairs",
     "choose_rules",

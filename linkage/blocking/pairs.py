@@ -58,9 +58,12 @@ class BlockingReport:
     """With ``keep_keys``: every rule's keys (:class:`linkage.blocking.KeyState`,
     None when they cannot be cached), for the next incremental run; not part of the report
     (the manifest does not record it, equality ignores it)."""
+    mode: str = field(default="full", compare=False)
+    """``full``, or ``local`` when blocked around the records that changed since the previous
+    run (:func:`linkage.blocking.candidate_pairs`)."""
 
 
-def candidate_pairs(
+def full_candidate_pairs(
     features: pd.DataFrame,
     rules: Sequence[BlockingRule],
     *,

@@ -5,12 +5,13 @@
 :mod:`~linkage.clustering.identifiers` (records' identifier keys),
 :mod:`~linkage.clustering.edges` (the order edges are walked in),
 :mod:`~linkage.clustering.judgements` (reviewers' verdicts),
-:mod:`~linkage.clustering.result` (what clustering produces) and
-:mod:`~linkage.clustering.local` (an incremental run clusters only the components that changed).
+:mod:`~linkage.clustering.result` (what clustering produces),
+:mod:`~linkage.clustering.local` (clustering only the components that changed) and
+:mod:`~linkage.clustering.stage` (the stage: either, given the previous run's clustering).
 """
 
 from linkage.clustering.core import at_higher_cutoff, cluster, clustering_stats
-from linkage.clustering.identifiers import release_identifier_state
+from linkage.clustering.identifiers import Identifiers, record_identifiers
 from linkage.clustering.judgements import (
     Verdict,
     apply_judgements,
@@ -19,21 +20,26 @@ from linkage.clustering.judgements import (
 )
 from linkage.clustering.local import components_of_run, incremental_cluster, judgements_digest
 from linkage.clustering.result import MERGE_COLUMNS, REASONS, Clustering, entity_id_for
+from linkage.clustering.stage import PreviousClusters, cluster_stage, clustering_settings
 
 __all__ = [
     "MERGE_COLUMNS",
     "REASONS",
     "Clustering",
+    "Identifiers",
+    "PreviousClusters",
     "Verdict",
     "apply_judgements",
     "at_higher_cutoff",
     "cluster",
+    "cluster_stage",
+    "clustering_settings",
     "clustering_stats",
     "components_of_run",
     "entity_id_for",
     "incremental_cluster",
     "judgements_digest",
     "normalise_judgements",
-    "release_identifier_state",
+    "record_identifiers",
     "verdicts",
 ]

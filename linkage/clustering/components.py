@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from linkage.clustering.identifiers import record_identifiers
+from linkage.clustering.identifiers import Identifiers
 from linkage.standardize.subunits import keys_alike, names_unit
 from linkage.standardize.text import has_cjk
 
@@ -17,9 +17,11 @@ _BRANCH, _HEAD = 1, 2
 class Components:
     """Union-find whose roots hold the component state the constraints check."""
 
-    def __init__(self, features: pd.DataFrame, unique_sources: set[str]) -> None:
+    def __init__(
+        self, features: pd.DataFrame, unique_sources: set[str], identifiers: Identifiers
+    ) -> None:
         n = len(features)
-        self.ids = record_identifiers(features)
+        self.ids = identifiers
         self.parent = list(range(n))
         self.size = [1] * n
         # a root's identifier keys when they are not its own record's (after a union that

@@ -55,7 +55,7 @@ from linkage.clustering.edges import (
     object_array,
     weight_column,
 )
-from linkage.clustering.identifiers import record_identifiers
+from linkage.clustering.identifiers import Identifiers, record_identifiers
 from linkage.clustering.judgements import normalise_judgements
 from linkage.clustering.result import REASONS, Clustering, entity_id_for
 from linkage.gcpause import gc_paused
@@ -68,6 +68,7 @@ def cluster(
     *,
     unique_sources: set[str] | frozenset[str] = frozenset(),
     judgements: pd.DataFrame | None = None,
+    identifiers: Identifiers | None = None,
 ) -> Clustering:
     """Constrained clustering of scored pairs into entities.
 
@@ -79,6 +80,8 @@ def cluster(
             Judgements should already be applied (``apply_judgements``).
         unique_sources: names of sources declared ``unique = true``.
         judgements: reviewer verdicts (``uid_a, uid_b, verdict``; latest row per pair wins).
+        identifiers: the records' parsed identifier keys (``record_identifiers(features)``,
+            or an earlier clustering's of the same features); parsed here when None.
 
     Returns:
         Memberships (``confidence`` is the weakest edge that joined the entity: the edge's
@@ -87,8 +90,10 @@ def cluster(
     """
     with gc_paused():
         # the union-find is gone before the result tables are built
-        roots, log, tried = _cluster(features, scored, unique_sources, judgements)
-        return _result(features, roots, log, tried)
+        if identifiers is None:
+            identifiers = record_identifiers(features)
+        roots, log, tried = _cluster(features, scored, unique_sources, judgements, identifiers)
+        return _result(features, roots, log, tried, identifiers)
 
 
 def _cluster(
@@ -96,17 +101,18 @@ def _cluster(
     scored: pd.DataFrame,
     unique_sources: set[str] | frozenset[str],
     judgements: pd.DataFrame | None,
+    identifiers: Identifiers,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], Counter[str]]:
     """The component of each record (a root record), the merge log and the attempts by kind."""
     n = len(features)
-    comps, ja, jb, verdicts = _constrained(features, unique_sources, judgements)
+    comps, ja, jb, verdicts = _constrained(features, unique_sources, judgements, identifiers)
     tried: Counter[str] = Counter()
     order = np.lexsort((jb, ja))
     same = order[verdicts[order] == "same"]
     logs = [
         _try_unions(comps, tried, True, l=ja[same], r=jb[same], kind="judgement", evidence="same")
     ]
-    id_edges = record_identifiers(features).edges
+    id_edges = identifiers.edges
     logs.append(
         _try_unions(
             comps,
@@ -150,10 +156,11 @@ def _constrained(
     features: pd.DataFrame,
     unique_sources: set[str] | frozenset[str],
     judgements: pd.DataFrame | None,
+    identifiers: Identifiers,
 ) -> tuple[Components, np.ndarray, np.ndarray, np.ndarray]:
     """Empty components with the reviewers' "different" verdicts forbidden, and the judged
     pairs as record positions with their verdicts."""
-    comps = Components(features, set(unique_sources))
+    comps = Components(features, set(unique_sources), identifiers)
     judged = normalise_judgements(judgements)
     ja = jb = np.zeros(0, dtype=np.int64)
     if len(judged):  # an index of a million uids only for reviewer verdicts
@@ -271,7 +278,7 @@ def at_higher_cutoff(
     tried = _tried_after(first, edges, now[was])
     accepted = _accepted(log["reason"])
     roots = component_labels(log["l"][accepted], log["r"][accepted], n)
-    return _result(features, roots, log, tried)
+    return _result(features, roots, log, tried, first.identifiers)
 
 
 def _tried_after(first: Clustering, edges: pd.DataFrame, kept: np.ndarray) -> Counter[str]:
@@ -300,7 +307,8 @@ def _replayed(
     refused union changes nothing, and the other components stay as the log's prefix left
     them."""
     with gc_paused():
-        comps = _constrained(features, unique_sources, judgements)[0]
+        identifiers = first.identifiers or record_identifiers(features)
+        comps = _constrained(features, unique_sources, judgements, identifiers)[0]
         log = first.log
         prefix = {key: values[log["rank"] < cut] for key, values in log.items()}
         n = len(features)
@@ -339,7 +347,7 @@ def _replayed(
             (comps.find(i) for i in rebuilt.tolist()), dtype=np.int64, count=len(rebuilt)
         )
         merged = {key: np.concatenate([prefix[key], tail[key]]) for key in prefix}
-        return _result(features, roots, merged, _tried_after(first, edges, kept))
+        return _result(features, roots, merged, _tried_after(first, edges, kept), identifiers)
 
 
 def clustering_stats(
@@ -371,6 +379,7 @@ def _result(
     roots: np.ndarray,
     log: dict[str, np.ndarray],
     tried: Counter[str],
+    identifiers: Identifiers | None,
 ) -> Clustering:
     """Memberships, merge log and counts from the component of each record (``roots``)."""
     uids = features["uid"].astype(str).to_numpy(dtype=object)
@@ -419,4 +428,4 @@ def _result(
     stats = clustering_stats(merges, accepted, tried, len(np.unique(roots)))
     if not pd.Index(uids).is_monotonic_increasing:  # features come sorted by uid
         members = members.sort_values("uid", kind="stable").reset_index(drop=True)
-    return Clustering(members, merges, stats, log, tried)
+    return Clustering(members, merges, stats, log, tried, identifiers)

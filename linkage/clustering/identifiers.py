@@ -4,9 +4,7 @@ checks them: two different values under one prefix are two entities."""
 from __future__ import annotations
 
 import re
-import weakref
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,9 +44,10 @@ class Identifiers:
 _TEXTS = 1 << 16  # distinct id_keys texts split at a time: their Python strings are transient
 
 
-def _identifiers(features: pd.DataFrame) -> Identifiers:
-    """Parse ``id_keys`` (space-separated ``prefix:value`` keys), each distinct text once;
-    the keys are held and numbered by Arrow, not as a million Python strings."""
+def record_identifiers(features: pd.DataFrame) -> Identifiers:
+    """The identifier keys and must-links of a features table: ``id_keys`` (space-separated
+    ``prefix:value`` keys) parsed each distinct text once, the keys held and numbered by Arrow,
+    not as a million Python strings."""
     n = len(features)
     keys = _with_registrations(features)
     if keys is not None:
@@ -88,9 +87,6 @@ def _identifiers(features: pd.DataFrame) -> Identifiers:
         prefixes=tuple(prefixes.dictionary.to_pylist()),
         edges=_identifier_edges(record, key, names, n),
     )
-
-
-_STATE: list[Any] = []  # one slot: (weakref to features, shape, id_keys, identifiers)
 
 
 def _with_registrations(features: pd.DataFrame) -> pd.Series | None:
@@ -134,31 +130,6 @@ def _with_registrations(features: pd.DataFrame) -> pd.Series | None:
         held = out[row] if isinstance(out[row], str) and out[row] else ""
         out[row] = " ".join([held, *added]).strip()
     return pd.Series(out, index=features.index)
-
-
-def record_identifiers(features: pd.DataFrame) -> Identifiers:
-    """The parsed identifier keys and must-links of a features table.
-
-    Kept for the last table (one slot, weakly referenced, reused only while its ``id_keys``
-    are equal): the pipeline clusters the same features again when a raised automatic
-    threshold cannot be read off the first merge log (:func:`at_higher_cutoff`).
-    """
-    keys = features["id_keys"].copy() if "id_keys" in features else None
-    if _STATE:
-        ref, shape, cached_keys, identifiers = _STATE[0]
-        same_keys = (keys is None and cached_keys is None) or (
-            keys is not None and cached_keys is not None and keys.equals(cached_keys)
-        )
-        if ref() is features and shape == features.shape and same_keys:
-            return identifiers
-    identifiers = _identifiers(features)
-    _STATE[:] = [(weakref.ref(features), features.shape, keys, identifiers)]
-    return identifiers
-
-
-def release_identifier_state() -> None:
-    """Drop the cached identifier keys once the run's clustering is done."""
-    _STATE.clear()
 
 
 def _identifier_edges(record: np.ndarray, key: np.ndarray, names: pa.Array, n: int) -> pd.DataFrame:

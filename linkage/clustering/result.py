@@ -6,9 +6,13 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from linkage.clustering.identifiers import Identifiers
 
 REASONS = ("identifier", "branch", "unit", "unique_source", "judgement")
 """Why a union can be refused; ``identifier`` reasons carry the prefix (``identifier:uscc``)."""
@@ -53,3 +57,8 @@ class Clustering:
     # order, -1 for must-links) and the attempts per kind: what at_higher_cutoff() reuses
     log: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     tried: Counter[str] = field(default_factory=Counter, repr=False)
+    # the records' parsed identifier keys: what at_higher_cutoff() and a second cluster()
+    # of the same features reuse (the pipeline drops the clustering once done)
+    identifiers: Identifiers | None = field(default=None, repr=False)
+    # how many records kept the previous run's components (:func:`cluster_stage`)
+    reused_records: int = field(default=0, repr=False)

@@ -14,7 +14,8 @@ A comparison can also be used as a ``recordlinkage.Compare`` feature through
 The package: :mod:`~linkage.compare.values` (distinct values, term frequencies, kernels),
 :mod:`~linkage.compare.base` (the base class), :mod:`~linkage.compare.library` and
 :mod:`~linkage.compare.names` (the comparisons), :mod:`~linkage.compare.words` (word-set
-relations) and :mod:`~linkage.compare.engine` (the stage).
+relations), :mod:`~linkage.compare.engine` (levels of pairs) and :mod:`~linkage.compare.stage`
+(the stage, reusing the previous run's levels when given them).
 """
 
 from linkage.compare.base import Comparison, SingleColumn
@@ -24,7 +25,6 @@ from linkage.compare.engine import (
     compare_pairs,
     pair_term_frequencies,
     prepare_all,
-    release_prepared,
     term_keys,
     term_prepared,
     term_values,
@@ -42,6 +42,7 @@ from linkage.compare.library import (
     comparison_from_dict,
 )
 from linkage.compare.names import CompanyNameComparison
+from linkage.compare.stage import CompareState, PreviousComparisons, TermCodes, compare_stage
 from linkage.compare.values import (
     NULL,
     Distinct,
@@ -61,6 +62,7 @@ __all__ = [
     "NULL",
     "AddressComparison",
     "CompanyNameComparison",
+    "CompareState",
     "Comparison",
     "DateComparison",
     "Distinct",
@@ -72,19 +74,21 @@ __all__ = [
     "LevenshteinAtThresholds",
     "PhoneComparison",
     "Prepared",
+    "PreviousComparisons",
     "SingleColumn",
+    "TermCodes",
     "WordRelations",
     "assign_levels",
     "clean_text",
     "compare_columns",
     "compare_indexed",
     "compare_pairs",
+    "compare_stage",
     "comparison_from_dict",
     "frequencies",
     "gather",
     "pair_term_frequencies",
     "prepare_all",
-    "release_prepared",
     "similarity",
     "source_codes",
     "term_keys",

@@ -3,7 +3,6 @@ pair of records' prepared values, on two threads."""
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -46,30 +45,10 @@ def term_prepared(codes: Mapping[str, np.ndarray], sources: np.ndarray | None) -
     return out
 
 
-_PREPARED: list[Any] = []  # one slot: (weakref to features, shape, comparison reprs, prepared)
-
-
 def prepare_all(comparisons: Sequence[Comparison], features: pd.DataFrame) -> list[Prepared]:
-    """Prepared per-record arrays for every comparison.
-
-    The result for the last features frame is kept (one slot, weakly referenced), so the
-    compare stage and the model fit (and explain) prepare each comparison once per run. A
-    frame changed in place after a call must not be passed again (the pipeline never does).
-    """
-    names = tuple(repr(c) for c in comparisons)
-    if _PREPARED:
-        ref, shape, cached_names, cached = _PREPARED[0]
-        if ref() is features and shape == features.shape and cached_names == names:
-            return list(cached)
-    prepared = [c.prepare(features) for c in comparisons]
-    _PREPARED[:] = [(weakref.ref(features), features.shape, names, prepared)]
-    return list(prepared)
-
-
-def release_prepared() -> None:
-    """Drop the kept prepared arrays (per record and per distinct value: hundreds of MB on a
-    million records) once a run compares no more."""
-    _PREPARED.clear()
+    """Prepared per-record arrays for every comparison: what :func:`compare_pairs` and the
+    model fit read (prepare once, pass to both)."""
+    return [c.prepare(features) for c in comparisons]
 
 
 def _factor(values: np.ndarray) -> tuple[np.ndarray, int]:
@@ -228,6 +207,7 @@ def compare_pairs(
     pairs: pd.DataFrame,
     comparisons: Sequence[Comparison],
     *,
+    prepared: Sequence[Prepared] | None = None,
     chunk_size: int = 1_000_000,
 ) -> pd.DataFrame:
     """The pairs plus ``<name>_level`` (int8) and ``<name>_tf`` (float) per comparison.
@@ -236,11 +216,12 @@ def compare_pairs(
         features: the features table (row positions match ``idx_l`` / ``idx_r``).
         pairs: candidate pairs with ``idx_l`` and ``idx_r``.
         comparisons: the comparisons to compute.
+        prepared: ``prepare_all(comparisons, features)``, when the caller holds it already.
         chunk_size: pairs per chunk (bounds the memory of intermediate arrays).
     """
     levels, tf = compare_columns(
         comparisons,
-        prepare_all(comparisons, features),
+        prepare_all(comparisons, features) if prepared is None else prepared,
         pairs["idx_l"].to_numpy(dtype=np.int64),
         pairs["idx_r"].to_numpy(dtype=np.int64),
         chunk_size=chunk_size,

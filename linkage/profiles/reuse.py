@@ -72,7 +72,7 @@ class PreviousProfiles:
 
 
 def reuse_profiles(
-    previous: PreviousProfiles,
+    previous: PreviousProfiles | None,
     features: pd.DataFrame,
     memberships: pd.DataFrame,
     config: Any,
@@ -81,7 +81,7 @@ def reuse_profiles(
     entity whose members are exactly those of one previous entity and all unchanged (a
     profile is a function of its members' records, the survivorship settings and the
     entity's confidence; the id and the confidence are taken from this run). Also returns
-    how many profiles were reused.
+    how many profiles were reused. Without ``previous``, every profile is built.
 
     Only the entities left over are built, from their members' rows, while the cached
     profiles are read (Arrow reads and decompresses them mostly without the GIL)."""
@@ -91,7 +91,11 @@ def reuse_profiles(
     def build(features: pd.DataFrame, memberships: pd.DataFrame) -> pd.DataFrame:
         return build_profiles(features, memberships, priorities, config.survivorship, fields)
 
-    if previous.settings != survivorship_settings(config) or not _aligned(previous, features):
+    if (
+        previous is None
+        or previous.settings != survivorship_settings(config)
+        or not _aligned(previous, features)
+    ):
         return build(features, memberships), 0
     with ThreadPoolExecutor(max_workers=1) as pool:
         reading = pool.submit(_Cached.open, previous.entities_file)

@@ -32,6 +32,7 @@ from linkage import plausibility
 from linkage.compare import (
     CompanyNameComparison,
     Comparison,
+    Prepared,
     compare_indexed,
     comparison_from_dict,
     prepare_all,
@@ -97,11 +98,13 @@ class FellegiSunter(LevelModel):
         *,
         unique_sources: set[str] | None = None,
         known_matches: np.ndarray | None = None,
+        prepared: list[Prepared] | None = None,
     ) -> FellegiSunter:
         """Estimate u on random pairs of ``features`` and m, prior on ``compared`` pairs.
 
         ``known_matches`` (bool per compared pair: a reviewer judged it "same") anchors the
-        knowledge-based m when EM's estimate is set aside.
+        knowledge-based m when EM's estimate is set aside. ``prepared`` is
+        ``prepare_all(self.comparisons, features)`` when the caller holds it already.
         """
         if not self.comparisons:
             raise ValueError("FellegiSunter needs at least one comparison")
@@ -112,7 +115,8 @@ class FellegiSunter(LevelModel):
             else np.full(len(features), "", dtype=object)
         )
         il, ir = sample_random_pairs(sources, unique, self.u_sample_size, self.random_state)
-        prepared = prepare_all(self.comparisons, features)
+        if prepared is None:
+            prepared = prepare_all(self.comparisons, features)
         random_levels, _ = compare_indexed(self.comparisons, prepared, il, ir)
         return self.fit_levels(
             level_matrix(compared, self.comparisons),

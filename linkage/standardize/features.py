@@ -20,6 +20,7 @@ import threading
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -345,8 +346,24 @@ def _merge_keys(
     return merged
 
 
+@dataclass
+class StoredFeatures:
+    """What a previous run standardised: its standardised column names, a reader of those
+    columns (rows in that run's order), and per record now whether its raw values hash as in
+    that run (``unchanged``) and its row there (``old_rows``, -1 for a new record)."""
+
+    columns: list[str]
+    read: Callable[[list[str]], pd.DataFrame]
+    unchanged: np.ndarray
+    old_rows: np.ndarray
+
+
 def build_features(
-    records: pd.DataFrame, *, default_region: str | None = None, workers: int | None = None
+    records: pd.DataFrame,
+    *,
+    default_region: str | None = None,
+    workers: int | None = None,
+    previous: StoredFeatures | None = None,
 ) -> pd.DataFrame:
     """Add standardised columns to the canonical records table.
 
@@ -358,6 +375,9 @@ def build_features(
             ``LINKAGE_WORKERS`` environment variable, else ``min(2, CPUs)``). The pool is used
             only where fork is available and with at least ``MIN_PARALLEL_VALUES`` distinct
             values; the result does not depend on it.
+        previous: A previous run's standardised columns: each standardised value is a function
+            of its own record's raw values, so unchanged records keep theirs and only the new
+            and changed ones are standardised (the same table).
 
     Returns:
         A new frame, same rows and order, input columns untouched, plus ``name_norm``,
@@ -372,12 +392,45 @@ def build_features(
         ``_problem``, and ``id_keys`` (sorted, space-joined crosswalk keys; "" when none).
         Missing values stay missing (None); blank strings count as missing.
     """
+    if previous is not None:
+        return _with_stored(records, previous, default_region, workers)
     workers = worker_count(workers)
     with gc_paused():
         try:
             return _build(records, default_region, workers)
         finally:
             _forget_values()
+
+
+def _with_stored(
+    records: pd.DataFrame,
+    previous: StoredFeatures,
+    default_region: str | None,
+    workers: int | None,
+) -> pd.DataFrame:
+    """The features table from the stored columns of unchanged records and fresh ones."""
+    columns = previous.columns
+    fresh_rows = np.flatnonzero(~previous.unchanged)
+    stored = previous.read(columns)
+    # per record its row in ``combined``: the stored row, or a fresh one after them
+    position = np.where(previous.unchanged, previous.old_rows, -1).astype(np.int64)
+    combined = stored
+    if len(fresh_rows):
+        fresh = build_features(
+            records.iloc[fresh_rows], default_region=default_region, workers=workers
+        )
+        fresh_columns = [c for c in fresh.columns if c not in records.columns]
+        if fresh_columns != columns:
+            raise RuntimeError(
+                f"standardised columns differ from the previous run's: {fresh_columns} vs {columns}"
+            )
+        position[fresh_rows] = len(stored) + np.arange(len(fresh_rows))
+        combined = pd.concat([stored, fresh[columns]], ignore_index=True)
+        del stored, fresh  # their copies in combined
+    standard = combined.take(position)
+    del combined
+    standard.index = records.index
+    return pd.concat([records, standard], axis=1)
 
 
 def _forget_values() -> None:

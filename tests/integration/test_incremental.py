@@ -14,9 +14,9 @@ import pytest
 from linkage.cli import main
 from linkage.config import load_config
 from linkage.datasets import generate
-from linkage.incremental import cache_dir, load_cache, staging_dir
 from linkage.memory import compact_text
 from linkage.pipeline import Linker, RunResult
+from linkage.run_state import cache_dir, staging_dir
 from linkage.sources import read_sources
 from linkage.standardize.features import build_features
 from linkage.store import Store
@@ -86,6 +86,13 @@ def copy_store(store: Path, target: Path) -> Path:
     return target / store.name
 
 
+def saved_model(store: Path, run_id: int) -> dict[str, object]:
+    """The model the store's run ``run_id`` left for the next run."""
+    meta = json.loads((cache_dir(store) / "meta.json").read_text(encoding="utf-8"))
+    assert meta["run_id"] == run_id
+    return meta["model"]
+
+
 def incremental_and_full(
     versions: dict[str, Path], config: Path, label: str
 ) -> tuple[RunResult, RunResult, Path, Path]:
@@ -95,10 +102,9 @@ def incremental_and_full(
     root = versions["root"]
     incremental_store = copy_store(versions["store"], root / f"{label}-a")
     full_store = copy_store(versions["store"], root / f"{label}-b")
-    cache, _ = load_cache(versions["store"], 1)
-    assert cache is not None
+    model = saved_model(versions["store"], 1)
     incremental = Linker(config, store=incremental_store, incremental=True).run(root / f"{label}-i")
-    full = Linker(config, store=full_store, model=cache.meta["model"]).run(root / f"{label}-f")
+    full = Linker(config, store=full_store, model=model).run(root / f"{label}-f")
     return incremental, full, incremental_store, full_store
 
 
@@ -186,6 +192,7 @@ def test_cli_incremental_without_a_previous_run_falls_back_to_a_full_run(
     ("key", "value", "reason"),
     [
         ("run_id", 0, "belongs to run 0"),
+        ("format", 3, "has format 3"),
         ("code", "other", "comparison code changed"),
         ("record_columns", ["uid"], "record columns differ"),
     ],
@@ -220,9 +227,9 @@ def test_blocking_every_record_in_a_run_equals_a_full_run(
     versions: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ):
     """With local blocking off, an incremental run blocks every record, as a full run does."""
-    import linkage.incremental as incremental_module
+    import linkage.blocking.stage as blocking_stage
 
-    monkeypatch.setattr(incremental_module, "LOCAL_BLOCKING", False)
+    monkeypatch.setattr(blocking_stage, "LOCAL_BLOCKING", False)
     incremental, full, _, _ = incremental_and_full(versions, versions["new"], "unlocal")
     assert incremental.manifest["incremental"]["blocking"] == "full"
     assert incremental.manifest["blocking"] == full.manifest["blocking"]
@@ -237,10 +244,9 @@ def test_a_second_incremental_run_builds_on_the_first(versions: dict[str, Path])
     assert {"blocking_keys.npz", "terms.parquet"} <= {p.name for p in cache_dir(first).iterdir()}
     again = copy_store(first, root / "chain2-a")
     full_store = copy_store(first, root / "chain2-b")
-    cache, _ = load_cache(first, 2)
-    assert cache is not None
+    model = saved_model(first, 2)
     second = Linker(versions["old"], store=again, incremental=True).run(root / "chain2-i")
-    Linker(versions["old"], store=full_store, model=cache.meta["model"]).run(root / "chain2-f")
+    Linker(versions["old"], store=full_store, model=model).run(root / "chain2-f")
     stats = second.manifest["incremental"]
     assert stats["mode"] == "incremental" and stats["blocking"] == "local"
     assert stats["removed"] > 0 and stats["reused_pairs"] > 0
@@ -256,11 +262,10 @@ def test_runs_without_an_output_folder_leave_and_use_a_whole_cache(
     Linker(versions["old"], store=store).run()
     names = {p.name for p in cache_dir(store).iterdir()}
     assert {"standardised.parquet", "entities.parquet", "merges.parquet"} <= names
-    cache, _ = load_cache(store, 1)
-    assert cache is not None
+    model = saved_model(store, 1)
     full_store = copy_store(store, tmp_path / "full")
     incremental = Linker(versions["new"], store=store, incremental=True).run()
-    full = Linker(versions["new"], store=full_store, model=cache.meta["model"]).run()
+    full = Linker(versions["new"], store=full_store, model=model).run()
     stats = incremental.manifest["incremental"]
     assert stats["mode"] == "incremental"
     assert stats["reused_profiles"] > 0 and stats["reused_cluster_records"] > 0

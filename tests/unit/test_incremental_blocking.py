@@ -21,7 +21,7 @@ from linkage.blocking import local as local_blocking
 from linkage.blocking import state as key_states
 from linkage.config import load_config
 from linkage.datasets import generate
-from linkage.incremental import record_hashes
+from linkage.run_state import record_hashes
 from linkage.sources import read_sources
 from linkage.standardize.features import build_features
 

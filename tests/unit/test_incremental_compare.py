@@ -1,8 +1,9 @@
-"""The incremental compare stage equals ``compare_pairs`` over every record, exactly.
+"""The compare stage given the previous run's compare equals ``compare_pairs`` over every
+record, exactly.
 
-An incremental run prepares only the records it compares, plus the new and changed ones, and
-takes the term frequencies of every pair from the cached value codes of the unchanged records
-(:meth:`linkage.incremental.IncrementalPlan.compare`). Random generations of records (new,
+It prepares only the records it compares, plus the new and changed ones, and takes the term
+frequencies of every pair from the stored value codes of the unchanged records
+(:func:`linkage.compare.compare_stage`). Random generations of records (new,
 changed and removed records, values growing or shrinking in frequency, values never seen
 before, missing and blank values, sources appearing and vanishing) check levels and term
 frequencies against a full ``compare_pairs``, over several generations of caches.
@@ -10,8 +11,7 @@ frequencies against a full ``compare_pairs``, over several generations of caches
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,16 +20,19 @@ import pytest
 from linkage.compare import (
     AddressComparison,
     CompanyNameComparison,
+    CompareState,
     Comparison,
     EmailComparison,
     ExactMatch,
     IdentifierComparison,
     JaroWinklerAtThresholds,
     PhoneComparison,
+    PreviousComparisons,
+    TermCodes,
     compare_pairs,
-    release_prepared,
+    compare_stage,
 )
-from linkage.incremental import IncrementalPlan, TermCodes, cache_dir, load_cache, save_cache
+from linkage.run_state import record_hashes
 
 COMPARISONS: list[Comparison] = [
     CompanyNameComparison(),
@@ -66,11 +69,6 @@ POOLS: dict[str, list[Any]] = {
     "id_raw": ["A", "B", "bad", None],
 }
 SOURCES = ["enterprise", "gleif", "tax", None]
-
-
-class _Model:
-    def to_dict(self) -> dict[str, Any]:
-        return {}
 
 
 def _value(rng: np.random.Generator, column: str, generation: int) -> Any:
@@ -120,27 +118,26 @@ def _pairs(
     return pd.DataFrame({"idx_l": il, "idx_r": ir})
 
 
-def _save(
-    store: Path,
-    run_id: int,
-    features: pd.DataFrame,
+def _previous(
+    old: pd.DataFrame,
     compared: pd.DataFrame,
     comparisons: list[Comparison],
     terms: TermCodes | None,
-) -> None:
-    from linkage.incremental import record_hashes
-
-    save_cache(
-        store,
-        run_id,
-        record_columns=list(features.columns),
-        hashes=record_hashes(features),
-        features=features,
-        compared=compared,
-        comparisons=comparisons,
-        model=cast(Any, _Model()),
-        settings={},
-        terms=terms,
+    new: pd.DataFrame,
+) -> PreviousComparisons:
+    """What a run over ``old`` left for the next one over ``new``: its levels, and its term
+    codes compacted as they are saved (None when they cannot be)."""
+    columns = [f"{c.name}_level" for c in comparisons]
+    where = pd.Index(old["uid"]).get_indexer(new["uid"])
+    old_hashes, new_hashes = record_hashes(old), record_hashes(new)
+    unchanged = (where >= 0) & (old_hashes[where] == new_hashes)
+    return PreviousComparisons(
+        compared[["idx_l", "idx_r", *columns]],
+        columns,
+        None if terms is None else terms.compacted(),
+        unchanged,
+        where,
+        len(old),
     )
 
 
@@ -195,23 +192,19 @@ def _assert_exact(got: pd.DataFrame, expected: pd.DataFrame) -> None:
 
 
 def _run_generations(
-    tmp_path: Path, seed: int, comparisons: list[Comparison], generations: int = 3
-) -> list[dict[str, Any]]:
+    seed: int, comparisons: list[Comparison], generations: int = 3
+) -> tuple[list[dict[str, Any]], CompareState]:
+    """Stats of each generation compared given the one before, and the last state."""
     rng = np.random.default_rng(seed)
-    store = tmp_path / f"s{seed}.duckdb"
     rows = [_record(rng, f"r{i}", 0, SOURCES) for i in range(int(rng.integers(25, 70)))]
     features = _frame(rows)
     pairs = _pairs(rng, features, 4 * len(features), [])
-    compared = compare_pairs(features, pairs, comparisons)
-    release_prepared()
-    _save(store, 1, features, compared, comparisons, TermCodes.of(comparisons, _prepared(features)))
+    compared, state = compare_stage(features, pairs, comparisons)
     all_stats = []
     for generation in range(2, 2 + generations):
         rows = _next_generation(rng, rows, generation)
         new_features = _frame(rows)
-        cache, reason = load_cache(store, generation - 1)
-        assert cache is not None, reason
-        plan = IncrementalPlan.from_cache(cache, new_features)
+        previous = _previous(features, compared, comparisons, state.terms, new_features)
         # previous pairs whose records are still here, plus random ones
         uid_now = {u: i for i, u in enumerate(new_features["uid"])}
         old_uids = features["uid"].tolist()
@@ -221,37 +214,28 @@ def _run_generations(
             if ua in uid_now and ub in uid_now and rng.random() < 0.9:
                 keep.append((uid_now[ua], uid_now[ub]))
         new_pairs = _pairs(rng, new_features, len(new_features), keep)
-        got = plan.compare(new_features, new_pairs, comparisons)
-        release_prepared()
+        got, state = compare_stage(new_features, new_pairs, comparisons, previous=previous)
         expected = compare_pairs(new_features, new_pairs, comparisons)
-        release_prepared()
         _assert_exact(got, expected)
-        all_stats.append(dict(plan.stats))
-        _save(store, generation, new_features, got, comparisons, plan.terms)
+        all_stats.append({"records": len(new_features), **state.stats})
         features, compared = new_features, got
-    return all_stats
-
-
-def _prepared(features: pd.DataFrame) -> list[Any]:
-    from linkage.compare import prepare_all
-
-    return prepare_all(COMPARISONS, features)
+    return all_stats, state
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_incremental_compare_equals_compare_pairs(tmp_path: Path, seed: int) -> None:
-    stats = _run_generations(tmp_path, seed, COMPARISONS)
+def test_compare_given_the_previous_run_equals_compare_pairs(seed: int) -> None:
+    stats, _ = _run_generations(seed, COMPARISONS)
     for s in stats:
         # the term frequencies came from the cached codes: not every record was prepared
         assert s["prepared_records"] <= s["records"]
         assert s["reused_pairs"] + s["scored_pairs"] > 0
 
 
-def test_the_cache_holds_every_term_key_and_only_values_in_use(tmp_path: Path) -> None:
-    _run_generations(tmp_path, 7, COMPARISONS, generations=2)
-    cache, _ = load_cache(tmp_path / "s7.duckdb", 3)
-    assert cache is not None
-    terms = cache.terms()
+def test_the_saved_codes_hold_every_term_key_and_only_values_in_use() -> None:
+    terms = _run_generations(7, COMPARISONS, generations=2)[1].terms
+    assert terms is not None
+    records = len(terms.codes[0])
+    terms = terms.compacted()
     assert terms is not None
     assert terms.keys == [
         ("name", "norm"),
@@ -263,37 +247,32 @@ def test_the_cache_holds_every_term_key_and_only_values_in_use(tmp_path: Path) -
         ("phone", "value"),
     ]
     for codes, values in zip(terms.codes, terms.values, strict=True):
-        assert len(codes) == len(cache.hashes)
+        assert len(codes) == records
         # compacted: every value is held by a record, once
         assert sorted(set(codes[codes >= 0].tolist())) == list(range(len(values)))
         assert len(set(values.to_pylist())) == len(values)
 
 
-def test_few_records_are_prepared_when_little_changed(tmp_path: Path) -> None:
+def test_few_records_are_prepared_when_little_changed() -> None:
     rng = np.random.default_rng(3)
-    store = tmp_path / "s.duckdb"
     rows = [_record(rng, f"r{i}", 0, SOURCES) for i in range(300)]
     features = _frame(rows)
     pairs = _pairs(rng, features, 600, [])
-    compared = compare_pairs(features, pairs, COMPARISONS)
-    _save(store, 1, features, compared, COMPARISONS, TermCodes.of(COMPARISONS, _prepared(features)))
-    release_prepared()
+    compared, state = compare_stage(features, pairs, COMPARISONS)
     rows = [*rows, _record(rng, "new", 1, SOURCES)]
     new_features = _frame(rows)
     new_pairs = pd.concat(
         [pairs, pd.DataFrame({"idx_l": [0, 5], "idx_r": [300, 300]})], ignore_index=True
     )
-    cache, _ = load_cache(store, 1)
-    assert cache is not None
-    plan = IncrementalPlan.from_cache(cache, new_features)
-    got = plan.compare(new_features, new_pairs, COMPARISONS)
-    assert plan.stats["prepared_records"] == 3  # the new record and its two partners
-    assert plan.stats["scored_pairs"] == 2
+    previous = _previous(features, compared, COMPARISONS, state.terms, new_features)
+    got, state = compare_stage(new_features, new_pairs, COMPARISONS, previous=previous)
+    assert state.stats["prepared_records"] == 3  # the new record and its two partners
+    assert state.stats["scored_pairs"] == 2
+    assert state.prepared is None  # not every record was prepared
     _assert_exact(got, compare_pairs(new_features, new_pairs, COMPARISONS))
-    release_prepared()
 
 
-def test_values_that_are_not_strings_fall_back_to_preparing_every_record(tmp_path: Path) -> None:
+def test_values_that_are_not_strings_fall_back_to_preparing_every_record() -> None:
     """Term values that are not strings are not cached: the next run prepares every record
     and is still exact."""
     features = pd.DataFrame(
@@ -306,7 +285,6 @@ def test_values_that_are_not_strings_fall_back_to_preparing_every_record(tmp_pat
     pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2], "idx_r": [1, 4, 4, 5]})
     new_pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2, 2], "idx_r": [1, 4, 4, 5, 6]})
     _rerun_prepares_every_record(
-        tmp_path,
         features,
         pairs,
         {"uid": "r6", "source": "b", "code": 2},
@@ -316,7 +294,6 @@ def test_values_that_are_not_strings_fall_back_to_preparing_every_record(tmp_pat
 
 
 def _rerun_prepares_every_record(
-    tmp_path: Path,
     features: pd.DataFrame,
     pairs: pd.DataFrame,
     added: dict[str, Any],
@@ -327,46 +304,17 @@ def _rerun_prepares_every_record(
     cached or not, as ``terms_cached`` says), then run again with the record ``added``: every
     record is prepared and the result equals ``compare_pairs``."""
     comparisons: list[Comparison] = [ExactMatch("code", clean=False, tf_adjust=True)]
-    store = tmp_path / "s.duckdb"
-    compared = compare_pairs(features, pairs, comparisons)
-    terms = TermCodes.of(comparisons, _prepared_with(comparisons, features))
-    release_prepared()
-    _save(store, 1, features, compared, comparisons, terms)
-    cache, _ = load_cache(store, 1)
-    if terms_cached:
-        assert cache is not None and cache.terms() is not None
-    else:
-        assert cache is not None and cache.meta["term_keys"] is None and cache.terms() is None
+    compared, state = compare_stage(features, pairs, comparisons)
     new = pd.concat([features, pd.DataFrame({k: [v] for k, v in added.items()})], ignore_index=True)
-    plan = IncrementalPlan.from_cache(cache, new)
-    got = plan.compare(new, new_pairs, comparisons)
-    release_prepared()
-    assert plan.stats["prepared_records"] == len(new)
+    previous = _previous(features, compared, comparisons, state.terms, new)
+    assert (previous.terms is not None) == terms_cached
+    got, state = compare_stage(new, new_pairs, comparisons, previous=previous)
+    assert state.stats["prepared_records"] == len(new)
+    assert state.prepared is not None  # every record prepared: the model fit may read them
     _assert_exact(got, compare_pairs(new, new_pairs, comparisons))
-    release_prepared()
 
 
-def _prepared_with(comparisons: list[Comparison], features: pd.DataFrame) -> list[Any]:
-    from linkage.compare import prepare_all
-
-    return prepare_all(comparisons, features)
-
-
-def test_an_old_cache_format_falls_back_with_a_reason(tmp_path: Path) -> None:
-    import json
-
-    _run_generations(tmp_path, 1, COMPARISONS, generations=1)
-    meta_path = cache_dir(tmp_path / "s1.duckdb") / "meta.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    meta["format"] = 3
-    meta_path.write_text(json.dumps(meta), encoding="utf-8")
-    cache, reason = load_cache(tmp_path / "s1.duckdb", 2)
-    assert cache is None and "has format 3" in reason
-
-
-def test_a_value_that_is_not_a_string_in_a_later_run_prepares_every_record(
-    tmp_path: Path,
-) -> None:
+def test_a_value_that_is_not_a_string_in_a_later_run_prepares_every_record() -> None:
     features = pd.DataFrame(
         {
             "uid": [f"r{i}" for i in range(5)],
@@ -377,7 +325,6 @@ def test_a_value_that_is_not_a_string_in_a_later_run_prepares_every_record(
     pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2], "idx_r": [1, 4, 4, 3]})
     new_pairs = pd.DataFrame({"idx_l": [0, 0, 1, 2, 2], "idx_r": [1, 4, 4, 3, 5]})
     _rerun_prepares_every_record(
-        tmp_path,
         features,
         pairs,
         {"uid": "r5", "source": "b", "code": 7},

@@ -21,9 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from linkage.config import CANONICAL_FIELDS, SurvivorshipConfig
-from linkage.incremental import Cache, IncrementalPlan
 from linkage.outputs import write_csv, write_parquet
-from linkage.profiles import build_profiles, survivorship_settings
+from linkage.profiles import PreviousProfiles, build_profiles, reuse_profiles, survivorship_settings
 from linkage.profiles.reuse import _Cached, _order, _runs, _take_text
 
 TEXT = ["Acme Ltd", "ACME LIMITED", "Zeta PLC", "zeta plc", "Beta & Co", "", "  ", None]
@@ -113,8 +112,8 @@ def random_rules(rng: np.random.Generator, custom: list[str]) -> SurvivorshipCon
 
 
 class Case:
-    """Two runs: the first one's profiles cached (as a run leaves them), the second's features,
-    memberships and plan."""
+    """Two runs: the first one's profiles saved (as a run leaves them), the second's features,
+    memberships and what it may reuse of the first."""
 
     def __init__(self, seed: int, folder: Path, *, settings_change: bool = False) -> None:
         rng = np.random.default_rng(seed)
@@ -207,16 +206,27 @@ class Case:
         settings = survivorship_settings(self.config)
         if settings_change:
             settings = {**settings, "priorities": {"reg": 2, "dir": 1, "web": 3}}
-        cache = Cache(
-            meta={"profiles": settings},
-            hashes=cached,
-            standardised=pd.DataFrame(),
-            levels=pd.DataFrame(),
-            folder=folder,
-        )
-        self.plan = IncrementalPlan.from_cache(cache, records, hash2)
+        self.cached, self.settings, self.folder = cached, settings, folder
+        self.previous = self.previous_of(records, hash2)
+        self.reuse_count = -1
         self.reusable = [] if settings_change else reusable(entity1, entity2, changed)
         self.expected_reuse = len(self.reusable)
+
+    def previous_of(self, records: pd.DataFrame, hashes: np.ndarray) -> PreviousProfiles:
+        """What the second run may reuse of the first, for ``records`` with these hashes."""
+        uids = records["uid"].to_numpy(dtype=object)
+        where = pd.Index(self.cached["uid"]).get_indexer(uids)
+        old_hashes = self.cached["hash"].to_numpy(dtype=np.uint64)
+        unchanged = (where >= 0) & (old_hashes[where] == hashes)
+        path = self.folder / "entities.parquet"
+        return PreviousProfiles(
+            settings=self.settings,
+            entities_file=path if path.exists() else None,
+            entity_ids=self.cached["entity_id"].to_numpy(dtype=object),
+            uids=uids,
+            old_rows=where,
+            unchanged=unchanged,
+        )
 
     def memberships(self, entity: dict[str, str], features: pd.DataFrame) -> pd.DataFrame:
         uids = features["uid"].tolist()
@@ -243,7 +253,13 @@ class Case:
         )
 
     def reused(self) -> pd.DataFrame:
-        return self.plan.profiles(self.features, self.memberships, self.config)
+        """The profiles given the first run's; how many were reused in ``reuse_count``."""
+        path = self.folder / "entities.parquet"
+        self.previous.entities_file = path if path.exists() else None  # as a run finds it
+        got, self.reuse_count = reuse_profiles(
+            self.previous, self.features, self.memberships, self.config
+        )
+        return got
 
 
 def reusable(entity1: dict[str, str], entity2: dict[str, str], changed: set[str]) -> list[str]:
@@ -285,7 +301,7 @@ def test_reuse_equals_building_every_profile(seed: int, tmp_path: Path) -> None:
     case = Case(seed, tmp_path)
     got = case.reused()
     assert_identical(got, case.built(), tmp_path)
-    assert case.plan.stats["reused_profiles"] == case.expected_reuse
+    assert case.reuse_count == case.expected_reuse
 
 
 def test_the_random_cases_reuse_and_build(tmp_path: Path) -> None:
@@ -304,7 +320,7 @@ def test_changed_survivorship_settings_reuse_nothing(tmp_path: Path) -> None:
     for seed in range(5):
         case = Case(seed, tmp_path, settings_change=True)
         assert_identical(case.reused(), case.built(), tmp_path)
-        assert case.plan.stats["reused_profiles"] == 0
+        assert case.reuse_count == 0
 
 
 def test_nothing_changed_reuses_every_profile(tmp_path: Path) -> None:
@@ -312,11 +328,11 @@ def test_nothing_changed_reuses_every_profile(tmp_path: Path) -> None:
     case.features, case.memberships = case.features1, case.memberships1.copy()
     case.memberships["confidence"] = 0.8
     records = case.features[["uid", "source"]]
-    hashes = case.plan.cache.hashes.set_index("uid")["hash"].reindex(records["uid"])
-    case.plan = IncrementalPlan.from_cache(case.plan.cache, records, hashes.to_numpy())
+    hashes = case.cached.set_index("uid")["hash"].reindex(records["uid"])
+    case.previous = case.previous_of(records, hashes.to_numpy())
     got = case.reused()
     assert_identical(got, case.built(), tmp_path)
-    assert case.plan.stats["reused_profiles"] == len(got) > 1
+    assert case.reuse_count == len(got) > 1
 
 
 def test_a_cache_without_profiles_or_without_an_entity_builds_them_all(tmp_path: Path) -> None:
@@ -326,10 +342,10 @@ def test_a_cache_without_profiles_or_without_an_entity_builds_them_all(tmp_path:
     missing = pc.not_equal(table.column("entity_id"), case.reusable[-1])
     pq.write_table(table.filter(missing), tmp_path / "entities.parquet")
     assert_identical(case.reused(), case.built(), tmp_path)
-    assert case.plan.stats["reused_profiles"] == 0
+    assert case.reuse_count == 0
     (tmp_path / "entities.parquet").unlink()
     assert_identical(case.reused(), case.built(), tmp_path)
-    assert case.plan.stats["reused_profiles"] == 0
+    assert case.reuse_count == 0
 
 
 def test_cached_profiles_with_other_columns_are_not_reused(tmp_path: Path) -> None:
@@ -337,14 +353,14 @@ def test_cached_profiles_with_other_columns_are_not_reused(tmp_path: Path) -> No
     table = pq.read_table(tmp_path / "entities.parquet")
     pq.write_table(table.drop_columns(["sources"]), tmp_path / "entities.parquet")
     assert_identical(case.reused(), case.built(), tmp_path)
-    assert case.plan.stats["reused_profiles"] == 0
+    assert case.reuse_count == 0
 
 
-def test_features_that_are_not_the_plans_records_reuse_nothing(tmp_path: Path) -> None:
+def test_features_that_are_not_the_previous_runs_records_reuse_nothing(tmp_path: Path) -> None:
     case = Case(9, tmp_path)
     case.features = case.features.iloc[::-1].reset_index(drop=True)
     assert_identical(case.reused(), case.built(), tmp_path)
-    assert case.plan.stats["reused_profiles"] == 0
+    assert case.reuse_count == 0
 
 
 def test_a_record_without_an_entity_is_left_to_build_profiles(tmp_path: Path) -> None:
@@ -367,7 +383,7 @@ def test_reused_profiles_take_this_runs_confidence_and_id(tmp_path: Path) -> Non
     case.memberships["entity_id"] = case.memberships["entity_id"].map(renamed)
     got = case.reused()
     assert_identical(got, case.built(), tmp_path)
-    assert case.plan.stats["reused_profiles"] == case.expected_reuse
+    assert case.reuse_count == case.expected_reuse
 
 
 @pytest.mark.parametrize("seed", range(20))
