@@ -21,7 +21,7 @@ Every other ("dirty") pair that is a candidate now is
   it before, since the block and its members are unchanged),
 
 and for those the first rule is decided afresh, rule by rule. The result equals
-``candidate_pairs`` on all records (``tests/unit/test_incremental_blocking.py`` checks it per
+``candidate_pairs`` on all records (``tests/unit/blocking/test_local_blocking.py`` checks it per
 rule kind, with caps crossed both ways).
 
 Block sizes need every record's keys. :func:`cached_candidate_pairs` takes them from the

@@ -15,7 +15,7 @@ run's scored pairs, and the merge log is put back into the global processing ord
 then identifier links, then matches by weight, ties by uids) and numbered again.
 
 Everything else is clustered by ``cluster`` on the records of the touched components. The
-result equals ``cluster`` on all records (``tests/unit/test_incremental_clustering.py``).
+result equals ``cluster`` on all records (``tests/unit/clustering/test_local_clustering.py``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from test_profiles_reference import as_objects, random_case
+from reference import as_objects, random_case
 
 from linkage.memory import compact_text, release_unused_memory
 from linkage.profiles import build_profiles
@@ -46,7 +46,7 @@ def test_profiles_of_compact_features_equal_those_of_object_features() -> None:
         features, rest = args[0], args[1:]
         try:
             want = build_profiles(features, *rest, **kwargs)
-        except Exception:  # invalid cases are test_profiles_reference's business
+        except Exception:  # invalid cases are the reference test's business
             continue
         got = build_profiles(compact_text(features), *rest, **kwargs)
         pd.testing.assert_frame_equal(as_objects(got), as_objects(want))

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from reference import reference_assign_stable_ids, reference_write_memberships
 
 from linkage.clustering import entity_id_for
-from linkage.store import IdAssignment, Store, assign_stable_ids
+from linkage.store import Store, assign_stable_ids
 
 
 def members(groups: dict[str, list[str]]) -> pd.DataFrame:
@@ -133,94 +134,6 @@ def test_judgements_are_appended_and_the_latest_wins(tmp_path: Path) -> None:
 # --- the integer-code assign_stable_ids equals the earlier pandas implementation -------------
 
 
-def reference_assign_stable_ids(
-    memberships: pd.DataFrame, previous: pd.DataFrame, issued: set[str]
-) -> IdAssignment:
-    """The pandas implementation before the integer-code rewrite (kept as the reference).
-
-    Args:
-        memberships: this run's ``uid, entity_id`` (entity_id = the cluster's derived key).
-        previous: the store's current ``uid, entity_id``.
-        issued: every entity id ever issued (new ids must avoid them).
-    """
-    current = memberships[["uid", "entity_id"]].rename(columns={"entity_id": "cluster"})
-    sizes = current.groupby("cluster").size()
-    # smallest uid per cluster (a sort, not groupby().min(), which is slow on strings)
-    firsts = current.sort_values("uid", kind="stable").drop_duplicates("cluster")
-    first_uid = dict(zip(firsts["cluster"].tolist(), firsts["uid"].tolist(), strict=True))
-    overlap = (
-        current.merge(previous[["uid", "entity_id"]], on="uid")
-        .groupby(["cluster", "entity_id"])
-        .size()
-        .rename("n")
-        .reset_index()
-        .sort_values(["n", "entity_id", "cluster"], ascending=[False, True, True], kind="stable")
-    )
-    mapping: dict[str, str] = {}
-    taken: set[str] = set()
-    for cluster_key, previous_id in zip(
-        overlap["cluster"].tolist(), overlap["entity_id"].tolist(), strict=True
-    ):
-        if cluster_key not in mapping and previous_id not in taken:
-            mapping[cluster_key] = previous_id
-            taken.add(previous_id)
-    inherited = set(mapping)
-    used = set(issued) | taken
-    for cluster_key in sorted(set(sizes.index) - inherited):
-        uid = str(first_uid[cluster_key])
-        candidate, salt = entity_id_for(uid), 0
-        while candidate in used:
-            salt += 1
-            candidate = entity_id_for(f"{uid}#{salt}")
-        mapping[cluster_key] = candidate
-        used.add(candidate)
-    events = []
-    overlap["final"] = overlap["cluster"].map(mapping)
-    moved = overlap[overlap["final"] != overlap["entity_id"]]
-    inherits = moved["cluster"].isin(inherited)
-    events.append(
-        pd.DataFrame(
-            {
-                "event": np.where(inherits, "merge", "split"),
-                "entity_id": moved["final"],
-                "related_entity_id": moved["entity_id"],
-                "members": moved["n"],
-            }
-        )
-    )
-    fresh = sorted(set(sizes.index) - set(overlap["cluster"]))
-    events.append(
-        pd.DataFrame(
-            {
-                "event": "new",
-                "entity_id": [mapping[c] for c in fresh],
-                "related_entity_id": pd.Series([None] * len(fresh), dtype=object),
-                "members": sizes.reindex(fresh).to_numpy(dtype=np.int64),
-            }
-        )
-    )
-    gone = sorted(set(previous["entity_id"]) - taken)
-    events.append(
-        pd.DataFrame(
-            {
-                "event": "retired",
-                "entity_id": gone,
-                "related_entity_id": pd.Series([None] * len(gone), dtype=object),
-                "members": 0,
-            }
-        )
-    )
-    empty = pd.DataFrame(
-        {c: pd.Series(dtype=object) for c in ("event", "entity_id", "related_entity_id")}
-    ).assign(members=pd.Series(dtype=np.int64))
-    lineage = pd.concat([empty, *(e for e in events if len(e))], ignore_index=True)
-    lineage["members"] = lineage["members"].astype(np.int64)
-    lineage = lineage.sort_values(
-        ["event", "entity_id", "related_entity_id"], kind="stable", na_position="first"
-    ).reset_index(drop=True)
-    return IdAssignment(mapping, lineage)
-
-
 @pytest.mark.parametrize("seed", range(40))
 def test_assign_stable_ids_equals_the_reference_implementation(seed: int) -> None:
     """Random previous and current clusterings (merges, splits with tied overlaps, new and
@@ -335,22 +248,6 @@ def test_a_new_id_avoids_the_ids_kept_unchanged_even_when_not_in_issued() -> Non
 
 
 # --- record_run writes the membership changes as the two statements before it did -----------
-
-
-def reference_write_memberships(con: object, run_id: int) -> None:
-    """The memberships write before one join found the changes (kept as the reference)."""
-    con.execute(  # type: ignore[attr-defined]
-        "UPDATE memberships SET valid_to_run = ? WHERE valid_to_run IS NULL AND NOT EXISTS "
-        "(SELECT 1 FROM new_members m WHERE m.uid = memberships.uid "
-        "AND m.entity_id = memberships.entity_id)",
-        [run_id],
-    )
-    con.execute(  # type: ignore[attr-defined]
-        "INSERT INTO memberships SELECT m.uid, m.entity_id, ?, NULL FROM new_members m "
-        "WHERE NOT EXISTS (SELECT 1 FROM memberships o WHERE o.valid_to_run IS NULL "
-        "AND o.uid = m.uid AND o.entity_id = m.entity_id)",
-        [run_id],
-    )
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_profiles_reference import assert_same, random_case, reference_build_profiles
+from reference import assert_same, random_case, reference_build_profiles
 
 from linkage.profiles import build as profile_building
 from linkage.profiles import build_profiles
@@ -18,6 +18,6 @@ def test_provenance_built_in_slices_of_entities(
         args, kwargs = random_case(seed)
         try:
             want = reference_build_profiles(*args, **kwargs)
-        except Exception:  # test_profiles_reference checks that both fail
+        except Exception:  # the reference test checks that both fail
             continue
         assert_same(build_profiles(*args, **kwargs), want)
