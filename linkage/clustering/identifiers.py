@@ -41,52 +41,80 @@ class Identifiers:
         return tuple(map(tuple, groups))
 
 
-_TEXTS = 1 << 16  # distinct id_keys texts split at a time: their Python strings are transient
-
-
 def record_identifiers(features: pd.DataFrame) -> Identifiers:
-    """The identifier keys and must-links of a features table: ``id_keys`` (space-separated
-    ``prefix:value`` keys) parsed each distinct text once, the keys held and numbered by Arrow,
-    not as a million Python strings."""
+    """The identifier keys and must-links of a features table, from :func:`key_links`."""
     n = len(features)
-    keys = _with_registrations(features)
-    if keys is not None:
-        text_codes, texts = pd.factorize(keys)  # missing: -1
-    else:
-        text_codes, texts = np.full(n, -1, dtype=np.int64), pd.Index([])
-    counts = np.zeros(len(texts) + 1, dtype=np.int64)  # keys per text; [-1]: none
-    chunks = []
-    for at in range(0, len(texts), _TEXTS):
-        per_text = [sorted(set(str(text).split())) for text in texts[at : at + _TEXTS].tolist()]
-        counts[at : at + len(per_text)] = [len(keys) for keys in per_text]
-        chunks.append(pa.array([key for keys in per_text for key in keys], type=pa.string()))
-    del texts
-    flat = pa.concat_arrays(chunks) if chunks else pa.array([], type=pa.string())
-    del chunks
-    encoded = pc.dictionary_encode(flat)
-    del flat
-    # codes follow the keys' text order
-    order = pc.array_sort_indices(encoded.dictionary).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    key_codes = rank[encoded.indices.to_numpy()]
-    names = encoded.dictionary.take(order)
-    del encoded, order, rank
+    rows, codes, names = key_links(features)
+    # each record's keys distinct and in text order
+    order = np.lexsort((codes, rows))
+    rows, codes = rows[order], codes[order]
+    once = np.append(True, (rows[1:] != rows[:-1]) | (codes[1:] != codes[:-1]))[: len(rows)]
+    record, key = rows[once], codes[once]
     prefixes = pc.dictionary_encode(pc.list_element(pc.split_pattern(names, ":", max_splits=1), 0))
-    pa.default_memory_pool().release_unused()  # the hash tables' blocks, before numpy's turn
-    # per record: its text's run of keys in the flat list
-    text_start = np.cumsum(counts) - counts
-    repeat = counts[text_codes]
-    record = np.repeat(np.arange(n, dtype=np.int64), repeat)
-    offset = np.arange(len(record)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-    key = key_codes[np.repeat(text_start[text_codes], repeat) + offset]
     return Identifiers(
-        start=memoryview(np.append(0, np.cumsum(repeat))),
+        start=memoryview(np.searchsorted(record, np.arange(n + 1)).astype(np.int64)),
         codes=memoryview(key),
         prefix=memoryview(prefixes.indices.to_numpy().astype(np.int64)),
         prefixes=tuple(prefixes.dictionary.to_pylist()),
         edges=_identifier_edges(record, key, names, n),
     )
+
+
+def key_links(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """``(row, key code)`` of every identifier key a record holds (``id_keys``, space-separated
+    ``prefix:value`` keys, and its registration keys: :func:`_with_registrations`), rows
+    ascending, and the keys: code ``i`` is ``names[i]``, codes in the keys' text order. Split
+    by Arrow, without a Python string per key."""
+    keys = _with_registrations(features)
+    if keys is None:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, pa.array([], type=pa.string())
+    texts = _arrow_texts(keys)
+    if texts is None:  # a space Arrow does not split on: by Python, each distinct text once
+        text_codes, distinct = pd.factorize(keys)
+        split = pa.array([str(t).split() for t in distinct.tolist()], pa.list_(pa.string()))
+        lists = split.take(pa.array(text_codes, mask=text_codes < 0))
+    else:
+        lists = pc.split_pattern(texts, " ")
+    tokens = pc.list_flatten(lists)
+    rows = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
+    keep = pc.not_equal(tokens, "")
+    encoded = pc.dictionary_encode(tokens.filter(keep))
+    order = pc.array_sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = rank[encoded.indices.to_numpy()]
+    return rows[keep.to_numpy(zero_copy_only=False)], codes, encoded.dictionary.take(order)
+
+
+# every character str.split() splits on besides the space (``str.isspace``): a text holding one
+# is split by Python, the others by Arrow on spaces
+_OTHER_SPACE = (
+    "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}"
+    "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
+)
+
+
+def _arrow_texts(column: pd.Series) -> pa.Array | None:
+    """The texts as an Arrow string array when splitting them on spaces equals ``str.split()``
+    (missing values: no keys), else None."""
+    try:
+        texts = pa.array(column, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if pa.types.is_null(texts.type):
+        return pa.array([None] * len(texts), type=pa.string())
+    if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+        return None
+    ascii_only = pc.all(pc.string_is_ascii(texts)).as_py()
+    printable = pc.or_(pc.ascii_is_printable(texts), pc.equal(texts, ""))  # no control chars
+    if ascii_only and pc.all(printable).as_py():
+        return texts  # the only ASCII whitespace besides the space are control characters
+    if pc.any(pc.match_substring_regex(texts, _OTHER_SPACE)).as_py():
+        return None
+    return texts
 
 
 def _with_registrations(features: pd.DataFrame) -> pd.Series | None:

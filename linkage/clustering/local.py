@@ -26,11 +26,10 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from linkage.clustering.core import cluster, clustering_stats
 from linkage.clustering.edges import matched_edges, name_similarity
+from linkage.clustering.identifiers import key_links
 from linkage.clustering.judgements import normalise_judgements
 from linkage.clustering.result import MERGE_COLUMNS, Clustering, entity_id_for
 from linkage.graph import component_labels
@@ -57,69 +56,6 @@ def components_of_run(memberships: pd.DataFrame, merges: pd.DataFrame) -> pd.Dat
     return pd.DataFrame(
         {"uid": memberships["uid"].to_numpy(dtype=object), "component": labels[codes]}
     )
-
-
-# every character str.split() splits on besides the space (``str.isspace``): a text holding one
-# is split by Python, the others by Arrow on spaces
-_OTHER_SPACE = (
-    "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}"
-    "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
-)
-
-
-def _arrow_texts(column: pd.Series) -> pa.Array | None:
-    """``id_keys`` as an Arrow string array when splitting it on spaces equals ``str.split()``
-    of its texts (missing values: no keys), else None."""
-    try:
-        texts = pa.array(column, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
-    if pa.types.is_null(texts.type):
-        return pa.array([None] * len(texts), type=pa.string())
-    if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
-        return None
-    ascii_only = pc.all(pc.string_is_ascii(texts)).as_py()
-    printable = pc.or_(pc.ascii_is_printable(texts), pc.equal(texts, ""))  # no control chars
-    if ascii_only and pc.all(printable).as_py():
-        return texts  # the only ASCII whitespace besides the space are control characters
-    if pc.any(pc.match_substring_regex(texts, _OTHER_SPACE)).as_py():
-        return None
-    return texts
-
-
-def _key_links(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """``(row, key code)`` of every identifier key in ``id_keys`` (one row per token, in row
-    and text order; codes number the distinct keys in no particular order)."""
-    if "id_keys" not in features:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    texts = _arrow_texts(features["id_keys"])
-    if texts is None:
-        return _key_links_python(features)
-    lists = pc.split_pattern(texts, " ")
-    tokens = pc.list_flatten(lists)
-    rows = pc.list_parent_indices(lists).to_numpy().astype(np.int64)
-    keep = pc.not_equal(tokens, "")
-    codes = pc.dictionary_encode(tokens.filter(keep)).indices.to_numpy().astype(np.int64)
-    return rows[keep.to_numpy(zero_copy_only=False)], codes
-
-
-def _key_links_python(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_key_links` by ``str.split()`` of each distinct text."""
-    text_codes, texts = pd.factorize(features["id_keys"].fillna("").astype(str))
-    per_text = [str(t).split() for t in np.asarray(texts, dtype=object).tolist()]
-    counts = np.array([len(t) for t in per_text] + [0], dtype=np.int64)
-    flat = [k for tokens in per_text for k in tokens]
-    key_codes, _ = pd.factorize(np.array(flat, dtype=object))
-    starts = np.append(np.cumsum(counts[:-1]) - counts[:-1], 0)
-    text_codes = np.where(text_codes < 0, len(per_text), text_codes)
-    repeat = counts[text_codes]
-    total = int(repeat.sum())
-    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-    positions = np.repeat(starts[text_codes], repeat) + offsets
-    rows = np.repeat(np.arange(len(features), dtype=np.int64), repeat)
-    return rows, key_codes[positions].astype(np.int64)
 
 
 def _identifier_edge_count(rows: np.ndarray, keys: np.ndarray) -> int:
@@ -185,7 +121,7 @@ def incremental_cluster(
     )
 
     # the components of this run's edge graph: matches, shared keys, "same" judgements
-    key_rows, key_codes = _key_links(features)
+    key_rows, key_codes, _ = key_links(features)
     judged = normalise_judgements(judgements)
     position = pd.Index(uids)
     ja = position.get_indexer(judged["uid_a"].to_numpy(dtype=object))

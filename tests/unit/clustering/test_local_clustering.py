@@ -203,7 +203,7 @@ def test_other_space_matches_every_whitespace_but_the_space() -> None:
     ``str.split()`` splits on."""
     import pyarrow.compute as pc
 
-    from linkage.clustering.local import _OTHER_SPACE
+    from linkage.clustering.identifiers import _OTHER_SPACE
 
     chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]  # no surrogates
     found = pc.match_substring_regex(pa.array(chars), _OTHER_SPACE).to_pylist()
@@ -214,8 +214,8 @@ def test_other_space_matches_every_whitespace_but_the_space() -> None:
 
 @pytest.mark.parametrize("arrow", [False, True])
 def test_key_links_split_like_python(arrow: bool) -> None:
-    """Arrow's split equals the Python one (same keys per row; codes may number them apart)."""
-    from linkage.clustering.local import _key_links, _key_links_python
+    """Arrow's split gives each row the keys ``str.split()`` gives it, codes in text order."""
+    from linkage.clustering.identifiers import key_links
 
     texts = [
         "uscc:1 cn_org:2",
@@ -233,14 +233,15 @@ def test_key_links_split_like_python(arrow: bool) -> None:
         cases += [["uscc:1 a", 12, None], [b"uscc:1", "uscc:1"], [float("nan"), "a b"]]
     for case in cases:
         column = pd.Series(case, dtype=pd.ArrowDtype(pa.string()) if arrow else object)
-        frame = pd.DataFrame({"id_keys": column})
-        rows, codes = _key_links(frame)
-        ref_rows, ref_codes = _key_links_python(frame)
-        assert rows.tolist() == ref_rows.tolist()
-        # the same partition of the tokens into keys
-        assert (
-            len(set(zip(codes.tolist(), ref_codes.tolist(), strict=True)))
-            == len(set(codes.tolist()))
-            == len(set(ref_codes.tolist()))
-        )
+        frame = pd.DataFrame({"id_keys": column, "source": "s"})
+        rows, codes, names = key_links(frame)
+        expected = [
+            (row, key)
+            for row, text in enumerate(case)
+            if isinstance(text, str | bytes | int)
+            for key in str(text).split()
+        ]
+        keys = names.to_pylist()
+        assert list(zip(rows.tolist(), [keys[c] for c in codes], strict=True)) == expected
+        assert keys == sorted(set(keys))  # codes in the keys' text order
         assert rows.dtype == codes.dtype == np.int64
