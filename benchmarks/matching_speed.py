@@ -21,13 +21,12 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
-from linkage.autoconfig import comparisons_for, fit_model, rules_for
-from linkage.blocking import candidate_pairs
-from linkage.compare import compare_pairs, prepare_all
+from linkage.blocking import candidate_pairs, rules_for
+from linkage.compare import compare_pairs, comparisons_for, prepare_all
 from linkage.config import load_config
 from linkage.datasets import generate
 from linkage.pipeline import Linker
-from linkage.scoring import score_pairs
+from linkage.scoring import fit_model, score_pairs
 from linkage.sources import read_sources
 from linkage.standardize.features import build_features
 

@@ -272,6 +272,10 @@ class Config(_Strict):
             raise ValueError(f"source {source.name!r} has no path")
         return source.path if source.path.is_absolute() else self.base_dir / source.path
 
+    def field_types(self) -> dict[str, str]:
+        """Custom field name -> declared type."""
+        return {name: f.type for name, f in self.fields.items()}
+
     def priority(self, source: SourceConfig) -> int:
         """The source's survivorship rank (its declared priority, else its position + 1)."""
         if source.priority is not None:

@@ -30,7 +30,9 @@ from linkage.config import Config
 from linkage.memory import is_arrow_text
 
 if TYPE_CHECKING:
-    from linkage.blocking import BlockingReport
+    from linkage.blocking import BlockingReport, BlockingRule
+    from linkage.compare import Comparison
+    from linkage.scoring import FellegiSunter
     from linkage.sources import SourceTable
 
 
@@ -438,4 +440,22 @@ def build_manifest(
         },
         "input_warnings": warnings[:100],
         "timings_seconds": timings,
+    }
+
+
+def matching_choices(
+    rules: list[BlockingRule], comparisons: list[Comparison], model: FellegiSunter
+) -> dict[str, Any]:
+    """Every automatic (or pinned) matching choice, in the form the config accepts."""
+    return {
+        "blocking_rules": [r.to_dict() for r in rules],
+        "comparisons": [c.to_dict() for c in comparisons],
+        "comparison_levels": {c.name: c.describe()["levels"] for c in comparisons},
+        "threshold": model.threshold_,
+        "threshold_source": (
+            "config"
+            if model.threshold is not None
+            else getattr(model, "threshold_source_", "expected_f1")
+        ),
+        "model": model.to_dict().get("parameters", {}),
     }

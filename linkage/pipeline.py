@@ -20,15 +20,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from linkage.autoconfig import (
-    clustered_threshold,
-    comparisons_for,
-    fit_model,
-    matching_choices,
-    raise_threshold,
-    rules_for,
-)
-from linkage.blocking import blocking_settings, candidate_pairs
+from linkage.blocking import blocking_settings, candidate_pairs, rules_for
 from linkage.clustering import (
     Clustering,
     apply_judgements,
@@ -38,12 +30,12 @@ from linkage.clustering import (
     clustering_settings,
     verdicts,
 )
-from linkage.compare import Comparison, Prepared, compare_pairs, compare_stage
+from linkage.compare import Comparison, Prepared, compare_pairs, compare_stage, comparisons_for
 from linkage.config import CANONICAL_FIELDS, Config, load_config
 from linkage.errors import UsageError
 from linkage.explain import Explanation, explain_pair
 from linkage.memory import compact_text, map_large_blocks, release_unused_memory
-from linkage.outputs import RunResult, build_manifest
+from linkage.outputs import RunResult, build_manifest, matching_choices
 from linkage.profiles import reuse_profiles, survivorship_settings
 from linkage.run_state import (
     PreviousRun,
@@ -53,7 +45,16 @@ from linkage.run_state import (
     save_run_state,
     stage_parts,
 )
-from linkage.scoring import FellegiSunter, SupervisedModel, load_model, model_from_dict, score_pairs
+from linkage.scoring import (
+    FellegiSunter,
+    SupervisedModel,
+    clustered_threshold,
+    fit_model,
+    load_model,
+    model_from_dict,
+    raise_threshold,
+    score_pairs,
+)
 from linkage.sources import SourceTable, complete_records, read_sources
 from linkage.standardize.features import build_features
 from linkage.standardize.identifiers import SCHEMES

@@ -11,7 +11,7 @@ run's blocking).
 from linkage.blocking.keys import RuleKeys, rule_keys, unique_groups
 from linkage.blocking.local import cached_candidate_pairs
 from linkage.blocking.pairs import BlockingReport, pair_completeness
-from linkage.blocking.rules import BlockingRule, choose_rules
+from linkage.blocking.rules import BlockingRule, choose_rules, rules_for
 from linkage.blocking.stage import (
     LOCAL_BLOCKING,
     PreviousBlocking,
@@ -44,6 +44,7 @@ __all__ = [
     "pair_completeness",
     "rule_key_state",
     "rule_keys",
+    "rules_for",
     "save_key_state",
     "unique_groups",
 ]

@@ -110,3 +110,26 @@ def choose_rules(
                 BlockingRule(f"{names[0]}_neighbours", (names[0],), "sorted_neighbourhood")
             )
     return rules
+
+
+def rules_for(config: Any, features: pd.DataFrame) -> list[BlockingRule]:
+    """The pinned ``[blocking]`` rules of the config, else the automatic ones."""
+    if config.blocking.rules is not None:
+        return [
+            BlockingRule(
+                name=r.name,
+                columns=tuple(r.columns),
+                kind=r.kind,
+                prefix=r.prefix,
+                min_length=r.min_length,
+                max_block_size=r.max_block_size,
+                window=r.window,
+                without=tuple(r.without),
+            )
+            for r in config.blocking.rules
+        ]
+    return choose_rules(
+        features,
+        max_block_size=config.matching.max_block_size,
+        custom_fields=config.field_types(),
+    )

@@ -14,11 +14,19 @@ A comparison can also be used as a ``recordlinkage.Compare`` feature through
 The package: :mod:`~linkage.compare.values` (distinct values, term frequencies, kernels),
 :mod:`~linkage.compare.base` (the base class), :mod:`~linkage.compare.library` and
 :mod:`~linkage.compare.names` (the comparisons), :mod:`~linkage.compare.words` (word-set
-relations), :mod:`~linkage.compare.engine` (levels of pairs) and :mod:`~linkage.compare.stage`
-(the stage, reusing the previous run's levels when given them).
+relations), :mod:`~linkage.compare.choice` (the automatic choice of comparisons),
+:mod:`~linkage.compare.engine` (levels of pairs) and :mod:`~linkage.compare.stage` (the stage,
+reusing the previous run's levels when given them).
 """
 
 from linkage.compare.base import Comparison, SingleColumn
+from linkage.compare.choice import (
+    DESCRIPTIVE_TYPES,
+    choose_comparisons,
+    comparison_for_field,
+    comparisons_for,
+    comparisons_from_config,
+)
 from linkage.compare.engine import (
     compare_columns,
     compare_indexed,
@@ -59,6 +67,7 @@ from linkage.compare.words import WordRelations, word_relations
 
 __all__ = [
     "COMPARISON_TYPES",
+    "DESCRIPTIVE_TYPES",
     "NULL",
     "AddressComparison",
     "CompanyNameComparison",
@@ -79,12 +88,16 @@ __all__ = [
     "TermCodes",
     "WordRelations",
     "assign_levels",
+    "choose_comparisons",
     "clean_text",
     "compare_columns",
     "compare_indexed",
     "compare_pairs",
     "compare_stage",
+    "comparison_for_field",
     "comparison_from_dict",
+    "comparisons_for",
+    "comparisons_from_config",
     "frequencies",
     "gather",
     "pair_term_frequencies",

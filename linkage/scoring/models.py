@@ -1,4 +1,4 @@
-"""Models saved as JSON, read back."""
+"""Models fitted with the config's settings, saved as JSON and read back."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
+from linkage.compare import Comparison, Prepared
 from linkage.scoring.fellegi_sunter import FellegiSunter
 from linkage.scoring.supervised import SupervisedModel
 
@@ -21,3 +25,32 @@ def model_from_dict(data: dict[str, Any]) -> FellegiSunter | SupervisedModel:
     if data.get("model") == "supervised":
         return SupervisedModel.from_dict(data)
     return FellegiSunter.from_dict(data)
+
+
+def fit_model(
+    config: Any,
+    features: pd.DataFrame,
+    compared: pd.DataFrame,
+    comparisons: list[Comparison],
+    unique_sources: set[str],
+    known_matches: np.ndarray | None = None,
+    prepared: list[Prepared] | None = None,
+) -> FellegiSunter:
+    """A Fellegi–Sunter model with the config's settings, fitted on this run's data
+    (``known_matches``: the compared pairs reviewers judged "same"; ``prepared``: the
+    comparisons' prepared arrays, when the caller holds them)."""
+    matching = config.matching
+    model = FellegiSunter(
+        comparisons,
+        u_sample_size=matching.u_sample_size,
+        tf_adjust=matching.tf_adjust,
+        threshold=matching.threshold,
+        random_state=matching.seed,
+    )
+    return model.fit(
+        features,
+        compared,
+        unique_sources=unique_sources,
+        known_matches=known_matches,
+        prepared=prepared,
+    )

@@ -8,8 +8,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkage.autoconfig import raise_threshold
 from linkage.clustering import apply_judgements, at_higher_cutoff, cluster, entity_id_for
+from linkage.scoring import raise_threshold
 from linkage.standardize import normalize_name
 
 

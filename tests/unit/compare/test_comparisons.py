@@ -429,7 +429,7 @@ def test_a_place_read_as_the_trade_name_meets_the_name_without_one() -> None:
     """The automatic name comparison reads ``name_head``: the trade name, or the most
     specific place of a name without one (泰州市姜堰区饮食服务公司, real, and a rendering that
     dropped the city and so read 姜堰 as the trade name, as a Chinese name would)."""
-    from linkage.autoconfig import choose_comparisons
+    from linkage.compare import choose_comparisons
     from linkage.standardize import build_features
 
     names = ["Jiangyan Yinshi Fuwu Company", "泰州市姜堰区饮食服务公司"]

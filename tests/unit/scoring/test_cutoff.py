@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from linkage.autoconfig import clustered_threshold, raise_threshold
 from linkage.clustering import cluster
+from linkage.scoring import clustered_threshold, raise_threshold
 
 
 def _scored(rows: list[tuple[int, int, float]], threshold: float) -> pd.DataFrame:
@@ -56,5 +56,5 @@ def test_pairs_in_chunks_give_the_same_cutoff(monkeypatch) -> None:  # type: ign
     scored.loc[1, "decided_by"] = "identifier"
     merges = cluster(features, scored).merges
     whole = clustered_threshold(features, scored, merges, 0.5)
-    monkeypatch.setattr("linkage.autoconfig._CHUNK", 3)
+    monkeypatch.setattr("linkage.scoring.cutoff._CHUNK", 3)
     assert clustered_threshold(features, scored, merges, 0.5) == whole
