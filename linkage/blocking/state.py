@@ -1,5 +1,6 @@
 """What blocking keeps for the next run: every rule's keys per record (int codes and the key
-strings), and how they are saved and loaded."""
+strings), how they are saved and loaded, and how the next run carries them over
+(:func:`carry_keys`)."""
 
 from __future__ import annotations
 
@@ -169,3 +170,113 @@ def load_key_state(folder: Path) -> KeyState | None:
     if offset != len(strings):
         return None
     return KeyState(meta["rules"], int(meta["records"]), per_rule)
+
+
+def insert_at(base: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.insert(base, at, values)`` for ascending ``at``."""
+    out = np.empty(len(base) + len(values), dtype=np.result_type(base, values))
+    where = at + np.arange(len(values))
+    mask = np.ones(len(out), dtype=bool)
+    mask[where] = False
+    out[where] = values
+    out[mask] = base
+    return out
+
+
+@dataclass
+class CarriedKeys:
+    """A rule's keys now: the long table (rows ascending) in the merged code space (the
+    previous keys and the new ones, in sort order), the codes of the old versions of changed
+    and removed records, and the state to save (codes no record holds dropped)."""
+
+    ridx: np.ndarray
+    codes: np.ndarray
+    gone: np.ndarray
+    keys: pa.Array | pa.ChunkedArray
+    state: RuleKeyState
+
+
+def carry_keys(
+    old: RuleKeyState,
+    rule: BlockingRule,
+    fresh: RuleKeys,
+    fresh_rows: np.ndarray,
+    now: np.ndarray,
+    unchanged_old: np.ndarray,
+    n: int,
+) -> CarriedKeys | None:
+    """Carry a rule's keys over to this run: unchanged records keep their codes (rows mapped
+    by ``now``), the keys of ``fresh`` (new and changed records; ``fresh_rows`` their rows
+    now) are looked up among the previous keys, unseen ones inserted in order. None on a hash
+    collision."""
+    keep = unchanged_old[old.rows]
+    rows_kept = now[old.rows[keep]]
+    codes_kept = old.codes[keep]
+    gone = old.codes[~keep].astype(np.int64)
+    count = old.count
+    strings = np.asarray(fresh.spell(np.arange(fresh.count)), dtype=object)
+    sn = old.hashes is None
+    reference: np.ndarray
+    if sn:
+        reference = take_keys(old.keys, np.arange(count))
+        query = strings
+    else:
+        assert old.hashes is not None
+        reference, query = old.hashes, hash_keys(strings)
+    pos = np.searchsorted(reference, query).astype(np.int64)
+    found = np.zeros(len(query), dtype=bool)
+    if count:
+        at = np.minimum(pos, count - 1)
+        found = (pos < count) & (reference[at] == query)
+    if not sn and found.any():  # equal hashes: the keys must be equal too
+        stored = take_keys(old.keys, pos[found]).tolist()
+        if stored != strings[found].tolist():
+            return None
+    new = np.flatnonzero(~found)
+    new = new[np.argsort(query[new], kind="stable")]
+    if not sn and len(new) > 1 and bool((query[new][1:] == query[new][:-1]).any()):
+        return None
+    inserted = pos[new]  # ascending
+    # an old code moves up by the inserted keys before it (at or below its position)
+    shift = np.cumsum(np.bincount(inserted, minlength=count + 1)[:count])
+    old_to_new = np.arange(count, dtype=np.int64) + shift
+    fresh_code = np.empty(fresh.count, dtype=np.int64)
+    fresh_code[found] = old_to_new[pos[found]]
+    new_codes = inserted + np.arange(len(new))
+    fresh_code[new] = new_codes
+    total = count + len(new)
+    source = np.empty(total, dtype=np.int64)  # merged code -> position in old keys + new
+    source[old_to_new] = np.arange(count)
+    source[new_codes] = count + np.arange(len(new))
+    keys = pa.chunked_array(
+        [*arrow_chunks(old.keys), *arrow_chunks(strings[new])], type=pa.large_string()
+    ).take(pa.array(source))
+    hashes = None
+    if not sn:
+        assert old.hashes is not None
+        hashes = np.concatenate([old.hashes, query[new].astype(np.uint64)])[source]
+    # this run's long table, in the state's order (by row; by code, then row): the fresh
+    # entries between the kept ones (whose order the maps keep)
+    rows_kept, codes_kept = rows_kept.astype(np.int64), old_to_new[codes_kept]
+    rows_fresh, codes_fresh = fresh_rows[fresh.idx], fresh_code[fresh.codes]
+    if sn:
+        order = np.lexsort((rows_fresh, codes_fresh))
+        rows_fresh, codes_fresh = rows_fresh[order], codes_fresh[order]
+        at = np.searchsorted(codes_kept * (n + 1) + rows_kept, codes_fresh * (n + 1) + rows_fresh)
+    else:
+        at = np.searchsorted(rows_kept, rows_fresh)
+    ridx = insert_at(rows_kept, at, rows_fresh)
+    codes = insert_at(codes_kept, at, codes_fresh)
+    # the state to save: only the keys held now
+    held = np.bincount(codes, minlength=total) > 0
+    if held.all():
+        state = RuleKeyState(ridx.astype(np.int32), codes.astype(np.int32), keys, hashes)
+    else:
+        recode = (np.cumsum(held) - 1).astype(np.int32)
+        state = RuleKeyState(
+            ridx.astype(np.int32),
+            recode[codes],
+            keys.filter(pa.array(held)),
+            None if hashes is None else hashes[held],
+        )
+    return CarriedKeys(ridx, codes, old_to_new[gone], keys, state)

@@ -28,8 +28,8 @@ from linkage.standardize.latin_words import (
     latin_words,
     misspelt,
 )
+from linkage.standardize.numerals import ORDINAL_WORDS, latin_ordinals
 from linkage.standardize.pinyin import is_pinyin, plain, syllable_count
-from linkage.standardize.subunits import ORDINAL_WORDS, latin_ordinals
 from linkage.standardize.vocabulary import ZONE_HEADS, industry, latin_zone, org_forms
 
 # words that say nothing about which firm it is nor what it does (business words are in

@@ -13,7 +13,7 @@ import re
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from linkage.standardize import chinese, latin_anatomy, legal_forms, place_chain, subunits
+from linkage.standardize import chinese, latin_anatomy, legal_forms, numerals, place_chain, subunits
 from linkage.standardize.gazetteer import COUNTY, gazetteer
 from linkage.standardize.hanzi import romanise
 from linkage.standardize.latin_words import latin_words
@@ -123,7 +123,7 @@ def _tokens(text: str) -> list[str]:
     tokens = join_initials(_NON_WORD.sub(" ", text).split())
     if "co" in tokens:
         tokens = _join_co(tokens)
-    return legal_forms.join_pinyin_forms(subunits.pinyin_ordinals(tokens))
+    return legal_forms.join_pinyin_forms(numerals.pinyin_ordinals(tokens))
 
 
 def _join_co(tokens: list[str]) -> list[str]:
@@ -415,7 +415,7 @@ def _parse_cjk(text: str, country: str | None, folded: str) -> CompanyName:
     ):
         latin = _parse_latin(parsed.trade, country)  # a Latin name with a Chinese legal form
         return latin._replace(original=text, legal_form=parsed.legal_form or latin.legal_form)
-    trade = subunits.ordinals_to_digits(parsed.trade)
+    trade = numerals.ordinals_to_digits(parsed.trade)
     core = plain("".join(romanise(trade).split())) or None if trade else parsed.town
     if not parsed.units:
         english = parsed.industry_english

@@ -23,6 +23,13 @@ from typing import NamedTuple
 from linkage.standardize import legal_forms, place_chain
 from linkage.standardize.gazetteer import gazetteer
 from linkage.standardize.hanzi import romanise
+from linkage.standardize.numerals import (
+    CN_NUMERAL,
+    CN_ORDINAL,
+    ORDINAL_TOKEN,
+    ORDINAL_WORDS,
+    chinese_number,
+)
 from linkage.standardize.pinyin import plain
 from linkage.standardize.vocabulary import (
     ROADS,
@@ -39,18 +46,11 @@ from linkage.standardize.vocabulary import (
 # tails longer than this are part of the name, not a unit's distinguishing part
 _MAX_TAIL_CHARS = 12
 _MAX_TAIL_TOKENS = 6
-_CN_DIGITS = {
-    "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-    "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
-}  # fmt: skip
-_CN_NUMERAL = "[零〇一二三四五六七八九十百两0-9]+"
-# an ordinal's numeral does not end in 百: 第一百货门市部 is the first general store (百货)
-_CN_ORDINAL = re.compile(f"第({_CN_NUMERAL[:-1]}*[零〇一二三四五六七八九十两0-9])")
-_CN_NUMBER_ONLY = re.compile(f"^({_CN_NUMERAL})(?:号)?$")
+_CN_NUMBER_ONLY = re.compile(f"^({CN_NUMERAL})(?:号)?$")
 # a number closing a unit's text before its unit word (化肥 + 一 + 门市: the first fertiliser store)
 _CN_TRAILING_NUMBER = re.compile("([一二三四五六七八九十]{1,2}|[0-9]{1,3})号?$")
 # an ordinal subsidiary named after its group (江苏大才建设集团 + 南京第六 + 有限公司)
-_CN_ORDINAL_END = re.compile(f"第{_CN_NUMERAL}$")
+_CN_ORDINAL_END = re.compile(f"第{CN_NUMERAL}$")
 # Chinese organisation words that end a complete name, besides legal forms and unit words
 _CN_ORG_ENDS = ("厂", "总厂", "银行", "集团", "局", "总局", "中心", "合作社", "联社", "信用社")
 _LEVEL_CHARS = frozenset("省市县区镇乡")
@@ -67,27 +67,9 @@ _LATIN_ORG_ENDS = frozenset(
         "administration", "corporation", "company",
     }
 )  # fmt: skip
-ORDINAL_WORDS = {
-    word: number
-    for number, word in enumerate(
-        [
-            "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
-            "ninth", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth",
-            "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth",
-        ],
-        start=1,
-    )
-}  # fmt: skip
 # a unit named by a number alone, in pinyin (二分厂: Er Branch Plant); one to three only, the
 # others are as often a name (五: wu, also 吴, 武)
 _PINYIN_NUMBERS = {"yi": 1, "er": 2, "san": 3}
-_ORDINAL_TOKEN = re.compile(r"^(?:no)?(\d{1,4})(?:st|nd|rd|th)?$")
-# Chinese numerals in pinyin, as agencies write 第二 (Di Er, Dier, Di'er): syllable -> numeral
-_PINYIN_NUMERALS = {
-    "ling": "零", "yi": "一", "er": "二", "san": "三", "si": "四", "wu": "五", "liu": "六",
-    "qi": "七", "ba": "八", "jiu": "九", "shi": "十", "bai": "百",
-}  # fmt: skip
-_PINYIN_NUMERAL = re.compile(f"(?:{'|'.join(sorted(_PINYIN_NUMERALS, key=len, reverse=True))})")
 # street words of unit names, as agencies translate them, back to their pinyin
 _LATIN_STREET_WORDS = {
     "road": "lu", "rd": "lu", "street": "jie", "st": "jie", "avenue": "dadao", "ave": "dadao",
@@ -116,75 +98,6 @@ class Unit(NamedTuple):
     place: str | None = None
     stated: tuple[str, ...] = ()
     strong: bool = False
-
-
-def chinese_number(text: str) -> int | None:
-    """Read a number written in digits or Chinese numerals (``三`` -> 3, ``十二`` -> 12)."""
-    if text.isdigit():
-        return int(text)
-    if "十" not in text and "百" not in text:
-        digits = [_CN_DIGITS.get(c) for c in text]
-        return None if None in digits else int("".join(str(d) for d in digits))
-    total, current = 0, 0
-    for char in text:
-        if char in _CN_DIGITS:
-            current = _CN_DIGITS[char]
-        elif char in "十百":
-            total += (current or 1) * (10 if char == "十" else 100)
-            current = 0
-        else:
-            return None
-    return total + current
-
-
-def ordinals_to_digits(text: str) -> str:
-    """Write ordinals as digits (``尧塘第二`` -> ``尧塘2``), as Latin renderings do (No. 2)."""
-    if "第" not in text:
-        return text
-    return _CN_ORDINAL.sub(lambda m: str(chinese_number(m.group(1))), text)
-
-
-def pinyin_number(text: str) -> int | None:
-    """Read a Chinese number written in pinyin syllables (``er`` -> 2, ``shiyi`` -> 11)."""
-    syllables = _PINYIN_NUMERAL.findall(text)
-    if not syllables or "".join(syllables) != text:
-        return None
-    return chinese_number("".join(_PINYIN_NUMERALS[s] for s in syllables))
-
-
-def pinyin_ordinals(tokens: list[str]) -> list[str]:
-    """Write ordinals in pinyin as digits (``di er``, ``dier`` -> ``2``): 第 + a numeral.
-    A glued ``dishi`` stays (的士, a taxi, as often as 第十)."""
-    if not any(t.startswith("di") for t in tokens):
-        return tokens
-    out: list[str] = []
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        number = None
-        if token == "di" and index + 1 < len(tokens):
-            number = pinyin_number(tokens[index + 1])
-            if number is not None:
-                index += 1
-        elif token.startswith("di") and token != "dishi":
-            number = pinyin_number(token[2:])
-        out.append(token if number is None else str(number))
-        index += 1
-    return out
-
-
-def latin_ordinals(tokens: list[str]) -> list[str]:
-    """Write ordinals as digits (``no 2``, ``second``, ``2nd`` -> ``2``)."""
-    out: list[str] = []
-    for token in tokens:
-        if token in ORDINAL_WORDS:
-            token = str(ORDINAL_WORDS[token])
-        elif (match := _ORDINAL_TOKEN.match(token)) is not None:
-            token = match.group(1)
-            if out and out[-1] in ("no", "number"):
-                out.pop()
-        out.append(token)
-    return out
 
 
 # ---- Chinese
@@ -324,9 +237,9 @@ def parse_chinese_tail(tail: str, word: str, context: tuple[int, ...]) -> Unit:
     places = gazetteer()
     tail = tail.replace("(", "").replace(")", "")
     ordinal = None
-    if match := _CN_ORDINAL.search(tail):  # the first ordinal counts
+    if match := CN_ORDINAL.search(tail):  # the first ordinal counts
         ordinal = chinese_number(match.group(1))
-        tail = _CN_ORDINAL.sub("", tail)
+        tail = CN_ORDINAL.sub("", tail)
     steps = place_chain.walk(partial(places.match, tail), 0, context)
     steps = place_chain.before_road(steps, bool(steps) and tail.startswith(ROADS, steps[-1].end))
     rest = tail[steps[-1].end :] if steps else tail
@@ -469,7 +382,7 @@ def _ordinal(tokens: list[str]) -> tuple[int | None, int]:
     last = tokens[-1]
     if last in ORDINAL_WORDS:
         return ORDINAL_WORDS[last], 1
-    if match := _ORDINAL_TOKEN.match(last):
+    if match := ORDINAL_TOKEN.match(last):
         size = 2 if len(tokens) > 1 and tokens[-2] in ("no", "number") else 1
         return int(match.group(1)), size
     return None, 0

@@ -17,7 +17,6 @@ from linkage.blocking import (
     load_key_state,
     save_key_state,
 )
-from linkage.blocking import local as local_blocking
 from linkage.blocking import state as key_states
 from linkage.config import load_config
 from linkage.datasets import generate
@@ -333,7 +332,7 @@ def test_hash_collisions_fall_back(versions: dict[str, object], monkeypatch: pyt
         hashes[unseen] = state.per_rule[0].hashes[0]
         return hashes
 
-    monkeypatch.setattr(local_blocking, "hash_keys", colliding)  # new keys are looked up there
+    monkeypatch.setattr(key_states, "hash_keys", colliding)  # new keys are looked up there
     got = cached_candidate_pairs(
         new,
         rules,

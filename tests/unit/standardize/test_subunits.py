@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from linkage.standardize import normalize_name
-from linkage.standardize.subunits import chinese_number, keys_alike, names_unit
+from linkage.standardize.numerals import chinese_number
+from linkage.standardize.subunits import keys_alike, names_unit
 
 
 @pytest.mark.parametrize(
