@@ -47,13 +47,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from linkage.blocking.keys import reported_keys, rule_keys, unique_groups
+from linkage.blocking.keys import rule_keys, unique_groups
 from linkage.blocking.pairs import (
     BlockingReport,
+    block_cap,
     few_names,
+    largest_blocks,
     name_codes,
     pairs_table,
     reduced_block_pairs,
+    report_blocks,
 )
 from linkage.blocking.rules import BlockingRule
 from linkage.blocking.state import (
@@ -248,13 +251,6 @@ class _RuleInput:
     old_ranked: np.ndarray | None = None
 
 
-class _Spelled:
-    """What :func:`linkage.blocking.reported_keys` reads of a rule's keys."""
-
-    def __init__(self, spell: Callable[[np.ndarray], np.ndarray]) -> None:
-        self.spell = spell
-
-
 def _local_pairs(
     features: pd.DataFrame,
     rules: Sequence[BlockingRule],
@@ -311,32 +307,12 @@ def _local_pairs(
             candidates.append(changed[near & (position[cl] >= 0) & (position[cr] >= 0)])
             continue
         sizes = np.bincount(key_codes, minlength=count)
-        cap = rule.max_block_size
-        if cap is None and rule.kind != "tokens":
-            cap = max_block_size
+        cap = block_cap(rule, max_block_size)
         keep_key = np.ones(count, dtype=bool) if cap is None else sizes <= cap
         reduced = np.zeros(count, dtype=bool)
         if cap is not None and rule.kind == "exact" and names is not None:
             reduced = few_names(ridx, key_codes, ~keep_key, names, cap)
-        # the report, as candidate_pairs makes it
-        spelled = _Spelled(keys.spell)
-        if cap is not None:
-            report.reduced_blocks += [
-                {"rule": rule.name, "key": key, "size": size}
-                for key, size in reported_keys(spelled, sizes, np.flatnonzero(reduced))  # type: ignore[arg-type]
-            ]
-            generic = np.flatnonzero((sizes > cap) & ~reduced)
-            report.skipped_blocks += [
-                {"rule": rule.name, "key": key, "size": size}
-                for key, size in reported_keys(spelled, sizes, generic)  # type: ignore[arg-type]
-            ]
-        kept_sizes = np.where(sizes <= (cap if cap is not None else sizes.max(initial=0)), sizes, 0)
-        fifth = np.sort(kept_sizes)[-5:][:1]  # the 5th largest size (ties all compete)
-        top = np.flatnonzero((kept_sizes > 0) & (kept_sizes >= fifth.max(initial=1)))
-        largest += [
-            {"rule": rule.name, "key": key, "size": size}
-            for key, size in reported_keys(spelled, kept_sizes, top)[:5]  # type: ignore[arg-type]
-        ]
+        largest += report_blocks(report, rule, keys, sizes, cap, reduced)
         # touched keys: held now by a new or changed record, or before by a changed or
         # removed one; a touched block whose cap decision flipped changes pairs of
         # unchanged records, the others only pairs of the touched records
@@ -377,9 +353,7 @@ def _local_pairs(
         reduced_ids = _unique(np.concatenate(found_reduced)) if found_reduced else _NO_PAIRS
         candidates.append(reduced_ids)
         kept_long.append((ridx[kept], key_codes[kept], width, reduced_ids))
-    report.largest_blocks = sorted(largest, key=lambda b: (-int(b["size"]), b["rule"], b["key"]))[
-        :10
-    ]
+    report.largest_blocks = largest_blocks(largest)
 
     candidates.append(pl[prev_dirty] * n + pr[prev_dirty])
     dirty = _unique(np.concatenate(candidates)) if candidates else np.zeros(0, np.int64)

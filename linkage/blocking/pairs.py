@@ -106,41 +106,18 @@ def full_candidate_pairs(
             del cleaned[column]  # no later rule reads it
         ridx, key_codes = keys.idx, keys.codes
         sizes = np.bincount(key_codes, minlength=keys.count)
-        cap = rule.max_block_size
-        if cap is None and rule.kind != "tokens":
-            cap = max_block_size
-        if rule.kind == "sorted_neighbourhood":
-            cap = None
+        cap = block_cap(rule, max_block_size)
         keep = np.ones(len(ridx), dtype=bool)
-        if cap is not None:
-            over = sizes > cap
-            if over.any():
-                reduced = np.zeros(len(sizes), dtype=bool)
-                if rule.kind == "exact" and names is not None:
-                    reduced = few_names(ridx, key_codes, over, names, cap)
-                    for left, right in reduced_block_pairs(ridx, key_codes, reduced, names):
-                        apart = group[left] != group[right]
-                        found.append((left[apart] * width + right[apart]) * count + i)
-                    report.reduced_blocks += [
-                        {"rule": rule.name, "key": key, "size": size}
-                        for key, size in reported_keys(keys, sizes, np.flatnonzero(reduced))
-                    ]
-                generic = np.flatnonzero(over & ~reduced)
-                report.skipped_blocks += [
-                    {"rule": rule.name, "key": key, "size": size}
-                    for key, size in reported_keys(keys, sizes, generic)
-                ]
-                keep = ~over[key_codes]
+        reduced = np.zeros(len(sizes), dtype=bool)
+        if cap is not None and (over := sizes > cap).any():
+            if rule.kind == "exact" and names is not None:
+                reduced = few_names(ridx, key_codes, over, names, cap)
+                for left, right in reduced_block_pairs(ridx, key_codes, reduced, names):
+                    apart = group[left] != group[right]
+                    found.append((left[apart] * width + right[apart]) * count + i)
+            keep = ~over[key_codes]
         if rule.kind != "sorted_neighbourhood":
-            kept_sizes = np.where(
-                sizes <= (cap if cap is not None else sizes.max(initial=0)), sizes, 0
-            )
-            fifth = np.sort(kept_sizes)[-5:][:1]  # the 5th largest size (ties all compete)
-            top = np.flatnonzero((kept_sizes > 0) & (kept_sizes >= fifth.max(initial=1)))
-            largest += [
-                {"rule": rule.name, "key": key, "size": size}
-                for key, size in reported_keys(keys, kept_sizes, top)[:5]
-            ]
+            largest += report_blocks(report, rule, keys, sizes, cap, reduced)
         del keys, sizes
         ridx, key_codes = ridx[keep], key_codes[keep]
         del keep
@@ -166,9 +143,7 @@ def full_candidate_pairs(
     del cleaned, group
     if kept_keys is not None:
         report.key_state = key_state(rules, n, kept_keys)
-    report.largest_blocks = sorted(largest, key=lambda b: (-int(b["size"]), b["rule"], b["key"]))[
-        :10
-    ]
+    report.largest_blocks = largest_blocks(largest)
     # a pair belongs to the first rule that found it: the smallest of its codes
     codes = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
     del found
@@ -182,6 +157,51 @@ def full_candidate_pairs(
     right = codes % width
     codes //= width  # the left rows
     return pairs_table(features, rules, codes, right, rule_of, report), report
+
+
+def block_cap(rule: BlockingRule, max_block_size: int) -> int | None:
+    """A rule's block-size cap: its own, else the run's; none for a sorted neighbourhood, nor
+    for a token rule that leaves it unset."""
+    if rule.kind == "sorted_neighbourhood":
+        return None
+    if rule.max_block_size is None and rule.kind != "tokens":
+        return max_block_size
+    return rule.max_block_size
+
+
+def report_blocks(
+    report: BlockingReport,
+    rule: BlockingRule,
+    keys: Any,
+    sizes: np.ndarray,
+    cap: int | None,
+    reduced: np.ndarray,
+) -> list[dict[str, object]]:
+    """Add a rule's blocks over the cap to ``report`` (reduced ones, through one record per
+    name, and skipped ones) and return its five largest kept blocks. ``keys`` spells the key
+    codes (``spell``), ``sizes`` are the blocks' sizes, ``reduced`` marks the reduced keys."""
+    if cap is not None:
+        entries = (
+            (report.reduced_blocks, np.flatnonzero(reduced)),
+            (report.skipped_blocks, np.flatnonzero((sizes > cap) & ~reduced)),
+        )
+        for listed, chosen in entries:
+            listed += [
+                {"rule": rule.name, "key": key, "size": size}
+                for key, size in reported_keys(keys, sizes, chosen)
+            ]
+    kept_sizes = np.where(sizes <= (cap if cap is not None else sizes.max(initial=0)), sizes, 0)
+    fifth = np.sort(kept_sizes)[-5:][:1]  # the 5th largest size (ties all compete)
+    top = np.flatnonzero((kept_sizes > 0) & (kept_sizes >= fifth.max(initial=1)))
+    return [
+        {"rule": rule.name, "key": key, "size": size}
+        for key, size in reported_keys(keys, kept_sizes, top)[:5]
+    ]
+
+
+def largest_blocks(largest: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The ten largest of the rules' largest kept blocks, by size, rule and key."""
+    return sorted(largest, key=lambda b: (-int(b["size"]), b["rule"], b["key"]))[:10]  # type: ignore[call-overload]
 
 
 def pairs_table(
