@@ -1,4 +1,8 @@
-"""The ``linkage`` command. Exit codes: 0 success, 2 bad input or config, 1 internal error."""
+"""The ``linkage`` command.
+
+Exit codes: 0 success, 1 internal error (a bug), 2 bad input or config, 3 the store is busy
+(another process holds it), 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from linkage._version import __version__
-from linkage.errors import LinkageError, UsageError
+from linkage.errors import LinkageError, StoreBusyError, UsageError
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,6 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.handler(args)
         return result
+    except StoreBusyError as exc:
+        print(f"linkage: busy: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except LinkageError as exc:
         print(f"linkage: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -31,9 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
         return EXIT_OK
     except KeyboardInterrupt:
-        print("linkage: interrupted", file=sys.stderr)
-        return EXIT_INTERNAL
+        return _interrupted()
     except Exception as exc:
+        if type(exc).__name__ == "InterruptException":  # DuckDB's, raised by Ctrl-C in a query
+            return _interrupted()
         if getattr(args, "debug", False):
             traceback.print_exc()
         print(
@@ -42,6 +50,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _interrupted() -> int:
+    print(
+        "linkage: interrupted. The store holds either the whole run or none of it; the output "
+        "folder is complete only if its manifest.json says so (rerun to complete it)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERRUPTED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="link only new or changed records against the store's previous run, scoring with "
         "its model (a full run, with a note, when the store has no previous run to build on)",
+    )
+    run.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for a store another process holds (0: stop at once with exit "
+        "code 3)",
     )
     run.add_argument(
         "--model",
@@ -131,7 +156,27 @@ def build_parser() -> argparse.ArgumentParser:
         )
     judge.add_argument("--note", default="", help="why (kept with the judgement)")
     judge.add_argument("--by", default=None, help="who judged (default: the OS user)")
+    judge.add_argument(
+        "--wait",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="wait this long for a store a run holds",
+    )
     return parser
+
+
+class _DefaultsHelp(argparse.HelpFormatter):
+    """Help that shows each option's default, where it has a value worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        shown = not (default is None or default is False or default in ("", argparse.SUPPRESS))
+        shown = shown and not action.const
+        if shown and "%(default)" not in text and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
 
 
 def _command(
@@ -140,7 +185,9 @@ def _command(
     help_text: str,
     handler: Callable[[argparse.Namespace], int],
 ) -> argparse.ArgumentParser:
-    sub = commands.add_parser(name, help=help_text, description=help_text)
+    sub = commands.add_parser(
+        name, help=help_text, description=help_text, formatter_class=_DefaultsHelp
+    )
     sub.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     sub.add_argument("--debug", action="store_true", help="print tracebacks of internal errors")
     sub.set_defaults(handler=handler)
@@ -171,7 +218,9 @@ def _run(args: argparse.Namespace) -> int:
 
     store = args.store if args.store is not None else args.out / "linkage.duckdb"
     _show_progress(args)
-    linker = Linker(args.config, store=store, model=args.model, incremental=args.incremental)
+    linker = Linker(
+        args.config, store=store, model=args.model, incremental=args.incremental, wait=args.wait
+    )
     result = linker.run(args.out)
     incremental = result.manifest.get("incremental", {})
     if incremental.get("mode") == "full":
@@ -228,13 +277,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _judge(args: argparse.Namespace) -> int:
-    from linkage.store import Store
+    from linkage.store import Store, store_lock
 
     if args.uid_a == args.uid_b:
         raise UsageError("a judgement needs two different records")
     if not args.store.exists():
         raise UsageError(f"store not found: {args.store} (run `linkage run --store` first)")
-    with Store(args.store) as store:
+    with store_lock(args.store, wait=args.wait, purpose="a judgement"), Store(args.store) as store:
         if store.last_run_id() > 0:
             known = set(store.current_memberships()["uid"])
             unknown = [u for u in (args.uid_a, args.uid_b) if u not in known]
@@ -297,8 +346,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
 
     from linkage.evaluation import evaluate_memberships, read_truth
+    from linkage.run_folder import check_run_folder
     from linkage.sources import read_table
 
+    check_run_folder(args.pred.parent, optional=[args.pred.name])
     truth = read_truth(args.truth)
     predicted = read_table(args.pred, ("source", "record_id", "entity_id"))
     report = evaluate_memberships(truth, predicted)

@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
 
 from linkage.errors import ConfigError, ConfigProblem
 
@@ -69,6 +69,14 @@ RESERVED_COLUMNS = frozenset(
 """Column names of the records and features tables that no custom field may take."""
 RESERVED_SCHEME_SUFFIXES = ("_norm", "_valid", "_scheme", "_problem")
 """Suffixes of the standardised identifier columns (``id_<scheme>_norm`` …)."""
+MAX_BLOCK = 100_000
+"""The largest block size a config may allow (all pairs of a block are compared)."""
+MAX_WINDOW = 1000
+"""The largest sorted-neighbourhood window (pairs per record)."""
+DATE_DIRECTIVES = frozenset("aAwdbBmyYHIpMSfzZjUWcxXGuV%")
+"""The strptime directives a date format may use (``%Y-%m-%d``)."""
+SIMILARITY_TYPES = frozenset({"JaroWinklerAtThresholds", "CompanyNameComparison"})
+"""Comparisons whose thresholds are similarities in (0, 1], most alike first."""
 
 
 class _Strict(BaseModel):
@@ -86,7 +94,7 @@ class SourceConfig(_Strict):
     priority: int | None = Field(
         default=None, description="Survivorship rank: lower wins ties. Default: config order."
     )
-    unique: bool = Field(default=False, description="True when the source has no duplicates.")
+    unique: StrictBool = Field(default=False, description="True when the source has no duplicates.")
     format: SourceFormat | None = Field(default=None, description="Default: from the suffix.")
     encoding: str = Field(default="utf-8", description="CSV text encoding (BOM is accepted).")
     delimiter: str | None = Field(
@@ -134,12 +142,16 @@ class MatchingConfig(_Strict):
         default="fellegi_sunter", description="The match model."
     )
     u_sample_size: int = Field(
-        default=300_000, ge=1000, description="Random record pairs drawn to estimate u."
+        default=300_000,
+        ge=1000,
+        le=100_000_000,
+        description="Random record pairs drawn to estimate u.",
     )
-    tf_adjust: bool = Field(default=True, description="Term-frequency adjustments.")
+    tf_adjust: StrictBool = Field(default=True, description="Term-frequency adjustments.")
     max_block_size: int = Field(
         default=200,
         ge=2,
+        le=MAX_BLOCK,
         description=(
             "Skip blocks larger than this (reported), unless an exact key's records hold at "
             "most this many distinct names: then compare one record per name."
@@ -154,10 +166,14 @@ class BlockingRuleConfig(_Strict):
     name: str
     columns: list[str] = Field(min_length=1, description="features columns of the key")
     kind: Literal["exact", "tokens", "sorted_neighbourhood"] = "exact"
-    prefix: int | None = Field(default=None, ge=1, description="first characters of last column")
-    min_length: int = Field(default=1, ge=1, description="ignore shorter keys")
-    max_block_size: int | None = Field(default=None, ge=2, description="skip larger blocks")
-    window: int = Field(default=5, ge=2, description="sorted neighbourhood window")
+    prefix: int | None = Field(
+        default=None, ge=1, le=1000, description="first characters of last column"
+    )
+    min_length: int = Field(default=1, ge=1, le=1000, description="ignore shorter keys")
+    max_block_size: int | None = Field(
+        default=None, ge=2, le=MAX_BLOCK, description="skip larger blocks"
+    )
+    window: int = Field(default=5, ge=2, le=MAX_WINDOW, description="sorted neighbourhood window")
     without: list[str] = Field(
         default_factory=list, description="records with a value in these columns take no key"
     )
@@ -188,8 +204,8 @@ class ComparisonConfig(_Strict):
     type: ComparisonType
     name: str | None = None
     column: str | None = None
-    clean: bool | None = None
-    tf_adjust: bool | None = None
+    clean: StrictBool | None = None
+    tf_adjust: StrictBool | None = None
     thresholds: list[float] | None = None
     max_days: int | None = None
     digits: int | None = None
@@ -439,11 +455,14 @@ def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
                     )
                 )
         formats = _table(src, "formats")
-        for key in formats:
+        for key, fmt in formats.items():
             if key not in fields:
                 problems.append(
                     ConfigProblem(f"{where}.formats.{key}", "format for a field not mapped here")
                 )
+            reason = _date_format_problem(fmt) if isinstance(fmt, str) else None
+            if reason:
+                problems.append(ConfigProblem(f"{where}.formats.{key}", reason))
         country = src.get("country")
         if isinstance(country, str) and not COUNTRY_PATTERN.fullmatch(country):
             problems.append(
@@ -452,9 +471,83 @@ def _semantic_problems(data: dict[str, Any]) -> list[ConfigProblem]:
         delimiter = src.get("delimiter", ",")
         if isinstance(delimiter, str) and len(delimiter) != 1:
             problems.append(ConfigProblem(f"{where}.delimiter", "must be one character"))
+        elif isinstance(delimiter, str) and delimiter in '\r\n"':
+            problems.append(
+                ConfigProblem(
+                    f"{where}.delimiter", "a line break or a quote cannot separate fields"
+                )
+            )
         encoding = src.get("encoding", "utf-8")
         if isinstance(encoding, str) and not _known_encoding(encoding):
-            problems.append(ConfigProblem(f"{where}.encoding", f"unknown encoding {encoding!r}"))
+            problems.append(
+                ConfigProblem(f"{where}.encoding", f"unknown text encoding {encoding!r}")
+            )
+    problems += _comparison_problems(data) + _survivorship_problems(data, known_fields)
+    return problems
+
+
+def _date_format_problem(fmt: str) -> str | None:
+    """Why a date format cannot parse dates, or None."""
+    directives = re.findall(r"%(.?)", fmt)
+    if not directives:
+        return "a date format needs % directives, e.g. '%Y-%m-%d' (see Python's strptime)"
+    unknown = sorted({d for d in directives if d not in DATE_DIRECTIVES})
+    if unknown:
+        shown = ", ".join(f"%{d}" if d else "a lone % at the end" for d in unknown)
+        return f"unknown directive(s) {shown} (see Python's strptime)"
+    return None
+
+
+def _comparison_problems(data: dict[str, Any]) -> list[ConfigProblem]:
+    """Thresholds that cannot be: similarities in (0, 1] most alike first, edit distances and
+    day counts whole and ascending."""
+    comparisons = data.get("comparisons")
+    problems = []
+    for i, item in enumerate(comparisons if isinstance(comparisons, list) else []):
+        if not isinstance(item, dict):
+            continue
+        for key in ("thresholds", "jw_thresholds"):
+            values = item.get(key)
+            if not isinstance(values, list) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in values
+            ):
+                continue
+            similarity = key == "jw_thresholds" or item.get("type") in SIMILARITY_TYPES
+            if similarity and not all(0 < v <= 1 for v in values):
+                reason = "similarities lie in (0, 1]"
+            elif similarity and values != sorted(values, reverse=True):
+                reason = "most alike first (descending)"
+            elif not similarity and not all(v >= 0 and float(v).is_integer() for v in values):
+                reason = "whole numbers from 0 (edit distances or days)"
+            elif not similarity and values != sorted(values):
+                reason = "closest first (ascending)"
+            else:
+                continue
+            problems.append(ConfigProblem(f"comparisons[{i}].{key}", reason))
+    return problems
+
+
+def _survivorship_problems(data: dict[str, Any], known_fields: list[str]) -> list[ConfigProblem]:
+    """Survivorship rules for fields no source could map, and dates of unknown fields."""
+    survivorship = _table(data, "survivorship")
+    problems = []
+    known = ", ".join(known_fields)
+    for name, setting in _table(survivorship, "fields").items():
+        if name not in known_fields:
+            problems.append(
+                ConfigProblem(
+                    f"survivorship.fields.{name}",
+                    "unknown field" + _suggest(str(name), known_fields) + f"; fields: {known}",
+                )
+            )
+        date = setting.get("date") if isinstance(setting, dict) else None
+        if isinstance(date, str) and date not in known_fields:
+            problems.append(
+                ConfigProblem(f"survivorship.fields.{name}.date", f"unknown field {date!r}")
+            )
+    date = survivorship.get("date")
+    if isinstance(date, str) and date not in known_fields:
+        problems.append(ConfigProblem("survivorship.date", f"unknown field {date!r}"))
     return problems
 
 
@@ -482,10 +575,9 @@ def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _known_encoding(name: str) -> bool:
-    import codecs
-
+    """Whether ``name`` is a text encoding (``rot13`` is a codec, but not one)."""
     try:
-        codecs.lookup(name)
+        "x".encode(name)
     except LookupError:
         return False
     return True

@@ -4,10 +4,12 @@
 LinkageError                 base class; never raised itself
 ├── ConfigError              the TOML config (or Config object) is invalid; lists every problem
 ├── InputError               a source cannot be read as declared; names file, row and column
-└── UsageError               a command-line argument or API argument is invalid
+├── UsageError               a command-line argument or API argument is invalid
+└── StoreBusyError           another process holds the store (a run or a judgement)
 ```
 
-The CLI maps all three to exit code 2 (bad input or config); anything else is an internal error (1).
+The CLI maps the first three to exit code 2 (bad input or config) and a busy store to 3; an
+interrupt exits 130; anything else is an internal error (1).
 """
 
 from __future__ import annotations
@@ -75,3 +77,8 @@ class InputError(LinkageError):
 
 class UsageError(LinkageError, ValueError):
     """An argument is invalid (a negative count, an unknown choice, a missing run folder)."""
+
+
+class StoreBusyError(LinkageError):
+    """Another process holds the store: a run (from reading the previous run's ids to recording
+    its own) or a judgement. Retry later, or wait for it (``--wait SECONDS``)."""

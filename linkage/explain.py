@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from linkage.compare import compare_indexed, prepare_all
 from linkage.errors import UsageError
+from linkage.run_folder import check_run_folder
 from linkage.scoring import (
     FellegiSunter,
     SupervisedModel,
@@ -191,12 +192,7 @@ def _show(value: Any) -> Any:
 def explain_run(run_dir: str | Path, uid_a: str, uid_b: str) -> Explanation:
     """Explain a pair from a run directory written by ``linkage run``."""
     run_dir = Path(run_dir)
-    needed = [run_dir / n for n in ("model.json", "features.parquet")]
-    absent = [str(p) for p in needed if not p.exists()]
-    if absent:
-        raise UsageError(
-            f"{', '.join(absent)} not found: --run must be the output folder of `linkage run`"
-        )
+    check_run_folder(run_dir, ["model.json", "features.parquet"], optional=["pairs.parquet"])
     model = load_model(run_dir / "model.json")
     # text as object columns, as the run compared it (the file holds it as Arrow strings)
     features = pq.read_table(run_dir / "features.parquet").to_pandas(ignore_metadata=True)

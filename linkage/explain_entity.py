@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from linkage.errors import UsageError
+from linkage.run_folder import check_run_folder
 
 REASON_TEXT = {
     "identifier": "the two sides hold different valid identifiers under '{detail}'",
@@ -103,12 +104,8 @@ def _why_refused(reason: str) -> str:
 def explain_entity(run_dir: str | Path, entity_id: str) -> EntityExplanation:
     """Explain one entity of a run folder written by ``linkage run``."""
     run_dir = Path(run_dir)
-    needed = [run_dir / n for n in ("memberships.csv", "merges.parquet")]
-    absent = [str(p) for p in needed if not p.exists()]
-    if absent:
-        raise UsageError(
-            f"{', '.join(absent)} not found: --run must be the output folder of `linkage run`"
-        )
+    optional = ["entities.parquet", "features.parquet", "pairs.parquet"]
+    check_run_folder(run_dir, ["memberships.csv", "merges.parquet"], optional=optional)
     members = pd.read_csv(run_dir / "memberships.csv", dtype=str, keep_default_na=False)
     members = members[members["entity_id"] == entity_id]
     if members.empty:

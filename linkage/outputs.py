@@ -7,9 +7,7 @@ except the manifest's ``timings_seconds``.
 
 from __future__ import annotations
 
-import csv
 import ctypes
-import io
 import json
 import platform
 from collections.abc import Callable
@@ -28,6 +26,7 @@ import pyarrow.parquet as pq
 from linkage._version import __version__
 from linkage.config import Config
 from linkage.memory import is_arrow_text
+from linkage.run_folder import MANIFEST, output_sizes, writing
 
 if TYPE_CHECKING:
     from linkage.blocking import BlockingReport, BlockingRule
@@ -84,8 +83,20 @@ LIBRARIES = ("pandas", "numpy", "pyarrow", "duckdb", "rapidfuzz", "python-stdnum
 
 
 def write_outputs(result: RunResult, out_dir: Path) -> Path:
-    """Write memberships.csv, entities.csv/.parquet, pairs.parquet, merges.parquet, manifest."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write memberships.csv, entities.csv/.parquet, pairs.parquet, features.parquet,
+    model.json, merges.parquet and the manifest (with every file's size) into ``out_dir``,
+    whole or marked incomplete (:mod:`linkage.run_folder`)."""
+    with writing(out_dir) as staging:
+        _write_files(result, staging)
+        result.manifest["outputs"] = output_sizes(staging)
+        text = json.dumps(
+            result.manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str
+        )
+        (staging / MANIFEST).write_text(text + "\n", encoding="utf-8")
+    return out_dir
+
+
+def _write_files(result: RunResult, out_dir: Path) -> None:
     write_csv(result.memberships, out_dir / "memberships.csv")
     entities = _plain_index(result.entities)
     if len(entities) <= ROW_GROUP_ROWS:  # one row group, all in Arrow: convert it once for both
@@ -108,9 +119,6 @@ def write_outputs(result: RunResult, out_dir: Path) -> Path:
         (out_dir / "model.json").write_text(model_text + "\n", encoding="utf-8")
     if result.merges is not None:
         write_parquet(result.merges, out_dir / "merges.parquet")
-    text = json.dumps(result.manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    (out_dir / "manifest.json").write_text(text + "\n", encoding="utf-8")
-    return out_dir
 
 
 ROW_GROUP_ROWS: int = getattr(pa_parquet_lib, "_DEFAULT_ROW_GROUP_SIZE", 1024 * 1024)
@@ -231,84 +239,56 @@ def _write_row_groups(
 CSV_CHUNK_ROWS = 8192
 """Rows formatted at a time by :func:`write_csv`."""
 
-# the writer pandas' to_csv opens (csvs.CSVFormatter) with the arguments write_outputs gives
-_CSV_DIALECT: dict[str, Any] = {
-    "lineterminator": "\n",
-    "delimiter": ",",
-    "quoting": csv.QUOTE_MINIMAL,
-    "doublequote": True,
-    "escapechar": None,
-    "quotechar": '"',
-}
-
-
-def _csv_specials() -> str:
-    """The characters that make that writer quote a field, found by asking it."""
-    specials = []
-    for code in [*range(128), 0x85, 0x2028, 0x2029]:
-        text = f"a{chr(code)}b"
-        buffer = io.StringIO()
-        csv.writer(buffer, **_CSV_DIALECT).writerow([text, "x"])
-        if buffer.getvalue() != text + ",x\n":
-            specials.append(chr(code))
-    return "".join(specials)
-
-
-_QUOTED = _csv_specials()
-_QUOTED_PATTERN = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in _QUOTED) + "]"  # RE2
-
-
-class _Unsupported(Exception):
-    """A column write_csv does not format itself (pandas writes the file)."""
+# a field holding one of these is quoted (RFC 4180: the delimiter, the quote, CR and LF)
+_QUOTED_PATTERN = '[,"\\r\\n]'  # RE2
+# a text cell a spreadsheet would run as a formula (OWASP, "CSV injection"), unless it is a
+# plain number (a phone number in E.164, a negative amount): a leading apostrophe defuses it
+_FORMULA = "^[=+\\-@\\t\\r]"
+_PLAIN_NUMBER = "^[+-]?[0-9]+([.][0-9]+)?$"
 
 
 def write_csv(frame: pd.DataFrame, path: Path, table: pa.Table | None = None) -> None:
-    """The bytes of ``frame.to_csv(path, index=False, lineterminator="\n")``, built with Arrow.
+    """Write ``frame`` as CSV (a header, one line per row, ``\n`` line ends), formatted with
+    Arrow a chunk of rows at a time (pandas' ``to_csv`` goes row by row through csv.writer:
+    ~7.6 s for entities.csv at 907k records).
 
-    pandas writes row by row through csv.writer (~7.6 s for entities.csv at 907k records). Here
-    each column is formatted as pandas formats it (floats as numpy spells them, integers and
-    booleans as ``str``, missing values empty), quoted where csv.writer quotes (a field holding
-    one of ``_QUOTED``, quotes doubled), and rows are joined by Arrow, a chunk at a time. Frames
-    with other column types, non-string labels or a single column are written by pandas.
-    ``table``, the frame converted by Arrow (:func:`_to_arrow`), saves converting its strings.
+    Numbers are spelled as pandas spells them (floats as numpy does, integers and booleans as
+    ``str``), missing values are empty, other values are text (``str``). A field is quoted when
+    it holds a comma, a quote (doubled), or a line break, CR included. Text that a spreadsheet
+    would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or CR, and is not a
+    plain number) gets a leading apostrophe, as OWASP recommends; Parquet outputs keep the raw
+    value. ``table``, the frame converted by Arrow (:func:`_to_arrow`), saves converting its
+    strings again.
     """
-    labels = list(frame.columns)
-    if (
-        frame.columns.nlevels != 1
-        or len(labels) < 2  # a lone empty field is written as ""
-        or not all(type(label) is str for label in labels)
-        or any(c in _QUOTED for c in "0123456789.+-einfTrueFalse")
-    ):
-        frame.to_csv(path, index=False, lineterminator="\n")
-        return
-    header = io.StringIO()
-    csv.writer(header, **_CSV_DIALECT).writerow(labels)
-    try:
-        if not all(
-            is_arrow_text(t) or (isinstance(t, np.dtype) and t.kind in "biufO")
-            for t in frame.dtypes
-        ):
-            raise _Unsupported  # other extension, categorical, datetime columns
-        values: list[np.ndarray | pa.ChunkedArray] = [
-            pa.chunked_array(pa.array(column.array))  # Arrow text as it is
-            if is_arrow_text(column.dtype)
-            else column.to_numpy()
-            for column in (frame.iloc[:, i] for i in range(len(labels)))
+    labels = [str(label) for label in frame.columns]
+    values = [_column_values(frame.iloc[:, i]) for i in range(len(labels))]
+    if table is not None and table.num_columns == len(values):  # strings already converted
+        values = [
+            t if isinstance(v, np.ndarray) and v.dtype == object else v
+            for v, t in zip(values, table.columns, strict=True)
         ]
-        if table is not None and table.num_columns == len(values):  # strings already converted
-            values = [
-                t if isinstance(v, np.ndarray) and v.dtype == object else v
-                for v, t in zip(values, table.columns, strict=True)
-            ]
-        with open(path, "wb") as handle:
-            handle.write(header.getvalue().encode("utf-8"))
-            for start in range(0, len(frame), CSV_CHUNK_ROWS):
-                fields = [_csv_field(_rows(v, start, CSV_CHUNK_ROWS)) for v in values]
-                rows = pc.binary_join_element_wise(*fields, ",")
-                rows = pc.binary_join_element_wise(rows, "", "\n")
-                handle.write(_string_bytes(rows))
-    except (_Unsupported, pa.ArrowException):
-        frame.to_csv(path, index=False, lineterminator="\n")
+    header = ",".join(_csv_text(pa.array(labels, type=pa.string())).to_pylist())
+    if len(labels) == 1 and not header:
+        header = '""'
+    with open(path, "wb") as handle:
+        handle.write(header.encode("utf-8") + b"\n")
+        for start in range(0, len(frame), CSV_CHUNK_ROWS):
+            fields = [_csv_field(_rows(v, start, CSV_CHUNK_ROWS)) for v in values]
+            if len(fields) == 1:  # a lone empty field must not read as an empty line
+                fields = [pc.if_else(pc.equal(fields[0], ""), '""', fields[0])]
+            rows = pc.binary_join_element_wise(*fields, ",")
+            rows = pc.binary_join_element_wise(rows, "", "\n")
+            handle.write(_string_bytes(rows))
+
+
+def _column_values(column: pd.Series) -> np.ndarray | pa.ChunkedArray:
+    """A column as write_csv formats it: Arrow text as it is, numpy numbers and objects, and
+    other types (dates, categories, nullable integers) as objects."""
+    if is_arrow_text(column.dtype):
+        return pa.chunked_array(pa.array(column.array))
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "biufO":
+        return column.to_numpy()
+    return column.astype(object).to_numpy()
 
 
 def _rows(values: np.ndarray | pa.ChunkedArray, start: int, count: int) -> np.ndarray | pa.Array:
@@ -318,7 +298,7 @@ def _rows(values: np.ndarray | pa.ChunkedArray, start: int, count: int) -> np.nd
 
 
 def _csv_field(values: np.ndarray | pa.Array) -> pa.Array:
-    """One column's fields as pandas' to_csv spells them (``get_values_for_csv``, csv.writer)."""
+    """One column's fields: numbers as pandas' to_csv spells them, anything else as text."""
     if isinstance(values, pa.Array):
         return _csv_text(values)
     kind = values.dtype.kind
@@ -328,19 +308,36 @@ def _csv_field(values: np.ndarray | pa.Array) -> pa.Array:
         return pa.array(values).cast(pa.string())
     if kind == "b":
         return pc.if_else(pa.array(values), "True", "False")
-    return _csv_text(pa.array(values, from_pandas=True))
+    try:
+        text = pa.array(values, from_pandas=True)
+    except (pa.ArrowException, UnicodeError):
+        text = None
+    if text is None or not (pa.types.is_string(text.type) or pa.types.is_null(text.type)):
+        missing = pd.isna(values)
+        objects = values.astype(object)
+        text = pa.array(
+            ["" if gone else str(v) for v, gone in zip(objects.tolist(), missing, strict=True)],
+            type=pa.string(),
+        )
+    return _csv_text(text)
 
 
 def _csv_text(text: pa.Array) -> pa.Array:
-    """Objects (converted by Arrow): strings and missing values only."""
+    """Text fields, defused and quoted where needed; missing values empty."""
     if pa.types.is_null(text.type):
         return pa.nulls(len(text), pa.string()).fill_null("")
-    if not pa.types.is_string(text.type):
-        raise _Unsupported
+    formula = pc.and_kleene(
+        pc.match_substring_regex(text, _FORMULA),
+        pc.invert(pc.match_substring_regex(text, _PLAIN_NUMBER)),
+    )
+    if pc.any(formula).as_py():
+        defused = pc.binary_join_element_wise("'", text.filter(formula), "")
+        text = pc.replace_with_mask(text, formula.fill_null(False), defused)
     needs = pc.match_substring_regex(text, _QUOTED_PATTERN)
     if pc.any(needs).as_py():
         quoted = pc.replace_substring(text.filter(needs), '"', '""')
-        text = pc.replace_with_mask(text, needs, pc.binary_join_element_wise('"', quoted, '"', ""))
+        wrapped = pc.binary_join_element_wise('"', quoted, '"', "")
+        text = pc.replace_with_mask(text, needs.fill_null(False), wrapped)
     return text.fill_null("")
 
 

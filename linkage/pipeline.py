@@ -32,6 +32,7 @@ from linkage.clustering import (
 )
 from linkage.compare import Comparison, Prepared, compare_pairs, compare_stage, comparisons_for
 from linkage.config import CANONICAL_FIELDS, Config, load_config
+from linkage.contract import check_config
 from linkage.errors import UsageError
 from linkage.explain import Explanation, explain_pair
 from linkage.memory import compact_text, map_large_blocks, release_unused_memory
@@ -58,7 +59,7 @@ from linkage.scoring import (
 from linkage.sources import SourceTable, complete_records, read_sources
 from linkage.standardize.features import build_features
 from linkage.standardize.identifiers import SCHEMES
-from linkage.store import Store
+from linkage.store import Store, store_lock
 
 LOG = logging.getLogger("linkage")
 Model = FellegiSunter | SupervisedModel
@@ -98,6 +99,8 @@ class Linker:
         incremental: With a store, ``run`` links only new and changed records against the
             store's previous run, with that run's model; with nothing to build on, it runs in
             full and says why in ``manifest["incremental"]``.
+        wait: Seconds to wait for a store another process holds (a run or a judgement)
+            before raising :class:`~linkage.errors.StoreBusyError`.
 
     Attributes (after ``fit``):
         rules_: The blocking rules.
@@ -115,6 +118,7 @@ class Linker:
         store: str | Path | None = None,
         model: Model | Mapping[str, Any] | str | Path | None = None,
         incremental: bool = False,
+        wait: float = 0.0,
     ) -> None:
         if incremental and store is None:
             raise UsageError("an incremental run needs a store (--store PATH)")
@@ -123,7 +127,9 @@ class Linker:
         self.store_path = Path(store) if store is not None else None
         self.pinned = model
         self.incremental = incremental
+        self.wait = wait
         self.timings: dict[str, float] = {}
+        self._store: Store | None = None  # the store a run holds, open
         self._config: Config | None = settings if isinstance(settings, Config) else None
         self._model: Model | None = None
         self._predicted: tuple[pd.DataFrame, pd.DataFrame] | None = None
@@ -255,6 +261,7 @@ class Linker:
     def _read(
         self, frames: Mapping[str, pd.DataFrame] | None = None
     ) -> tuple[pd.DataFrame, list[SourceTable]]:
+        check_config(self.config)  # what the config names, before any record is read
         records, tables = read_sources(self.config, {**self.frames, **(frames or {})})
         LOG.info(f"read {len(records):,} records from {len(tables)} sources")
         return records, tables
@@ -304,14 +311,42 @@ class Linker:
         (:func:`map_large_blocks`; the comparisons' many mid-sized chunks run faster without).
         """
         frozen_before = gc.get_freeze_count()
-        self._discard_staged()  # a crashed process with this pid may have left some
         try:
-            return self._run(out_dir)
+            with self._holding_store():
+                return self._run(out_dir)
         finally:
-            self._discard_staged()  # saved by now, unless the run failed
             map_large_blocks(False)
             if not frozen_before:  # a caller's own freeze stays as it was
                 gc.unfreeze()
+
+    @contextmanager
+    def _holding_store(self) -> Iterator[None]:
+        """Hold the store (if any) for the whole run, open once; what crashed runs staged
+        for the next run's state is removed first, and what this run staged if it fails."""
+        if self.store_path is None:
+            yield
+            return
+        with store_lock(self.store_path, wait=self.wait), Store(self.store_path) as store:
+            discard_staged(self.store_path, every=True)  # no other process stages now
+            self._store = store
+            try:
+                yield
+            finally:
+                self._store = None
+                discard_staged(self.store_path)  # saved by now, unless the run failed
+
+    @contextmanager
+    def _opened_store(self) -> Iterator[Store]:
+        """The store the run holds, else the store opened (and held) for one read."""
+        if self._store is not None:
+            yield self._store
+            return
+        assert self.store_path is not None
+        with (
+            store_lock(self.store_path, wait=self.wait, purpose="a read"),
+            Store(self.store_path) as store,
+        ):
+            yield store
 
     def _run(self, out_dir: str | Path | None) -> RunResult:
         config = self.config
@@ -441,7 +476,7 @@ class Linker:
             hashes = record_hashes(records)
         if not self.incremental:
             return hashes, PreviousRun.nothing()
-        with Store(self.store_path) as store:
+        with self._opened_store() as store:
             run_id = store.last_run_id()
         previous = PreviousRun.load(self.store_path, run_id, self.config, records, hashes)
         if previous.folder is None:
@@ -454,21 +489,17 @@ class Linker:
             )
         return hashes, previous
 
-    def _discard_staged(self) -> None:
-        if self.store_path is not None:
-            discard_staged(self.store_path)
-
     def _judgements(self) -> pd.DataFrame | None:
         if self.store_path is None:
             return None
-        with Store(self.store_path) as store:
+        with self._opened_store() as store:
             return store.judgements(latest=True)[["uid_a", "uid_b", "verdict"]]
 
     def _stable_ids(self, clustering: Clustering) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """Replace derived entity ids by the store's stable ones (no store: keep them)."""
         if self.store_path is None:
             return clustering.memberships, None
-        with Store(self.store_path) as store:
+        with self._opened_store() as store:
             assignment = store.assign_ids(clustering.memberships)
         mapping = assignment.mapping
         members = clustering.memberships
@@ -487,7 +518,7 @@ class Linker:
         """Record the run in the store; its run id (0: no store)."""
         if self.store_path is None or lineage is None:
             return 0
-        with Store(self.store_path) as store:
+        with self._opened_store() as store:
             run_id = store.record_run(
                 result.memberships,
                 result.entities,

@@ -22,6 +22,7 @@ latest, or made by other code, is not used and the run says why.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -60,10 +61,16 @@ def staging_dir(store_path: str | Path) -> Path:
     return folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
 
 
-def discard_staged(store_path: str | Path) -> None:
-    """Remove what this process staged for a state it did not save (a failed run), or that a
-    crashed process with the same pid left."""
-    shutil.rmtree(staging_dir(store_path), ignore_errors=True)
+def discard_staged(store_path: str | Path, *, every: bool = False) -> None:
+    """Remove what this process staged for a state it did not save (a failed run); with
+    ``every``, what any process staged (killed runs leave theirs: only call it holding the
+    store)."""
+    if not every:
+        shutil.rmtree(staging_dir(store_path), ignore_errors=True)
+        return
+    folder = cache_dir(store_path)
+    for stale in folder.parent.glob(f"{glob.escape(folder.name)}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def code_fingerprint() -> str:

@@ -16,6 +16,8 @@ What an incremental run reuses is not in the store but in a folder beside it
 (:func:`linkage.run_state.cache_dir`).
 
 Every write of a run happens in one transaction: a failure leaves the previous state intact.
+One process holds the store at a time (:func:`store_lock`: a run from reading the previous run's
+ids to recording its own, or a judgement); another waits, or stops with :class:`StoreBusyError`.
 
 Stable ids (``assign_stable_ids``): each new cluster takes the id of the previous entity it shares
 most members with (ties by previous id, then cluster); each previous id goes to one cluster at most;
@@ -27,6 +29,8 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
+import sys
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,9 +41,10 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from linkage.clustering import Verdict, entity_id_for
-from linkage.errors import UsageError
+from linkage.errors import StoreBusyError, UsageError
 
 VERDICTS = tuple(v.value for v in Verdict)
 
@@ -247,6 +252,47 @@ def _assign_by_overlap(
     return IdAssignment(mapping, lineage)
 
 
+def lock_path(path: str | Path) -> Path:
+    """The lock file beside a store (``<store>.lock``)."""
+    return Path(f"{path}.lock")
+
+
+@contextmanager
+def store_lock(path: str | Path, *, wait: float = 0.0, purpose: str = "a run") -> Iterator[None]:
+    """Hold the store ``path`` for this process (an OS lock on :func:`lock_path`, released when
+    the process ends, however it ends): wait up to ``wait`` seconds for another holder, then
+    raise :class:`StoreBusyError` saying who holds it. ``purpose`` is what other processes
+    are told this one does."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_path(path)), timeout=max(float(wait), 0.0))
+    holder = Path(f"{path}.holder.json")  # beside the lock, which a contender may truncate
+    try:
+        lock.acquire()
+    except Timeout:
+        raise StoreBusyError(
+            f"the store {path} is busy: {_holder(holder)}. Retry when it is done, or wait for "
+            "it (--wait SECONDS)"
+        ) from None
+    try:
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        about = {"pid": os.getpid(), "purpose": purpose, "since": since, "argv": sys.argv}
+        holder.write_text(json.dumps(about), encoding="utf-8")
+        yield
+    finally:
+        holder.unlink(missing_ok=True)
+        lock.release()
+
+
+def _holder(path: Path) -> str:
+    """Who holds a store, as its holder file says."""
+    try:
+        about = json.loads(path.read_text(encoding="utf-8"))
+        return f"process {about['pid']} holds it for {about['purpose']} since {about['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process holds it"
+
+
 class Store:
     """A linkage store in one DuckDB file (created on first use).
 
@@ -256,7 +302,14 @@ class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path))
+        try:
+            self.con = duckdb.connect(str(self.path))
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            raise StoreBusyError(
+                f"the store {self.path} is open in another process ({error}); retry when it is done"
+            ) from None
         for statement in _SCHEMA:
             self.con.execute(statement)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -451,3 +452,40 @@ def reference_write_memberships(con: object, run_id: int) -> None:
         "AND o.uid = m.uid AND o.entity_id = m.entity_id)",
         [run_id],
     )
+
+
+# == CSV outputs: the rules linkage.outputs.write_csv documents, cell by cell ====================
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def reference_csv(frame: pd.DataFrame) -> bytes:
+    """The CSV write_csv writes: numbers as pandas' to_csv spells them; text (anything else,
+    ``str`` of it) defused when a spreadsheet would run it as a formula and quoted when it
+    holds a comma, a quote or a line break; missing values empty."""
+    columns = []
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if column.dtype.kind in "biuf":
+            # beside a second column: pandas quotes a lone empty field
+            pair = pd.DataFrame({"n": column.to_numpy(), "x": ""})
+            text = pair.to_csv(index=False, header=False, lineterminator="\n")
+            columns.append([line[:-1] for line in text.split("\n")[: len(column)]])
+        else:
+            columns.append([_reference_text(v) for v in column.astype(object).tolist()])
+    header = [_reference_text(str(c)) for c in frame.columns]
+    lines = [header, *map(list, zip(*columns, strict=True))] if columns else [header]
+    if frame.shape[1] == 1:
+        lines = [[f or '""' for f in line] for line in lines]
+    return "".join(",".join(line) + "\n" for line in lines).encode("utf-8")
+
+
+def _reference_text(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+        return ""
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not re.fullmatch(r"[+-]?[0-9]+(\.[0-9]+)?", text):
+        text = "'" + text
+    if any(c in text for c in ',"\r\n'):
+        text = '"' + text.replace('"', '""') + '"'
+    return text

@@ -122,3 +122,123 @@ def test_reserved_custom_field_and_scheme_names_are_refused() -> None:
         "fields.Ceo",
         "sources[0].identifiers.keys",
     }
+
+
+def source(**extra: object) -> dict:
+    return {"name": "a", "path": "a.csv", "id": "id", "fields": {"name": "n"}, **extra}
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"sources": [source(encoding="rot13")]}, "sources[0].encoding: unknown text encoding"),
+        ({"sources": [source(delimiter="\n")]}, "sources[0].delimiter: a line break or a quote"),
+        (
+            {"sources": [source(fields={"founded": "f"}, formats={"founded": "%Q%"})]},
+            "sources[0].formats.founded: unknown directive(s) %Q, a lone % at the end",
+        ),
+        (
+            {"sources": [source(fields={"founded": "f"}, formats={"founded": "YYYY-MM-DD"})]},
+            "sources[0].formats.founded: a date format needs % directives",
+        ),
+        ({"sources": [source(unique="yes")]}, "sources[0].unique: Input should be a valid boolean"),
+        (
+            {
+                "sources": [source()],
+                "blocking": {
+                    "rules": [
+                        {
+                            "name": "r",
+                            "columns": ["name_norm"],
+                            "kind": "sorted_neighbourhood",
+                            "window": 1_000_000_000,
+                        }
+                    ]
+                },
+            },
+            "blocking.rules[0].window: Input should be less than or equal to 1000",
+        ),
+        (
+            {
+                "sources": [source()],
+                "comparisons": [
+                    {
+                        "type": "JaroWinklerAtThresholds",
+                        "column": "name_norm",
+                        "thresholds": [5.0, -1.0],
+                    }
+                ],
+            },
+            "comparisons[0].thresholds: similarities lie in (0, 1]",
+        ),
+        (
+            {
+                "sources": [source()],
+                "comparisons": [
+                    {"type": "LevenshteinAtThresholds", "column": "name_norm", "thresholds": [2, 1]}
+                ],
+            },
+            "comparisons[0].thresholds: closest first (ascending)",
+        ),
+        (
+            {"sources": [source()], "survivorship": {"fields": {"nmae": "longest"}}},
+            "survivorship.fields.nmae: unknown field; did you mean 'name'?",
+        ),
+        (
+            {"sources": [source()], "survivorship": {"default": "most_recent", "date": "updated"}},
+            "survivorship.date: unknown field 'updated'",
+        ),
+    ],
+)
+def test_settings_that_cannot_work_are_refused_with_their_toml_path(
+    data: dict, expected: str
+) -> None:
+    found = problems_of(data)
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_what_a_config_names_is_checked_before_any_record_is_read(tmp_path: Path) -> None:
+    from linkage.contract import check_config
+
+    (tmp_path / "a.csv").write_text("id,n\n1,x\n", encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    data = {
+        "sources": [
+            source(identifiers={"cn_org_code": "c", "foo": "d", "uscc": "e"}),
+            {"name": "b", "path": "folder", "id": "id"},
+            {"name": "c", "path": "/dev/zero", "id": "id"},
+        ],
+        "blocking": {
+            "rules": [
+                {"name": "r", "columns": ["vat_number"]},
+                {"name": "p", "columns": ["phone_e164"]},
+            ]
+        },
+        "comparisons": [
+            {"type": "ExactMatch", "column": "name_norm"},
+            {"type": "ExactMatch", "column": "nmae_norm"},
+        ],
+    }
+    config = Config.from_dict(data, base_dir=tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        check_config(config)
+    found = [str(p) for p in caught.value.problems]
+    assert any(
+        p.startswith("sources[0].identifiers.cn_org_code: unknown identifier scheme") for p in found
+    )
+    assert any(p.startswith("sources[0].identifiers.foo: unknown identifier scheme") for p in found)
+    assert not any("identifiers.uscc" in p for p in found)
+    assert any(p.startswith("sources[1].path:") and "is a folder" in p for p in found)
+    assert any(p.startswith("sources[2].path:") and "not a regular file" in p for p in found)
+    assert any(
+        p.startswith("blocking.rules[0].columns: no source gives a column 'vat_number'")
+        for p in found
+    )
+    assert any(
+        p.startswith("blocking.rules[1].columns: column 'phone_e164' comes from phone")
+        for p in found
+    )
+    assert any(
+        p.startswith("comparisons[1].column: no source gives a column 'nmae_norm'") for p in found
+    )
+    assert not any(p.startswith("comparisons[0]") for p in found)

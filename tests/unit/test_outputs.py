@@ -1,7 +1,8 @@
-"""linkage.outputs writes the bytes pandas and pyarrow wrote before it was made faster.
+"""linkage.outputs writes safe CSV, and the Parquet bytes pyarrow wrote before it was made faster.
 
-write_csv must equal ``frame.to_csv(index=False, lineterminator="\\n")`` and write_parquet must
-equal one ``pq.write_table`` of the whole frame, whichever way they get there.
+write_csv must equal the cell-by-cell reference (``tests/reference.py``: numbers as pandas spells
+them, text defused against formulas and quoted where needed) and write_parquet must equal one
+``pq.write_table`` of the whole frame, whichever way they get there.
 """
 
 from pathlib import Path
@@ -13,12 +14,22 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference import reference_csv
 
 from linkage import outputs
 from linkage.memory import compact_text
 
 TRICKY = [
     "",
+    '=HYPERLINK("http://x")',
+    "+cmd|' /C calc'!A0",
+    "-1+2",
+    "@SUM(A1)",
+    "+8613800000000",
+    "-12.5",
+    "\tx",
+    "\rx",
+    "id\rwith a carriage return",
     ",",
     '"',
     "\n",
@@ -35,7 +46,7 @@ TRICKY = [
 ]
 text = st.one_of(
     st.sampled_from(TRICKY),
-    st.text(alphabet=st.sampled_from([*",\"\n\r\t ab;|é华\\'", "\x85", "\u2028"]), max_size=8),
+    st.text(alphabet=st.sampled_from([*",\"\n\r\t ab;|é华\\'=+-@1.", "\x85"]), max_size=8),
 )
 missing = st.sampled_from([None, np.nan, pd.NA])
 floats = st.one_of(
@@ -44,9 +55,8 @@ floats = st.one_of(
 )
 
 
-def pandas_csv(frame: pd.DataFrame, path: Path) -> bytes:
-    frame.to_csv(path, index=False, lineterminator="\n")
-    return path.read_bytes()
+def expected_csv(frame: pd.DataFrame, path: Path) -> bytes:
+    return reference_csv(frame)
 
 
 def ours_csv(frame: pd.DataFrame, path: Path) -> bytes:
@@ -78,11 +88,11 @@ def frames(draw: st.DrawFn) -> pd.DataFrame:
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(frame=frames(), chunk=st.sampled_from([1, 3, 1 << 16]))
-def test_csv_bytes_equal_pandas(
+def test_csv_bytes_equal_the_reference(
     frame: pd.DataFrame, chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(outputs, "CSV_CHUNK_ROWS", chunk)
-    expected = pandas_csv(frame, tmp_path / "pandas.csv")
+    expected = expected_csv(frame, tmp_path / "pandas.csv")
     assert ours_csv(frame, tmp_path / "ours.csv") == expected
     # with the strings already converted for entities.parquet
     outputs.write_csv(frame, tmp_path / "ours.csv", outputs._to_arrow(frame, None, {}))
@@ -93,12 +103,13 @@ def test_csv_bytes_equal_pandas(
 
 
 def test_csv_formats_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The usual columns (strings with missing values, floats, ints, booleans) skip pandas."""
+    """The usual columns (strings with missing values, floats, ints, booleans) are formatted
+    without pandas' row-by-row writer."""
     frame = pd.DataFrame(
         {"entity_id": ["E1", 'E"2', None], "confidence": [0.5, np.nan, 1e-7], "n": [1, 2, 3]}
     )
     frame["ok"] = [True, False, True]
-    expected = pandas_csv(frame, tmp_path / "pandas.csv")
+    expected = expected_csv(frame, tmp_path / "pandas.csv")
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("pandas wrote the CSV")
@@ -121,8 +132,20 @@ def test_csv_formats_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         pd.DataFrame({"a": [], "b": []}),
     ],
 )
-def test_csv_other_frames_equal_pandas(frame: pd.DataFrame, tmp_path: Path) -> None:
-    assert ours_csv(frame, tmp_path / "ours.csv") == pandas_csv(frame, tmp_path / "pandas.csv")
+def test_csv_other_frames_equal_the_reference(frame: pd.DataFrame, tmp_path: Path) -> None:
+    assert ours_csv(frame, tmp_path / "ours.csv") == expected_csv(frame, tmp_path / "pandas.csv")
+
+
+def test_csv_reads_back_cell_for_cell(tmp_path: Path) -> None:
+    """Ids with line breaks, quotes and commas read back as written (no extra rows); formulas
+    come back defused; plain numbers, phone numbers included, unchanged."""
+    ids = ["a\rb", "c\r\nd", 'e"f', "g,h", "=1+1", "+8613800000000", "-3", "@x", "\tt", "ok"]
+    frame = pd.DataFrame({"uid": ids, "n": range(len(ids))})
+    outputs.write_csv(frame, tmp_path / "out.csv")
+    back = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    assert len(back) == len(ids)
+    defused = ["a\rb", "c\r\nd", 'e"f', "g,h", "'=1+1", "+8613800000000", "-3", "'@x", "'\tt", "ok"]
+    assert back["uid"].tolist() == defused
 
 
 def single_write(frame: pd.DataFrame, path: Path, columns: list[str] | None = None) -> bytes:
