@@ -491,7 +491,7 @@ def _date_format_problem(fmt: str) -> str | None:
     directives = re.findall(r"%(.?)", fmt)
     if not directives:
         return "a date format needs % directives, e.g. '%Y-%m-%d' (see Python's strptime)"
-    unknown = sorted({d for d in directives if d not in DATE_DIRECTIVES})
+    unknown = list(dict.fromkeys(d for d in directives if d not in DATE_DIRECTIVES))
     if unknown:
         shown = ", ".join(f"%{d}" if d else "a lone % at the end" for d in unknown)
         return f"unknown directive(s) {shown} (see Python's strptime)"

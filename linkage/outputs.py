@@ -241,10 +241,11 @@ CSV_CHUNK_ROWS = 8192
 
 # a field holding one of these is quoted (RFC 4180: the delimiter, the quote, CR and LF)
 _QUOTED_PATTERN = '[,"\\r\\n]'  # RE2
-# a text cell a spreadsheet would run as a formula (OWASP, "CSV injection"), unless it is a
-# plain number (a phone number in E.164, a negative amount): a leading apostrophe defuses it
+# a text cell a spreadsheet would run as a formula (OWASP, "CSV injection") gets a leading
+# apostrophe, unless it holds only a sign, digits, spaces and ( ) . / - (a phone number, an
+# amount): without letters or other operators it cannot call anything
 _FORMULA = "^[=+\\-@\\t\\r]"
-_PLAIN_NUMBER = "^[+-]?[0-9]+([.][0-9]+)?$"
+_PLAIN_NUMBER = "^[+-]?[0-9][0-9 ()./-]*$"
 
 
 def write_csv(frame: pd.DataFrame, path: Path, table: pa.Table | None = None) -> None:
@@ -255,9 +256,9 @@ def write_csv(frame: pd.DataFrame, path: Path, table: pa.Table | None = None) ->
     Numbers are spelled as pandas spells them (floats as numpy does, integers and booleans as
     ``str``), missing values are empty, other values are text (``str``). A field is quoted when
     it holds a comma, a quote (doubled), or a line break, CR included. Text that a spreadsheet
-    would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or CR, and is not a
-    plain number) gets a leading apostrophe, as OWASP recommends; Parquet outputs keep the raw
-    value. ``table``, the frame converted by Arrow (:func:`_to_arrow`), saves converting its
+    would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or CR) gets a
+    leading apostrophe, as OWASP recommends, unless it is a number or a phone number (a sign,
+    digits, spaces and ``( ) . / -`` only); Parquet outputs keep the raw value. ``table``, the frame converted by Arrow (:func:`_to_arrow`), saves converting its
     strings again.
     """
     labels = [str(label) for label in frame.columns]

@@ -468,7 +468,7 @@ def reference_csv(frame: pd.DataFrame) -> bytes:
         column = frame.iloc[:, i]
         if column.dtype.kind in "biuf":
             # beside a second column: pandas quotes a lone empty field
-            pair = pd.DataFrame({"n": column.to_numpy(), "x": ""})
+            pair = pd.DataFrame({"n": column.reset_index(drop=True), "x": ""})
             text = pair.to_csv(index=False, header=False, lineterminator="\n")
             columns.append([line[:-1] for line in text.split("\n")[: len(column)]])
         else:
@@ -484,7 +484,7 @@ def _reference_text(value: object) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
         return ""
     text = str(value)
-    if text.startswith(_FORMULA_START) and not re.fullmatch(r"[+-]?[0-9]+(\.[0-9]+)?", text):
+    if text.startswith(_FORMULA_START) and not re.fullmatch(r"[+-]?[0-9][0-9 ()./-]*", text):
         text = "'" + text
     if any(c in text for c in ',"\r\n'):
         text = '"' + text.replace('"', '""') + '"'
