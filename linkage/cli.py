@@ -90,8 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="wait this long for a store another process holds (0: stop at once with exit "
-        "code 3)",
+        help="wait this long for a store another process holds (0: stop at once with exit code 3)",
+    )
+    run.add_argument(
+        "--accept-data-warnings",
+        action="store_true",
+        help="run on although a date field or identifier column holds many values that cannot "
+        "be used as declared (more than 5%%)",
     )
     run.add_argument(
         "--model",
@@ -219,9 +224,18 @@ def _run(args: argparse.Namespace) -> int:
     store = args.store if args.store is not None else args.out / "linkage.duckdb"
     _show_progress(args)
     linker = Linker(
-        args.config, store=store, model=args.model, incremental=args.incremental, wait=args.wait
+        args.config,
+        store=store,
+        model=args.model,
+        incremental=args.incremental,
+        wait=args.wait,
+        accept_data_warnings=args.accept_data_warnings,
     )
     result = linker.run(args.out)
+    from linkage.quality import quality_lines
+
+    for line in quality_lines(result.manifest.get("data_quality", {})):
+        print(f"linkage: note: data quality: {line}", file=sys.stderr)
     incremental = result.manifest.get("incremental", {})
     if incremental.get("mode") == "full":
         print(

@@ -258,8 +258,8 @@ def write_csv(frame: pd.DataFrame, path: Path, table: pa.Table | None = None) ->
     it holds a comma, a quote (doubled), or a line break, CR included. Text that a spreadsheet
     would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or CR) gets a
     leading apostrophe, as OWASP recommends, unless it is a number or a phone number (a sign,
-    digits, spaces and ``( ) . / -`` only); Parquet outputs keep the raw value. ``table``, the frame converted by Arrow (:func:`_to_arrow`), saves converting its
-    strings again.
+    digits, spaces and ``( ) . / -`` only); Parquet outputs keep the raw value. ``table``, the
+    frame converted by Arrow (:func:`_to_arrow`), saves converting its strings again.
     """
     labels = [str(label) for label in frame.columns]
     values = [_column_values(frame.iloc[:, i]) for i in range(len(labels))]

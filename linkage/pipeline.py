@@ -38,6 +38,7 @@ from linkage.explain import Explanation, explain_pair
 from linkage.memory import compact_text, map_large_blocks, release_unused_memory
 from linkage.outputs import RunResult, build_manifest, matching_choices
 from linkage.profiles import reuse_profiles, survivorship_settings
+from linkage.quality import check_quality, data_quality
 from linkage.run_state import (
     PreviousRun,
     discard_staged,
@@ -101,6 +102,9 @@ class Linker:
             full and says why in ``manifest["incremental"]``.
         wait: Seconds to wait for a store another process holds (a run or a judgement)
             before raising :class:`~linkage.errors.StoreBusyError`.
+        accept_data_warnings: Run on although a source's date field or identifier column
+            holds more unusable values than :data:`linkage.quality.TOLERATED` (else ``run``
+            raises :class:`~linkage.errors.InputError` naming them).
 
     Attributes (after ``fit``):
         rules_: The blocking rules.
@@ -119,6 +123,7 @@ class Linker:
         model: Model | Mapping[str, Any] | str | Path | None = None,
         incremental: bool = False,
         wait: float = 0.0,
+        accept_data_warnings: bool = False,
     ) -> None:
         if incremental and store is None:
             raise UsageError("an incremental run needs a store (--store PATH)")
@@ -128,6 +133,7 @@ class Linker:
         self.pinned = model
         self.incremental = incremental
         self.wait = wait
+        self.accept_data_warnings = accept_data_warnings
         self.timings: dict[str, float] = {}
         self._store: Store | None = None  # the store a run holds, open
         self._config: Config | None = settings if isinstance(settings, Config) else None
@@ -312,8 +318,10 @@ class Linker:
         """
         frozen_before = gc.get_freeze_count()
         try:
+            with self._stage("read"):  # nothing is written, nor the store taken, before
+                records, tables = self._read()
             with self._holding_store():
-                return self._run(out_dir)
+                return self._run(records, tables, out_dir)
         finally:
             map_large_blocks(False)
             if not frozen_before:  # a caller's own freeze stays as it was
@@ -348,14 +356,17 @@ class Linker:
         ):
             yield store
 
-    def _run(self, out_dir: str | Path | None) -> RunResult:
+    def _run(
+        self, records: pd.DataFrame, tables: list[SourceTable], out_dir: str | Path | None
+    ) -> RunResult:
         config = self.config
-        with self._stage("read"):
-            records, tables = self._read()
         hashes, previous = self._previous_run(records)
         pinned = previous.model or self.model
         with self._stage("standardize"):
             features = build_features(records, previous=previous.features())
+            quality = data_quality(tables, features)
+            if not self.accept_data_warnings:
+                check_quality(quality)
         n_records, record_columns = len(records), list(records.columns)
         del records  # the features table holds every column of it
         with self._stage("block"):
@@ -425,6 +436,7 @@ class Linker:
             config, tables, choices, blocking, features, scored, entities, self.timings
         )
         manifest["clustering"] = clustering.stats
+        manifest["data_quality"] = quality
         if lineage is not None:
             manifest["lineage"] = lineage["event"].value_counts().sort_index().to_dict()
         if self.incremental:

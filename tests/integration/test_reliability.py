@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import source_toml, write_config
 
 import linkage.outputs as outputs_module
 import linkage.pipeline as pipeline_module
@@ -303,3 +304,46 @@ def test_help_shows_defaults(capsys: pytest.CaptureFixture[str]) -> None:
         main(["run", "--help"])
     text = capsys.readouterr().out
     assert "(default: linkage-output)" in text and "(default: 0.0)" in text
+
+
+def test_a_run_that_cannot_read_its_sources_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, [source_toml("a", "missing.csv", fields={"name": "name"})])
+    out = tmp_path / "out"
+    code, err = run(capsys, "run", str(config), "--out", str(out))
+    assert code == 2 and "missing.csv" in err and not out.exists()
+
+
+def _dated(tmp_path: Path, dates: list[str], fmt: str) -> Path:
+    rows = [f"{i},Firm {i} Ltd,{d}" for i, d in enumerate(dates)]
+    (tmp_path / "a.csv").write_text("id,name,founded\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    fields = {"name": "name", "founded": "founded"}
+    return write_config(
+        tmp_path, [source_toml("a", "a.csv", fields=fields, formats={"founded": fmt})]
+    )
+
+
+def test_a_date_format_that_fails_on_most_values_stops_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _dated(tmp_path, [f"2020-01-{d:02d}" for d in range(1, 29)] * 4, "%d/%m/%Y")
+    out = tmp_path / "out"
+    code, err = run(capsys, "run", str(config), "--out", str(out), "--quiet")
+    assert code == 2 and "112 of 112 values (100%) of the date field 'founded'" in err
+    assert "--accept-data-warnings" in err and not (out / "manifest.json").exists()
+    code, err = run(
+        capsys, "run", str(config), "--out", str(out), "--quiet", "--accept-data-warnings"
+    )
+    assert code == 0 and "data quality: a: 112 of 112 founded dates do not match" in err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["data_quality"]["a"]["dates"]["founded"] == {"values": 112, "unusable": 112}
+
+
+def test_a_few_bad_values_are_counted_and_the_run_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dates = [f"2020-01-{d:02d}" for d in range(1, 29)] * 4 + ["not a date"] * 3
+    config = _dated(tmp_path, dates, "%Y-%m-%d")
+    code, err = run(capsys, "run", str(config), "--out", str(tmp_path / "out"), "--quiet")
+    assert code == 0 and "3 of 115 founded dates do not match their format" in err

@@ -1,0 +1,114 @@
+"""Data quality per source: what each source fills, and the values it holds that cannot be used
+as declared (dates that do not match their format, identifiers that fail their checks).
+
+A few bad values are the registries' own (a mistyped code); a large share means the config
+declares something the data is not (a date format, the scheme of an identifier column), and
+the run would link on nothing there. So above :data:`TOLERATED` of a field's values the run
+stops, unless the user accepts the data as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from linkage.errors import InputError, InputProblem
+from linkage.sources import SourceTable
+
+TOLERATED = 0.05
+"""The share of a field's values that may be unusable before a run stops."""
+MIN_BAD = 10
+"""Fewer unusable values than this never stop a run (a share of a handful says little)."""
+
+
+def data_quality(tables: list[SourceTable], features: pd.DataFrame) -> dict[str, Any]:
+    """Per source: its records, how many fill each mapped field, and per date field and
+    identifier column the values held and those unusable (identifiers by problem)."""
+    out: dict[str, Any] = {}
+    source = features["source"].astype(str)
+    for table in tables:
+        name = table.fingerprint.source
+        rows = features[source == name]
+        fields = [c for c in table.records.columns if c not in ("uid", "source", "record_id")]
+        dates = {c[: -len("_date")] for c in fields if c.endswith("_date")}
+        out[name] = {
+            "records": len(rows),
+            "filled": {
+                c: int(rows[c].notna().sum())
+                for c in fields
+                if c in rows and not (c.endswith("_date") and c[:-5] in dates)
+            },
+            "dates": {
+                field: {
+                    "values": int(rows[field].notna().sum()),
+                    "unusable": int((rows[field].notna() & rows[f"{field}_date"].isna()).sum()),
+                }
+                for field in sorted(dates)
+                if field in rows
+            },
+        }
+    identifiers = [c for c in features.columns if c.startswith("id_") and f"{c}_valid" in features]
+    for column in identifiers:
+        held = features[f"{column}_norm"].notna() | features[column].notna()
+        invalid = held & ~features[f"{column}_valid"].fillna(False).astype(bool)
+        frame = pd.DataFrame(
+            {
+                "source": source,
+                "held": held,
+                "invalid": invalid,
+                "problem": features[f"{column}_problem"].where(invalid),
+            }
+        )
+        for name, group in frame.groupby("source", sort=True):
+            problems = group["problem"].dropna().astype(str).value_counts().sort_index()
+            out.setdefault(str(name), {}).setdefault("identifiers", {})[column[3:]] = {
+                "values": int(group["held"].sum()),
+                "unusable": int(group["invalid"].sum()),
+                "problems": {str(k): int(v) for k, v in problems.items()},
+            }
+    return out
+
+
+def quality_lines(quality: dict[str, Any]) -> list[str]:
+    """One line per source that holds unusable values: what and how many."""
+    lines = []
+    for source, found in quality.items():
+        parts = [
+            f"{c['unusable']:,} of {c['values']:,} {name} dates do not match their format"
+            for name, c in found.get("dates", {}).items()
+            if c["unusable"]
+        ]
+        parts += [
+            f"{c['unusable']:,} of {c['values']:,} {scheme} identifiers are invalid"
+            + " ("
+            + ", ".join(f"{k}: {v:,}" for k, v in c["problems"].items())
+            + ")"
+            for scheme, c in found.get("identifiers", {}).items()
+            if c["unusable"]
+        ]
+        if parts:
+            lines.append(f"{source}: " + "; ".join(parts))
+    return lines
+
+
+def check_quality(quality: dict[str, Any]) -> None:
+    """Raise :class:`InputError` when a field's unusable values pass :data:`TOLERATED`."""
+    problems = []
+    for source, found in quality.items():
+        counted = [("date field", n, c) for n, c in found.get("dates", {}).items()]
+        counted += [("identifier", n, c) for n, c in found.get("identifiers", {}).items()]
+        for kind, name, c in counted:
+            if c["unusable"] >= MIN_BAD and c["unusable"] > TOLERATED * c["values"]:
+                share = c["unusable"] / max(c["values"], 1)
+                problems.append(
+                    InputProblem(
+                        f"source {source}",
+                        f"{c['unusable']:,} of {c['values']:,} values ({share:.0%}) of the "
+                        f"{kind} {name!r} cannot be used as declared; check the config (its "
+                        "format or scheme), or accept the data as it is "
+                        "(--accept-data-warnings)",
+                    )
+                )
+    if problems:
+        raise InputError(problems)
