@@ -26,6 +26,9 @@ from linkage.scoring import (
     probability_from_weight,
 )
 
+CHART_SUFFIXES = (".png", ".svg")
+"""The chart formats :meth:`Explanation.waterfall` writes."""
+
 
 @dataclass
 class Explanation:
@@ -89,6 +92,11 @@ class Explanation:
 
     def waterfall(self, path: str | Path) -> Path:
         """Save a waterfall chart (PNG or SVG by suffix); needs the ``plot`` extra."""
+        path = Path(path)
+        if path.suffix.lower() not in CHART_SUFFIXES:
+            raise UsageError(
+                f"{path}: a chart is written as {' or '.join(CHART_SUFFIXES)} (by the suffix)"
+            )
         try:
             import matplotlib
 
@@ -110,7 +118,6 @@ class Explanation:
         ax.set_title(f"{self.uid_l} vs {self.uid_r}: probability {self.probability:.4f}")
         ax.tick_params(axis="x", rotation=30)
         fig.tight_layout()
-        path = Path(path)
         fig.savefig(path)
         plt.close(fig)
         return path

@@ -24,48 +24,43 @@ MIN_BAD = 10
 
 def data_quality(tables: list[SourceTable], features: pd.DataFrame) -> dict[str, Any]:
     """Per source: its records, how many fill each mapped field, and per date field and
-    identifier column the values held and those unusable (identifiers by problem)."""
-    out: dict[str, Any] = {}
+    identifier column the values held and those unusable (identifiers by problem). Counted by
+    source over boolean columns: no copy of the features."""
     source = features["source"].astype(str)
+    records = source.value_counts()
+    out: dict[str, Any] = {}
     for table in tables:
         name = table.fingerprint.source
-        rows = features[source == name]
         fields = [c for c in table.records.columns if c not in ("uid", "source", "record_id")]
-        dates = {c[: -len("_date")] for c in fields if c.endswith("_date")}
+        dated = sorted(c[: -len("_date")] for c in fields if c.endswith("_date"))
+        plain = [
+            c for c in fields if c in features and not (c.endswith("_date") and c[:-5] in dated)
+        ]
+        mine = source == name
         out[name] = {
-            "records": len(rows),
-            "filled": {
-                c: int(rows[c].notna().sum())
-                for c in fields
-                if c in rows and not (c.endswith("_date") and c[:-5] in dates)
-            },
-            "dates": {
-                field: {
-                    "values": int(rows[field].notna().sum()),
-                    "unusable": int((rows[field].notna() & rows[f"{field}_date"].isna()).sum()),
-                }
-                for field in sorted(dates)
-                if field in rows
-            },
+            "records": int(records.get(name, 0)),
+            "filled": {c: int((features[c].notna() & mine).sum()) for c in plain},
+            "dates": {},
         }
+        for field in (f for f in dated if f in features):
+            held = features[field].notna() & mine
+            unusable = held & features[f"{field}_date"].isna()
+            out[name]["dates"][field] = {"values": int(held.sum()), "unusable": int(unusable.sum())}
     identifiers = [c for c in features.columns if c.startswith("id_") and f"{c}_valid" in features]
     for column in identifiers:
         held = features[f"{column}_norm"].notna() | features[column].notna()
         invalid = held & ~features[f"{column}_valid"].fillna(False).astype(bool)
-        frame = pd.DataFrame(
-            {
-                "source": source,
-                "held": held,
-                "invalid": invalid,
-                "problem": features[f"{column}_problem"].where(invalid),
-            }
-        )
-        for name, group in frame.groupby("source", sort=True):
-            problems = group["problem"].dropna().astype(str).value_counts().sort_index()
+        counts = pd.DataFrame({"held": held, "invalid": invalid}).groupby(source).sum()
+        problems = features[f"{column}_problem"][invalid].astype(str)
+        by_problem = problems.groupby(source[invalid]).value_counts()
+        for name, row in counts.iterrows():
+            if not row["held"]:
+                continue
+            found = by_problem.get(name, pd.Series(dtype=int)).sort_index()
             out.setdefault(str(name), {}).setdefault("identifiers", {})[column[3:]] = {
-                "values": int(group["held"].sum()),
-                "unusable": int(group["invalid"].sum()),
-                "problems": {str(k): int(v) for k, v in problems.items()},
+                "values": int(row["held"]),
+                "unusable": int(row["invalid"]),
+                "problems": {str(k): int(v) for k, v in found.items()},
             }
     return out
 

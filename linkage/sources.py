@@ -200,7 +200,24 @@ def _parse_csv(data: bytes, label: str, source: SourceConfig) -> pd.DataFrame:
     )
     if ragged:
         raise InputError(ragged)
-    return table.to_pandas().astype(object).where(lambda df: df.notna(), None)
+    frame = table.to_pandas().astype(object).where(lambda df: df.notna(), None)
+    lines = text.count("\n") + (not text.endswith("\n"))
+    if lines != len(frame) + 1:  # a quoted line break, or a blank line: count records' lines
+        frame.attrs["row_numbers"] = _record_lines(text, source.resolved_delimiter())
+    return frame
+
+
+def _record_lines(text: str, delimiter: str) -> list[int]:
+    """The line each record of a CSV text starts on (the header is line 1; blank lines hold
+    no record), as csv.reader reads it."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader, None)
+    starts, last = [], reader.line_num
+    for row in reader:
+        if row:
+            starts.append(last + 1)
+        last = reader.line_num
+    return starts
 
 
 def _parse_parquet(data: bytes, label: str) -> pd.DataFrame:

@@ -204,3 +204,17 @@ def test_jsonl_read_by_arrow_equals_line_by_line(
         assert [type(v) for v in fast["name"]] == [type(v) for v in slow["name"]]
     else:
         assert fast == slow
+
+
+def test_rows_are_named_by_their_line_after_quoted_line_breaks_and_blank_lines(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.csv").write_text(
+        'id,name\n1,"two\nlines"\n\n2,x\n2,"y\r\nz"\n3,w\n', encoding="utf-8"
+    )
+    config = Config.from_dict(
+        {"sources": [{"name": "a", "path": "a.csv", "id": "id", "fields": {"name": "name"}}]},
+        base_dir=tmp_path,
+    )
+    with pytest.raises(InputError, match=r"record id '2' is not unique \(rows 5, 6\)"):
+        read_sources(config)
