@@ -33,7 +33,7 @@ from linkage.clustering import (
 from linkage.compare import Comparison, Prepared, compare_pairs, compare_stage, comparisons_for
 from linkage.config import CANONICAL_FIELDS, Config, load_config
 from linkage.contract import check_config
-from linkage.errors import UsageError
+from linkage.errors import InputError, InputProblem, UsageError
 from linkage.explain import Explanation, explain_pair
 from linkage.memory import compact_text, map_large_blocks, release_unused_memory
 from linkage.outputs import RunResult, build_manifest, matching_choices
@@ -276,10 +276,25 @@ class Linker:
         return {s.name for s in self.config.sources if s.unique}
 
     def _comparisons(self, features: pd.DataFrame, pinned: Model | None) -> list[Comparison]:
-        """A pinned model's comparisons, else the automatic ones."""
+        """A pinned model's comparisons, else the automatic ones (an error when no record
+        holds a value any comparison could read)."""
         if pinned is not None:
             return list(pinned.comparisons)
-        return comparisons_for(self.config, features)
+        comparisons = comparisons_for(self.config, features)
+        if not comparisons:
+            config = self.config
+            raise InputError(
+                [
+                    InputProblem(
+                        str(config.source_path(s)) if s.path is not None else f"source {s.name}",
+                        "no record holds a value to compare in the mapped fields "
+                        f"({', '.join([*s.fields, *s.identifiers]) or 'none'}): map a column "
+                        "of names, addresses, phones or identifiers",
+                    )
+                    for s in config.sources
+                ]
+            )
+        return comparisons
 
     def _fitted(
         self,

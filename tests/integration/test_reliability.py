@@ -347,3 +347,19 @@ def test_a_few_bad_values_are_counted_and_the_run_goes_on(
     config = _dated(tmp_path, dates, "%Y-%m-%d")
     code, err = run(capsys, "run", str(config), "--out", str(tmp_path / "out"), "--quiet")
     assert code == 0 and "3 of 115 founded dates do not match their format" in err
+
+
+def test_an_interrupt_inside_the_store_is_not_a_bug_either(
+    registries: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import duckdb
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
+    monkeypatch.setattr(Store, "record_run", interrupted)
+    code, err = run(capsys, "run", str(registries), "--out", str(tmp_path / "o"), "--quiet")
+    assert code == 130 and "internal error" not in err
