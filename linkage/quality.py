@@ -9,6 +9,7 @@ stops, unless the user accepts the data as it is.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -51,7 +52,7 @@ def data_quality(tables: list[SourceTable], features: pd.DataFrame) -> dict[str,
         held = features[f"{column}_norm"].notna() | features[column].notna()
         invalid = held & ~features[f"{column}_valid"].fillna(False).astype(bool)
         counts = pd.DataFrame({"held": held, "invalid": invalid}).groupby(source).sum()
-        problems = features[f"{column}_problem"][invalid].astype(str)
+        problems = features[f"{column}_problem"][invalid].astype(str).map(_problem_kind)
         by_problem = problems.groupby(source[invalid]).value_counts()
         for name, row in counts.iterrows():
             if not row["held"]:
@@ -65,6 +66,13 @@ def data_quality(tables: list[SourceTable], features: pd.DataFrame) -> dict[str,
     return out
 
 
+def _problem_kind(problem: str) -> str:
+    """A problem without the value it quotes or the character it expected, so that problems
+    count by kind (``check character should be 7`` and ``... be X`` are one)."""
+    problem = re.sub(r",? got '.*'$", "", problem)
+    return re.sub(r" should be \S+$", " is wrong", problem)
+
+
 def quality_lines(quality: dict[str, Any]) -> list[str]:
     """One line per source that holds unusable values: what and how many."""
     lines = []
@@ -75,9 +83,8 @@ def quality_lines(quality: dict[str, Any]) -> list[str]:
             if c["unusable"]
         ]
         parts += [
-            f"{c['unusable']:,} of {c['values']:,} {scheme} identifiers are invalid"
-            + " ("
-            + ", ".join(f"{k}: {v:,}" for k, v in c["problems"].items())
+            f"{c['unusable']:,} of {c['values']:,} {scheme} identifiers are invalid ("
+            + ", ".join(f"{v:,} {k}" for k, v in _most(c["problems"]))
             + ")"
             for scheme, c in found.get("identifiers", {}).items()
             if c["unusable"]
@@ -85,6 +92,13 @@ def quality_lines(quality: dict[str, Any]) -> list[str]:
         if parts:
             lines.append(f"{source}: " + "; ".join(parts))
     return lines
+
+
+def _most(counts: dict[str, int], shown: int = 3) -> list[tuple[str, int]]:
+    """The most frequent problems (ties by text), and how many others there are."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    rest = sum(v for _, v in ranked[shown:])
+    return ranked[:shown] + ([("others", rest)] if rest else [])
 
 
 def check_quality(quality: dict[str, Any]) -> None:

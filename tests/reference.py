@@ -48,7 +48,7 @@ def reference_build_profiles(
     # only the columns survivorship reads are carried through the sort
     fields = [f for f in (*CANONICAL_FIELDS, *custom_fields) if f in features]
     dates = {rules.rule_for(f)[1] for f in fields} - {None}
-    wanted = {"uid", "source", *fields, *dates, *(f"{d}_date" for d in dates)}
+    wanted = {"uid", "source", *fields, *dates, *(f"{d}_date" for d in {*dates, *fields})}
     keep = [
         c
         for c in features.columns
@@ -77,6 +77,9 @@ def reference_build_profiles(
         value, uids = _survive(table, field, rule, date, n)
         entities[field] = value.reindex(np.arange(n)).to_numpy()
         provenance[field] = uids
+        if f"{field}_date" in table:  # the parsed date, by the field's rule
+            value, _ = _survive(table, f"{field}_date", rule, date, n)
+            entities[f"{field}_date"] = value.reindex(np.arange(n)).to_numpy()
     if "name" in table:
         entities["name_variants"] = _joined(table, "name", n)
     columns = [str(c) for c in table.columns]

@@ -76,26 +76,56 @@ def build_profiles(
     for field in fields:
         rule, date = rules.rule_for(field)
         out[field], provenance[field] = table.survive(field, rule, date)
+        if f"{field}_date" in features:  # a declared format's ISO date, by the field's rule
+            out[f"{field}_date"] = table.survive(f"{field}_date", rule, date)[0]
     if "name" in features:
         out["name_variants"] = table.joined("name")
-    columns = [
+    table.derived = _resolved_auto(features)
+    columns = {
         c
         for c in features.columns
         if isinstance(c, str) and c.startswith("id_") and c.endswith(_ID_PARTS)
-    ]
+    } | set(table.derived)
     for column in sorted(c for c in columns if c.endswith("_norm")):
         scheme_column = column.removesuffix("_norm")
         out[scheme_column] = table.joined(column)
         valid = f"{scheme_column}_valid"
         key = None
         if rules.identifiers == "valid_first" and valid in columns:
-            key = features[valid].fillna(False).astype(bool).to_numpy(dtype=np.int8)
+            key = table.column(valid).fillna(False).astype(bool).to_numpy(dtype=np.int8)
         primary, holders = table.first(column, key)
         out[f"{scheme_column}_primary"] = primary
         provenance[f"{scheme_column}_primary"] = holders
     table.forget_codes()  # ~0.1 GB at 907k records that provenance does not need
     out["provenance"] = table.provenance_json(provenance)
     return _frame(table.ids, out)
+
+
+def _resolved_auto(features: pd.DataFrame) -> dict[str, pd.Series]:
+    """Identifiers mapped as ``auto`` under the scheme each valid value was read as: per scheme,
+    ``id_<scheme>_norm`` and ``_valid`` with the declared column's value, else the detected
+    one; ``id_auto_norm`` and ``_valid`` keep the invalid values (their scheme is a guess)."""
+    if "id_auto_norm" not in features or "id_auto_scheme" not in features:
+        return {}
+    norm, valid = features["id_auto_norm"], features["id_auto_valid"].fillna(False)
+    detected = features["id_auto_scheme"].where(norm.notna() & valid.astype(bool))
+    out = {"id_auto_norm": norm.where(detected.isna()), "id_auto_valid": valid}
+    for scheme in sorted(set(detected.dropna().astype(str))):
+        mine = (detected == scheme).to_numpy()
+        declared, declared_valid = (
+            features.get(f"id_{scheme}_norm"),
+            features.get(f"id_{scheme}_valid"),
+        )
+        if declared is None:
+            merged_norm = norm.where(mine)
+            merged_valid = valid.where(mine, False)
+        else:
+            take = mine & declared.isna().to_numpy()  # the declared value first
+            merged_norm = declared.where(~take, norm)
+            merged_valid = declared_valid.fillna(False).where(~take, valid)
+        out[f"id_{scheme}_norm"] = merged_norm
+        out[f"id_{scheme}_valid"] = merged_valid.astype(bool)
+    return out
 
 
 def _frame(ids: pd.Index, columns: dict[str, Column]) -> pd.DataFrame:
@@ -160,9 +190,14 @@ class _Table:
         # positions in (entity, uid) order: the order of the uids in provenance
         self.by_uid = np.lexsort((u[self.order], self.entity))
         self._codes: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        self.derived: dict[str, pd.Series] = {}  # columns made here (auto identifiers)
         self._uid_text: tuple[pa.Array, str, str] | None = None
 
     # -- per column -----------------------------------------------------------------------
+
+    def column(self, name: str) -> pd.Series:
+        """A features column, or one made here."""
+        return self.derived[name] if name in self.derived else self.features[name]
 
     def codes(self, column: str) -> tuple[np.ndarray, np.ndarray | None]:
         """(code per position, -1 where the row holds no value; the distinct values by code
@@ -174,7 +209,7 @@ class _Table:
         and ``1.0`` are equal, with different texts) are factorised in position order, so each
         distinct value is tested as the first of its rows there."""
         if column not in self._codes:
-            series = self.features[column]
+            series = self.column(column)
             codes, uniques = pd.factorize(series, use_na_sentinel=True)
             plain = _text_dtype(series) and pd.api.types.infer_dtype(uniques) in (
                 "string",
@@ -202,7 +237,7 @@ class _Table:
         if texts is not None:  # a str value is its own text
             text_codes = codes[held]
         else:  # str() of every row, as before (the text of some dtypes depends on the rows)
-            series = self.features[column].iloc[self.order[held]]
+            series = self.column(column).iloc[self.order[held]]
             text_codes, texts = pd.factorize(series.astype(str).to_numpy(dtype=object))
         text = _arrow(np.asarray(texts, dtype=object))
         ents, pair = _distinct_pairs(self.entity[held], text_codes, len(text))
@@ -291,7 +326,7 @@ class _Table:
     def _values(self, column: str, ents: np.ndarray, rows: np.ndarray) -> Column:
         """Per entity code, the column's value in ``rows`` (of ``ents``); missing elsewhere
         (NA in an Arrow text column, NaN otherwise)."""
-        series = self.features[column]
+        series = self.column(column)
         if is_arrow_text(series.dtype):  # stays Arrow
             slot = np.full(self.n, -1, dtype=np.int64)
             slot[ents] = rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -211,17 +212,18 @@ def _cli(*args: str) -> subprocess.Popen[str]:
 
 
 @pytest.mark.slow
-def test_concurrent_runs_into_one_store_keep_its_invariants(
-    registries: Path, tmp_path: Path
-) -> None:
-    """Pairs of runs started together on one store: each runs or says the store is busy; with
-    --wait, both run, one after the other."""
+def test_concurrent_runs_into_one_store_keep_its_invariants(tmp_path: Path) -> None:
+    """20 pairs of runs of different registries started together on one store, in random order,
+    some waiting: each runs or says the store is busy, and the store's invariants hold."""
+    rng = random.Random(3)
+    configs = [
+        generate(tmp_path / f"data{i}", entities=60, registries=3, seed=i).config_path
+        for i in range(3)
+    ]
     store = tmp_path / "s.duckdb"
-    other = generate(tmp_path / "other", entities=250, registries=3, seed=6).config_path
-    configs = [registries, other]
-    for round_ in range(4):
-        waiting = round_ >= 2
-        first, second = configs[round_ % 2], configs[(round_ + 1) % 2]
+    for round_ in range(20):
+        waiting = rng.random() < 0.3
+        pair = rng.sample(configs, 2)
         runs = [
             _cli(
                 "run",
@@ -234,7 +236,7 @@ def test_concurrent_runs_into_one_store_keep_its_invariants(
                 "120" if waiting else "0",
                 "--quiet",
             )
-            for i, config in enumerate((first, second))
+            for i, config in enumerate(pair)
         ]
         for process in runs:
             _, err = process.communicate(timeout=300)
@@ -363,3 +365,23 @@ def test_an_interrupt_inside_the_store_is_not_a_bug_either(
     monkeypatch.setattr(Store, "record_run", interrupted)
     code, err = run(capsys, "run", str(registries), "--out", str(tmp_path / "o"), "--quiet")
     assert code == 130 and "internal error" not in err
+
+
+def test_a_named_pipe_as_a_source_is_refused_before_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.mkfifo(tmp_path / "pipe.csv")
+    config = write_config(tmp_path, [source_toml("a", "pipe.csv", fields={"name": "name"})])
+    code, err = run(capsys, "run", str(config), "--out", str(tmp_path / "o"))
+    assert code == 2 and "sources[0].path" in err and "not a regular file" in err
+
+
+def test_a_chart_of_an_unknown_format_is_a_usage_error(
+    registries: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert run(capsys, "run", str(registries), "--out", str(out), "--quiet")[0] == 0
+    pairs = pd.read_parquet(out / "pairs.parquet", columns=["uid_l", "uid_r"])
+    a, b = pairs.iloc[0]
+    code, err = run(capsys, "explain", "--run", str(out), a, b, "--chart", str(tmp_path / "x.txt"))
+    assert code == 2 and ".png or .svg" in err

@@ -108,3 +108,26 @@ def test_survivorship_config_is_validated() -> None:
         Config.from_dict({**base, "survivorship": {"defualt": "longest"}})
     config = Config.from_dict({**base, "survivorship": {"default": "longest"}})
     assert config.survivorship.rule_for("city") == ("longest", None)
+
+
+def test_auto_identifiers_survive_under_the_scheme_they_were_read_as() -> None:
+    """A valid USCC mapped as ``auto`` joins the declared USCCs (and may be primary); an invalid
+    value stays under ``id_auto``."""
+    from linkage.standardize import build_features
+
+    records = pd.DataFrame(
+        {
+            "uid": ["a:1", "a:2", "a:3"],
+            "source": ["a"] * 3,
+            "record_id": ["1", "2", "3"],
+            "name": ["X Ltd"] * 3,
+            "id_auto": ["91350100M000100Y43", None, "hello"],
+            "id_uscc": [None, "91350100M000100Y44", None],  # fails its check digit
+        }
+    )
+    features = build_features(records, workers=1)
+    members = pd.DataFrame({"uid": records["uid"], "entity_id": "E1", "confidence": 1.0})
+    entity = build_profiles(features, members, {"a": 1}).iloc[0]
+    assert entity["id_uscc"] == "91350100M000100Y43 | 91350100M000100Y44"
+    assert entity["id_uscc_primary"] == "91350100M000100Y43"  # valid first
+    assert entity["id_auto"] == "HELLO"
