@@ -333,10 +333,7 @@ class Linker:
         """
         frozen_before = gc.get_freeze_count()
         try:
-            with self._stage("read"):  # nothing is written, nor the store taken, before
-                records, tables = self._read()
-            with self._holding_store():
-                return self._run(records, tables, out_dir)
+            return self._run(out_dir)
         finally:
             map_large_blocks(False)
             if not frozen_before:  # a caller's own freeze stays as it was
@@ -344,19 +341,25 @@ class Linker:
 
     @contextmanager
     def _holding_store(self) -> Iterator[None]:
-        """Hold the store (if any) for the whole run, open once; what crashed runs staged
-        for the next run's state is removed first, and what this run staged if it fails."""
+        """Hold the store (if any) for the whole run, open until the run is recorded (then
+        :meth:`_close_store` lets DuckDB's memory go); what crashed runs staged for the next
+        run's state is removed first, and what this run staged if it fails."""
         if self.store_path is None:
             yield
             return
-        with store_lock(self.store_path, wait=self.wait), Store(self.store_path) as store:
+        with store_lock(self.store_path, wait=self.wait):
             discard_staged(self.store_path, every=True)  # no other process stages now
-            self._store = store
+            self._store = Store(self.store_path)
             try:
                 yield
             finally:
-                self._store = None
+                self._close_store()
                 discard_staged(self.store_path)  # saved by now, unless the run failed
+
+    def _close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     @contextmanager
     def _opened_store(self) -> Iterator[Store]:
@@ -371,128 +374,130 @@ class Linker:
         ):
             yield store
 
-    def _run(
-        self, records: pd.DataFrame, tables: list[SourceTable], out_dir: str | Path | None
-    ) -> RunResult:
+    def _run(self, out_dir: str | Path | None) -> RunResult:
         config = self.config
-        hashes, previous = self._previous_run(records)
-        pinned = previous.model or self.model
-        with self._stage("standardize"):
-            features = build_features(records, previous=previous.features())
-            quality = data_quality(tables, features)
-            if not self.accept_data_warnings:
-                check_quality(quality)
-        n_records, record_columns = len(records), list(records.columns)
-        del records  # the features table holds every column of it
-        with self._stage("block"):
-            rules = rules_for(config, features)
-            unique = self._unique_sources()
-            pairs, blocking = candidate_pairs(
-                features,
-                rules,
-                unique_sources=unique,
-                max_block_size=config.matching.max_block_size,
-                keep_keys=self.store_path is not None,  # the next run's keys
-                previous=previous.blocking(),
-            )
-            if self.store_path is not None:
-                stage_parts(self.store_path, key_state=blocking.key_state)  # not held to the end
-            blocking.key_state = None
-        LOG.info(f"blocking found {len(pairs):,} candidate pairs")
-        with self._stage("compare"):
-            comparisons = self._comparisons(features, pinned)
-            compared, compare = compare_stage(
-                features, pairs, comparisons, previous=previous.comparisons()
-            )
-            del pairs  # compared holds them
-            if self.store_path is not None:  # held to the end, they would keep prepared alive
-                stage_parts(self.store_path, terms=compare.terms, comparisons=comparisons)
-            compare.terms = None
-        map_large_blocks()  # from here on, few and large temporaries: hand them back at once
-        with self._stage("score"):
-            judgements = self._judgements()
-            model = self._fitted(
-                features, compared, comparisons, judgements, pinned, compare.prepared
-            )
-            # nothing compares records from here on: the standardised text as Arrow strings
-            # takes a third (the read columns stay Python strings, which entities and
-            # memberships share)
-            compare.prepared = None
-            features = compact_text(
-                features, [c for c in features.columns if c not in record_columns]
-            )
-            scored = score_pairs(compared, model)
-            del compared  # scored shares its columns except the term frequencies
-        LOG.info(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
-        with self._stage("cluster"):
-            scored = apply_judgements(scored, judgements)
-            clustering = cluster_stage(
-                features,
-                scored,
-                unique_sources=unique,
-                judgements=judgements,
-                previous=previous.clusters(),
-            )
-            if pinned is None and config.matching.threshold is None:
-                clustering, scored = _at_clustered_threshold(
-                    features, scored, clustering, model, unique, judgements
+        with self._stage("read"):  # nothing is written, nor the store taken, before
+            records, tables = self._read()
+        with self._holding_store():
+            hashes, previous = self._previous_run(records)
+            pinned = previous.model or self.model
+            with self._stage("standardize"):
+                features = build_features(records, previous=previous.features())
+                quality = data_quality(tables, features)
+                if not self.accept_data_warnings:
+                    check_quality(quality)
+            n_records, record_columns = len(records), list(records.columns)
+            del records  # the features table holds every column of it
+            with self._stage("block"):
+                rules = rules_for(config, features)
+                unique = self._unique_sources()
+                pairs, blocking = candidate_pairs(
+                    features,
+                    rules,
+                    unique_sources=unique,
+                    max_block_size=config.matching.max_block_size,
+                    keep_keys=self.store_path is not None,  # the next run's keys
+                    previous=previous.blocking(),
                 )
-            clustering.identifiers = None  # parsed keys: no later stage reads them
-            memberships, lineage = self._stable_ids(clustering)
-        with self._stage("survive"):
-            entities, reused_profiles = reuse_profiles(
-                previous.profiles(), features, memberships, config
+                if self.store_path is not None:  # written now, not held to the end
+                    stage_parts(self.store_path, key_state=blocking.key_state)
+                blocking.key_state = None
+            LOG.info(f"blocking found {len(pairs):,} candidate pairs")
+            with self._stage("compare"):
+                comparisons = self._comparisons(features, pinned)
+                compared, compare = compare_stage(
+                    features, pairs, comparisons, previous=previous.comparisons()
+                )
+                del pairs  # compared holds them
+                if self.store_path is not None:  # held to the end, they would keep prepared alive
+                    stage_parts(self.store_path, terms=compare.terms, comparisons=comparisons)
+                compare.terms = None
+            map_large_blocks()  # from here on, few and large temporaries: hand them back at once
+            with self._stage("score"):
+                judgements = self._judgements()
+                model = self._fitted(
+                    features, compared, comparisons, judgements, pinned, compare.prepared
+                )
+                # nothing compares records from here on: the standardised text as Arrow strings
+                # takes a third (the read columns stay Python strings, which entities and
+                # memberships share)
+                compare.prepared = None
+                features = compact_text(
+                    features, [c for c in features.columns if c not in record_columns]
+                )
+                scored = score_pairs(compared, model)
+                del compared  # scored shares its columns except the term frequencies
+            LOG.info(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
+            with self._stage("cluster"):
+                scored = apply_judgements(scored, judgements)
+                clustering = cluster_stage(
+                    features,
+                    scored,
+                    unique_sources=unique,
+                    judgements=judgements,
+                    previous=previous.clusters(),
+                )
+                if pinned is None and config.matching.threshold is None:
+                    clustering, scored = _at_clustered_threshold(
+                        features, scored, clustering, model, unique, judgements
+                    )
+                clustering.identifiers = None  # parsed keys: no later stage reads them
+                memberships, lineage = self._stable_ids(clustering)
+            with self._stage("survive"):
+                entities, reused_profiles = reuse_profiles(
+                    previous.profiles(), features, memberships, config
+                )
+            LOG.info(f"{n_records:,} records -> {len(entities):,} entities")
+            # both kinds of model have what matching_choices reads (threshold, to_dict)
+            choices = matching_choices(rules, comparisons, cast(FellegiSunter, model))
+            choices["max_block_size"] = config.matching.max_block_size
+            manifest = build_manifest(
+                config, tables, choices, blocking, features, scored, entities, self.timings
             )
-        LOG.info(f"{n_records:,} records -> {len(entities):,} entities")
-        # both kinds of model have what matching_choices reads (threshold, to_dict)
-        choices = matching_choices(rules, comparisons, cast(FellegiSunter, model))
-        choices["max_block_size"] = config.matching.max_block_size
-        manifest = build_manifest(
-            config, tables, choices, blocking, features, scored, entities, self.timings
-        )
-        manifest["clustering"] = clustering.stats
-        manifest["data_quality"] = quality
-        if lineage is not None:
-            manifest["lineage"] = lineage["event"].value_counts().sort_index().to_dict()
-        if self.incremental:
-            if previous.folder is None:
-                manifest["incremental"] = {"mode": "full", "fallback": previous.fallback}
-            else:
-                manifest["incremental"] = {
-                    "mode": "incremental",
-                    **previous.stats,
-                    "blocking": blocking.mode,
-                    **compare.stats,
-                    "reused_cluster_records": clustering.reused_records,
-                    "reused_profiles": reused_profiles,
+            manifest["clustering"] = clustering.stats
+            manifest["data_quality"] = quality
+            if lineage is not None:
+                manifest["lineage"] = lineage["event"].value_counts().sort_index().to_dict()
+            if self.incremental:
+                if previous.folder is None:
+                    manifest["incremental"] = {"mode": "full", "fallback": previous.fallback}
+                else:
+                    manifest["incremental"] = {
+                        "mode": "incremental",
+                        **previous.stats,
+                        "blocking": blocking.mode,
+                        **compare.stats,
+                        "reused_cluster_records": clustering.reused_records,
+                        "reused_profiles": reused_profiles,
+                    }
+            result = RunResult(
+                features, scored, memberships, entities, manifest, tables, clustering.merges
+            )
+            result.model = model.to_dict()
+            if out_dir is not None:
+                result.write(out_dir)
+            run_id = self._record(result, lineage, incremental=previous.folder is not None)
+            self._close_store()  # still held (locked) while the next run's state is saved
+            if run_id and self.store_path is not None and hashes is not None:
+                settings = {
+                    "settings": matching_settings(config),
+                    "blocking": blocking_settings(rules, unique, config.matching.max_block_size),
+                    "clustering": clustering_settings(unique, judgements),
+                    "profiles": survivorship_settings(config),
                 }
-        result = RunResult(
-            features, scored, memberships, entities, manifest, tables, clustering.merges
-        )
-        result.model = model.to_dict()
-        if out_dir is not None:
-            result.write(out_dir)
-        run_id = self._record(result, lineage, incremental=previous.folder is not None)
-        if run_id and self.store_path is not None and hashes is not None:
-            settings = {
-                "settings": matching_settings(config),
-                "blocking": blocking_settings(rules, unique, config.matching.max_block_size),
-                "clustering": clustering_settings(unique, judgements),
-                "profiles": survivorship_settings(config),
-            }
-            with self._stage("cache"):
-                save_run_state(
-                    self.store_path,
-                    run_id,
-                    result,
-                    model=model,
-                    comparisons=comparisons,
-                    record_columns=record_columns,
-                    hashes=hashes,
-                    settings=settings,
-                    out_dir=out_dir,
-                )
-        return result
+                with self._stage("cache"):
+                    save_run_state(
+                        self.store_path,
+                        run_id,
+                        result,
+                        model=model,
+                        comparisons=comparisons,
+                        record_columns=record_columns,
+                        hashes=hashes,
+                        settings=settings,
+                        out_dir=out_dir,
+                    )
+            return result
 
     def _previous_run(self, records: pd.DataFrame) -> tuple[np.ndarray | None, PreviousRun]:
         """The records' hashes (runs with a store) and the state the store's latest run left

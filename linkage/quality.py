@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from linkage.errors import InputError, InputProblem
@@ -25,43 +26,63 @@ MIN_BAD = 10
 
 def data_quality(tables: list[SourceTable], features: pd.DataFrame) -> dict[str, Any]:
     """Per source: its records, how many fill each mapped field, and per date field and
-    identifier column the values held and those unusable (identifiers by problem). Counted by
-    source over boolean columns: no copy of the features."""
-    source = features["source"].astype(str)
-    records = source.value_counts()
+    identifier column the values held and those unusable (identifiers by problem). Counted with
+    one pass of ``bincount`` per column over the sources' codes: no copy of the features."""
+    codes, names = pd.factorize(features["source"].astype(str))
+    k = len(names)
+
+    def per_source(mask: pd.Series) -> dict[str, int]:
+        counts = np.bincount(codes, weights=mask.to_numpy(dtype=bool), minlength=k)
+        return {str(name): int(count) for name, count in zip(names, counts, strict=True)}
+
+    records = per_source(pd.Series(True, index=features.index))
+    filled: dict[str, dict[str, int]] = {}  # per column, once for every source
+    unparsed: dict[str, dict[str, int]] = {}
+
+    def filled_by(column: str) -> dict[str, int]:
+        if column not in filled:
+            filled[column] = per_source(features[column].notna())
+        return filled[column]
+
     out: dict[str, Any] = {}
     for table in tables:
         name = table.fingerprint.source
         fields = [c for c in table.records.columns if c not in ("uid", "source", "record_id")]
         dated = sorted(c[: -len("_date")] for c in fields if c.endswith("_date"))
-        plain = [
-            c for c in fields if c in features and not (c.endswith("_date") and c[:-5] in dated)
-        ]
-        mine = source == name
         out[name] = {
-            "records": int(records.get(name, 0)),
-            "filled": {c: int((features[c].notna() & mine).sum()) for c in plain},
+            "records": records.get(name, 0),
+            "filled": {
+                c: filled_by(c).get(name, 0)
+                for c in fields
+                if c in features and not (c.endswith("_date") and c[:-5] in dated)
+            },
             "dates": {},
         }
         for field in (f for f in dated if f in features):
-            held = features[field].notna() & mine
-            unusable = held & features[f"{field}_date"].isna()
-            out[name]["dates"][field] = {"values": int(held.sum()), "unusable": int(unusable.sum())}
+            if field not in unparsed:
+                dates = features[f"{field}_date"].isna().to_numpy()
+                unparsed[field] = per_source(features[field].notna() & dates)
+            out[name]["dates"][field] = {
+                "values": filled_by(field).get(name, 0),
+                "unusable": unparsed[field].get(name, 0),
+            }
     identifiers = [c for c in features.columns if c.startswith("id_") and f"{c}_valid" in features]
     for column in identifiers:
         held = features[f"{column}_norm"].notna() | features[column].notna()
         invalid = held & ~features[f"{column}_valid"].fillna(False).astype(bool)
-        counts = pd.DataFrame({"held": held, "invalid": invalid}).groupby(source).sum()
-        problems = features[f"{column}_problem"][invalid].astype(str).map(_problem_kind)
-        by_problem = problems.groupby(source[invalid]).value_counts()
-        for name, row in counts.iterrows():
-            if not row["held"]:
+        held_counts, invalid_counts = per_source(held), per_source(invalid)
+        rows = np.flatnonzero(invalid.to_numpy())
+        kinds = features[f"{column}_problem"].iloc[rows].astype(str).map(_problem_kind)
+        row_sources = names.take(codes[rows])
+        for source in names:
+            if not held_counts[str(source)]:
                 continue
-            found = by_problem.get(name, pd.Series(dtype=int)).sort_index()
-            out.setdefault(str(name), {}).setdefault("identifiers", {})[column[3:]] = {
-                "values": int(row["held"]),
-                "unusable": int(row["invalid"]),
-                "problems": {str(k): int(v) for k, v in found.items()},
+            mine = kinds[row_sources == source]
+            counted = mine.value_counts().sort_index()
+            out.setdefault(str(source), {}).setdefault("identifiers", {})[column[3:]] = {
+                "values": held_counts[str(source)],
+                "unusable": invalid_counts[str(source)],
+                "problems": {str(k): int(v) for k, v in counted.items()},
             }
     return out
 
