@@ -44,6 +44,7 @@ _LAZY = {
     "InputError": "linkage.errors",
     "InputProblem": "linkage.errors",
     "LinkageError": "linkage.errors",
+    "StoreBusyError": "linkage.errors",
     "UsageError": "linkage.errors",
     "EvaluationReport": "linkage.evaluation",
     "evaluate_memberships": "linkage.evaluation",
@@ -89,6 +90,7 @@ if TYPE_CHECKING:
         InputError,
         InputProblem,
         LinkageError,
+        StoreBusyError,
         UsageError,
     )
     from linkage.evaluation import EvaluationReport, evaluate_memberships, read_truth
@@ -142,6 +144,7 @@ __all__ = [
     "PhoneComparison",
     "RunResult",
     "Store",
+    "StoreBusyError",
     "SupervisedModel",
     "SurvivorshipConfig",
     "UsageError",
