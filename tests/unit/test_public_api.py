@@ -10,6 +10,7 @@ EXPECTED = {
     "Linker",
     "LinkageError",
     "RunResult",
+    "StoreBusyError",
     "__version__",
     "load_config",
     "CompanyName",
@@ -66,5 +67,5 @@ def test_all_lists_exactly_the_public_api() -> None:
 
 
 def test_errors_share_one_base_class() -> None:
-    for name in ("ConfigError", "InputError"):
+    for name in ("ConfigError", "InputError", "UsageError", "StoreBusyError"):
         assert issubclass(getattr(linkage, name), linkage.LinkageError)
