@@ -44,6 +44,8 @@ class Explanation:
         candidate: whether blocking proposed this pair (else levels were computed now).
         agreed: the names agree once standardised and nothing speaks against
             (:func:`linkage.scoring.agreement`): a match whatever the probability.
+        clustering: what clustering made of the pair in the run (one entity, or kept apart
+            and why), when the run's pairs say it; else None.
     """
 
     uid_l: str
@@ -55,6 +57,7 @@ class Explanation:
     threshold: float
     candidate: bool
     agreed: bool = False
+    clustering: str | None = None
 
     def table(self) -> pd.DataFrame:
         """The rows as a DataFrame (prior first, then one row per comparison)."""
@@ -85,6 +88,8 @@ class Explanation:
             f"match weight {self.match_weight:.3f} bits = prior + partial weights; "
             f"probability {self.probability:.6f} (threshold {self.threshold:.6g}: {decision})",
         ]
+        if self.clustering is not None:
+            lines.append(f"clustering: {self.clustering}")
         for row in self.rows:
             if row.get("values"):
                 lines.append(f"  {row['comparison']}: {row['values']}")
@@ -205,4 +210,30 @@ def explain_run(run_dir: str | Path, uid_a: str, uid_b: str) -> Explanation:
     features = pq.read_table(run_dir / "features.parquet").to_pandas(ignore_metadata=True)
     pairs_path = run_dir / "pairs.parquet"
     pairs = pd.read_parquet(pairs_path, columns=["uid_l", "uid_r"]) if pairs_path.exists() else None
-    return explain_pair(model, features, uid_a, uid_b, pairs)
+    explanation = explain_pair(model, features, uid_a, uid_b, pairs)
+    explanation.clustering = _clustering_outcome(pairs_path, explanation)
+    return explanation
+
+
+def _clustering_outcome(pairs_path: Path, explanation: Explanation) -> str | None:
+    """What the run's clustering made of the pair, from pairs.parquet (None: not said)."""
+    if not pairs_path.exists():
+        return None
+    names = set(pq.read_schema(pairs_path).names)
+    if not {"same_entity", "refused_by", "is_match"} <= names:
+        return None
+    found = pq.read_table(
+        pairs_path,
+        columns=["is_match", "same_entity", "refused_by"],
+        filters=[("uid_l", "=", explanation.uid_l), ("uid_r", "=", explanation.uid_r)],
+    ).to_pylist()
+    if not found:
+        return None
+    row = found[0]
+    if row["same_entity"]:
+        return "the two records are in one entity"
+    if row["refused_by"]:
+        reason = row["refused_by"]
+        decided = "they match, but" if row["is_match"] else "and"
+        return f"{decided} clustering refused to join them ({reason}): two entities"
+    return "the two records are in different entities"

@@ -67,8 +67,14 @@ PAIR_COLUMNS = (
     "score",
     "decided_by",
     "is_match",
+    "same_entity",
+    "refused_by",
 )
-"""Fixed columns of pairs.parquet; ``<comparison>_level`` and ``_weight`` follow ``rules``."""
+"""Fixed columns of pairs.parquet; ``<comparison>_level`` and ``_weight`` follow ``rules``.
+``is_match`` is the model's (or the identifier's, or a reviewer's) decision on the pair;
+``same_entity`` is where clustering put the two records, and ``refused_by`` why it refused
+the pair's union (``identifier:<scheme>``, ``branch``, ``unit``, ``unique_source``,
+``judgement``)."""
 
 
 def pair_columns(pairs: pd.DataFrame) -> list[str]:
@@ -76,7 +82,7 @@ def pair_columns(pairs: pd.DataFrame) -> list[str]:
     levels = [c for c in pairs.columns if str(c).endswith("_level")]
     weights = [c[: -len("_level")] + "_weight" for c in levels]
     dynamic = [c for pair in zip(levels, weights, strict=True) for c in pair if c in pairs]
-    return list(PAIR_COLUMNS[:3]) + dynamic + list(PAIR_COLUMNS[3:])
+    return list(PAIR_COLUMNS[:3]) + dynamic + [c for c in PAIR_COLUMNS[3:] if c in pairs]
 
 
 LIBRARIES = ("pandas", "numpy", "pyarrow", "duckdb", "rapidfuzz", "python-stdnum", "pydantic")

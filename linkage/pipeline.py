@@ -28,6 +28,7 @@ from linkage.clustering import (
     cluster,
     cluster_stage,
     clustering_settings,
+    pair_outcomes,
     verdicts,
 )
 from linkage.compare import Comparison, Prepared, compare_pairs, compare_stage, comparisons_for
@@ -443,6 +444,10 @@ class Linker:
                     )
                 clustering.identifiers = None  # parsed keys: no later stage reads them
                 memberships, lineage = self._stable_ids(clustering)
+                # the final decision of every pair beside the model's
+                uids = features["uid"].to_numpy(dtype=object)
+                same, refused = pair_outcomes(scored, uids, memberships, clustering.merges)
+                scored["same_entity"], scored["refused_by"] = same, refused
             with self._stage("survive"):
                 entities, reused_profiles = reuse_profiles(
                     previous.profiles(), features, memberships, config

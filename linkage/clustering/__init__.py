@@ -19,7 +19,13 @@ from linkage.clustering.judgements import (
     verdicts,
 )
 from linkage.clustering.local import components_of_run, incremental_cluster, judgements_digest
-from linkage.clustering.result import MERGE_COLUMNS, REASONS, Clustering, entity_id_for
+from linkage.clustering.result import (
+    MERGE_COLUMNS,
+    REASONS,
+    Clustering,
+    entity_id_for,
+    pair_outcomes,
+)
 from linkage.clustering.stage import PreviousClusters, cluster_stage, clustering_settings
 
 __all__ = [
@@ -40,6 +46,7 @@ __all__ = [
     "incremental_cluster",
     "judgements_digest",
     "normalise_judgements",
+    "pair_outcomes",
     "record_identifiers",
     "verdicts",
 ]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 if TYPE_CHECKING:
     from linkage.clustering.identifiers import Identifiers
@@ -62,3 +63,39 @@ class Clustering:
     identifiers: Identifiers | None = field(default=None, repr=False)
     # how many records kept the previous run's components (:func:`cluster_stage`)
     reused_records: int = field(default=0, repr=False)
+
+
+def pair_outcomes(
+    scored: pd.DataFrame, uids: np.ndarray, memberships: pd.DataFrame, merges: pd.DataFrame
+) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray]:
+    """Per scored pair (``idx_l``, ``idx_r``: rows of ``uids``), whether clustering put its two
+    records in one entity, and why it refused the pair's own union when it did (the merge
+    log's reason; None when the union was not refused, or not tried because the two were
+    already apart by other refusals or together by other unions), as Arrow strings: no
+    Python object per pair."""
+    position = pd.Index(uids)
+    entity_at = pd.Series(
+        memberships["entity_id"].to_numpy(dtype=object),
+        index=position.get_indexer(memberships["uid"].to_numpy(dtype=object)),
+    )
+    entity = entity_at.reindex(np.arange(len(uids))).to_numpy(dtype=object)
+    left = scored["idx_l"].to_numpy(dtype=np.int64)
+    right = scored["idx_r"].to_numpy(dtype=np.int64)
+    same = entity[left] == entity[right]
+    reason_code = np.full(len(scored), -1, dtype=np.int64)
+    names: list[str] = []
+    refused = merges[~merges["accepted"].astype(bool)]
+    if len(refused) and len(scored):
+        n = len(uids)
+        a = position.get_indexer(refused["uid_l"].to_numpy(dtype=object))
+        b = position.get_indexer(refused["uid_r"].to_numpy(dtype=object))
+        codes, distinct = pd.factorize(refused["reason"].astype(str).to_numpy(dtype=object))
+        by_pair = pd.Series(codes, index=np.minimum(a, b) * n + np.maximum(a, b))
+        by_pair = by_pair[~by_pair.index.duplicated()]
+        at = pd.Index(by_pair.index).get_indexer(left * n + right)
+        hit = at >= 0
+        reason_code[hit] = by_pair.to_numpy()[at[hit]]
+        names = [str(x) for x in distinct]
+    indices = pa.array(reason_code, mask=reason_code < 0)
+    text = pa.DictionaryArray.from_arrays(indices, pa.array(names, type=pa.string()))
+    return same, pd.arrays.ArrowExtensionArray(text.dictionary_decode())
