@@ -65,6 +65,9 @@ class Clustering:
     reused_records: int = field(default=0, repr=False)
 
 
+_CHUNK = 1 << 20  # pairs at a time: temporaries of a few MB, not of the millions of pairs
+
+
 def pair_outcomes(
     scored: pd.DataFrame, uids: np.ndarray, memberships: pd.DataFrame, merges: pd.DataFrame
 ) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray]:
@@ -74,28 +77,27 @@ def pair_outcomes(
     already apart by other refusals or together by other unions), as Arrow strings: no
     Python object per pair."""
     position = pd.Index(uids)
-    entity_at = pd.Series(
-        memberships["entity_id"].to_numpy(dtype=object),
-        index=position.get_indexer(memberships["uid"].to_numpy(dtype=object)),
-    )
-    entity = entity_at.reindex(np.arange(len(uids))).to_numpy(dtype=object)
+    n = len(uids)
+    entity = np.full(n, -1, dtype=np.int32)  # each record's entity, as a code
+    rows = position.get_indexer(memberships["uid"].to_numpy(dtype=object))
+    entity[rows] = pd.factorize(memberships["entity_id"].to_numpy(dtype=object))[0]
     left = scored["idx_l"].to_numpy(dtype=np.int64)
     right = scored["idx_r"].to_numpy(dtype=np.int64)
-    same = entity[left] == entity[right]
-    reason_code = np.full(len(scored), -1, dtype=np.int64)
-    names: list[str] = []
     refused = merges[~merges["accepted"].astype(bool)]
-    if len(refused) and len(scored):
-        n = len(uids)
-        a = position.get_indexer(refused["uid_l"].to_numpy(dtype=object))
-        b = position.get_indexer(refused["uid_r"].to_numpy(dtype=object))
-        codes, distinct = pd.factorize(refused["reason"].astype(str).to_numpy(dtype=object))
-        by_pair = pd.Series(codes, index=np.minimum(a, b) * n + np.maximum(a, b))
-        by_pair = by_pair[~by_pair.index.duplicated()]
-        at = pd.Index(by_pair.index).get_indexer(left * n + right)
-        hit = at >= 0
-        reason_code[hit] = by_pair.to_numpy()[at[hit]]
-        names = [str(x) for x in distinct]
-    indices = pa.array(reason_code, mask=reason_code < 0)
-    text = pa.DictionaryArray.from_arrays(indices, pa.array(names, type=pa.string()))
+    a = position.get_indexer(refused["uid_l"].to_numpy(dtype=object))
+    b = position.get_indexer(refused["uid_r"].to_numpy(dtype=object))
+    codes, names = pd.factorize(refused["reason"].astype(str).to_numpy(dtype=object))
+    by_pair = pd.Series(codes, index=np.minimum(a, b) * n + np.maximum(a, b))
+    by_pair = by_pair[~by_pair.index.duplicated()]
+    refused_pairs, refused_codes = pd.Index(by_pair.index), by_pair.to_numpy()
+    same = np.empty(len(scored), dtype=bool)
+    reason = np.full(len(scored), -1, dtype=np.int32)
+    for start in range(0, len(scored), _CHUNK):
+        part = slice(start, start + _CHUNK)
+        same[part] = entity[left[part]] == entity[right[part]]
+        if len(refused_pairs):
+            at = refused_pairs.get_indexer(left[part] * n + right[part])
+            reason[part] = np.where(at >= 0, refused_codes[np.maximum(at, 0)], -1)
+    indices = pa.array(reason, mask=reason < 0)
+    text = pa.DictionaryArray.from_arrays(indices, pa.array([str(x) for x in names], pa.string()))
     return same, pd.arrays.ArrowExtensionArray(text.dictionary_decode())
