@@ -201,6 +201,10 @@ def _show(value: Any) -> Any:
     return value
 
 
+OUTCOME_COLUMNS = ("is_match", "same_entity", "refused_by")
+"""The columns of pairs.parquet that say what became of a pair."""
+
+
 def explain_run(run_dir: str | Path, uid_a: str, uid_b: str) -> Explanation:
     """Explain a pair from a run directory written by ``linkage run``."""
     run_dir = Path(run_dir)
@@ -209,31 +213,26 @@ def explain_run(run_dir: str | Path, uid_a: str, uid_b: str) -> Explanation:
     # text as object columns, as the run compared it (the file holds it as Arrow strings)
     features = pq.read_table(run_dir / "features.parquet").to_pandas(ignore_metadata=True)
     pairs_path = run_dir / "pairs.parquet"
-    pairs = pd.read_parquet(pairs_path, columns=["uid_l", "uid_r"]) if pairs_path.exists() else None
+    pairs = None
+    if pairs_path.exists():  # read once: the candidate pairs and, when written, their outcome
+        names = set(pq.read_schema(pairs_path).names)
+        columns = ["uid_l", "uid_r", *[c for c in OUTCOME_COLUMNS if c in names]]
+        pairs = pd.read_parquet(pairs_path, columns=columns)
     explanation = explain_pair(model, features, uid_a, uid_b, pairs)
-    explanation.clustering = _clustering_outcome(pairs_path, explanation)
+    if pairs is not None and set(OUTCOME_COLUMNS) <= set(pairs.columns):
+        explanation.clustering = _clustering_outcome(pairs, explanation)
     return explanation
 
 
-def _clustering_outcome(pairs_path: Path, explanation: Explanation) -> str | None:
-    """What the run's clustering made of the pair, from pairs.parquet (None: not said)."""
-    if not pairs_path.exists():
+def _clustering_outcome(pairs: pd.DataFrame, explanation: Explanation) -> str | None:
+    """What the run's clustering made of the pair, from its pairs (None: not a pair of them)."""
+    found = pairs[(pairs["uid_l"] == explanation.uid_l) & (pairs["uid_r"] == explanation.uid_r)]
+    if not len(found):
         return None
-    names = set(pq.read_schema(pairs_path).names)
-    if not {"same_entity", "refused_by", "is_match"} <= names:
-        return None
-    found = pq.read_table(
-        pairs_path,
-        columns=["is_match", "same_entity", "refused_by"],
-        filters=[("uid_l", "=", explanation.uid_l), ("uid_r", "=", explanation.uid_r)],
-    ).to_pylist()
-    if not found:
-        return None
-    row = found[0]
+    row = found.iloc[0]
     if row["same_entity"]:
         return "the two records are in one entity"
-    if row["refused_by"]:
-        reason = row["refused_by"]
+    if isinstance(row["refused_by"], str):
         decided = "they match, but" if row["is_match"] else "and"
-        return f"{decided} clustering refused to join them ({reason}): two entities"
+        return f"{decided} clustering refused to join them ({row['refused_by']}): two entities"
     return "the two records are in different entities"

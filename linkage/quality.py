@@ -35,7 +35,7 @@ def data_quality(tables: list[SourceTable], features: pd.DataFrame) -> dict[str,
         counts = np.bincount(codes, weights=mask.to_numpy(dtype=bool), minlength=k)
         return {str(name): int(count) for name, count in zip(names, counts, strict=True)}
 
-    records = per_source(pd.Series(True, index=features.index))
+    records = per_source(pd.Series(True, index=features.index))  # every row
     filled: dict[str, dict[str, int]] = {}  # per column, once for every source
     unparsed: dict[str, dict[str, int]] = {}
 
@@ -73,12 +73,11 @@ def data_quality(tables: list[SourceTable], features: pd.DataFrame) -> dict[str,
         held_counts, invalid_counts = per_source(held), per_source(invalid)
         rows = np.flatnonzero(invalid.to_numpy())
         kinds = features[f"{column}_problem"].iloc[rows].astype(str).map(_problem_kind)
-        row_sources = names.take(codes[rows])
+        by_source = kinds.groupby(names.take(codes[rows])).value_counts()
         for source in names:
             if not held_counts[str(source)]:
                 continue
-            mine = kinds[row_sources == source]
-            counted = mine.value_counts().sort_index()
+            counted = by_source.get(source, pd.Series(dtype=int)).sort_index()
             out.setdefault(str(source), {}).setdefault("identifiers", {})[column[3:]] = {
                 "values": held_counts[str(source)],
                 "unusable": invalid_counts[str(source)],
