@@ -52,6 +52,8 @@ class RunResult:
     sources: list[SourceTable] = field(default_factory=list)
     merges: pd.DataFrame | None = None
     model: dict[str, Any] | None = None
+    report: str | None = None
+    """The run report (``report.html``), built by :func:`linkage.report.build_report`."""
 
     def write(self, out_dir: str | Path) -> Path:
         """Write memberships, entities, pairs and manifest into ``out_dir``."""
@@ -90,8 +92,8 @@ LIBRARIES = ("pandas", "numpy", "pyarrow", "duckdb", "rapidfuzz", "python-stdnum
 
 def write_outputs(result: RunResult, out_dir: Path) -> Path:
     """Write memberships.csv, entities.csv/.parquet, pairs.parquet, features.parquet,
-    model.json, merges.parquet and the manifest (with every file's size) into ``out_dir``,
-    whole or marked incomplete (:mod:`linkage.run_folder`)."""
+    model.json, merges.parquet, report.html and the manifest (with every file's size) into
+    ``out_dir``, whole or marked incomplete (:mod:`linkage.run_folder`)."""
     with writing(out_dir) as staging:
         _write_files(result, staging)
         result.manifest["outputs"] = output_sizes(staging)
@@ -125,6 +127,8 @@ def _write_files(result: RunResult, out_dir: Path) -> None:
         (out_dir / "model.json").write_text(model_text + "\n", encoding="utf-8")
     if result.merges is not None:
         write_parquet(result.merges, out_dir / "merges.parquet")
+    if result.report is not None:
+        (out_dir / "report.html").write_text(result.report, encoding="utf-8")
 
 
 ROW_GROUP_ROWS: int = getattr(pa_parquet_lib, "_DEFAULT_ROW_GROUP_SIZE", 1024 * 1024)

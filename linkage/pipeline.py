@@ -35,11 +35,13 @@ from linkage.compare import Comparison, Prepared, compare_pairs, compare_stage, 
 from linkage.config import CANONICAL_FIELDS, Config, load_config
 from linkage.contract import check_config
 from linkage.errors import InputError, InputProblem, UsageError
+from linkage.evaluation import read_truth
 from linkage.explain import Explanation, explain_pair
 from linkage.memory import compact_text, map_large_blocks, release_unused_memory
 from linkage.outputs import RunResult, build_manifest, matching_choices
 from linkage.profiles import reuse_profiles, survivorship_settings
 from linkage.quality import check_quality, data_quality
+from linkage.report import build_report
 from linkage.run_state import (
     PreviousRun,
     discard_staged,
@@ -106,6 +108,8 @@ class Linker:
         accept_data_warnings: Run on although a source's date field or identifier column
             holds more unusable values than :data:`linkage.quality.TOLERATED` (else ``run``
             raises :class:`~linkage.errors.InputError` naming them).
+        truth: Ground truth (a DataFrame or CSV file in either form ``linkage evaluate``
+            reads): the run's report then scores the run against it.
 
     Attributes (after ``fit``):
         rules_: The blocking rules.
@@ -125,6 +129,7 @@ class Linker:
         incremental: bool = False,
         wait: float = 0.0,
         accept_data_warnings: bool = False,
+        truth: pd.DataFrame | str | Path | None = None,
     ) -> None:
         if incremental and store is None:
             raise UsageError("an incremental run needs a store (--store PATH)")
@@ -135,6 +140,7 @@ class Linker:
         self.incremental = incremental
         self.wait = wait
         self.accept_data_warnings = accept_data_warnings
+        self.truth = truth
         self.timings: dict[str, float] = {}
         self._store: Store | None = None  # the store a run holds, open
         self._config: Config | None = settings if isinstance(settings, Config) else None
@@ -379,6 +385,7 @@ class Linker:
         config = self.config
         with self._stage("read"):  # nothing is written, nor the store taken, before
             records, tables = self._read()
+            truth = self._truth()
         with self._holding_store():
             hashes, previous = self._previous_run(records)
             pinned = previous.model or self.model
@@ -479,6 +486,8 @@ class Linker:
                 features, scored, memberships, entities, manifest, tables, clustering.merges
             )
             result.model = model.to_dict()
+            with self._stage("report"):
+                result.report = build_report(result, truth)
             if out_dir is not None:
                 result.write(out_dir)
             run_id = self._record(result, lineage, incremental=previous.folder is not None)
@@ -525,6 +534,11 @@ class Linker:
                 f"{stats['removed']:,} removed, {stats['unchanged']:,} unchanged records"
             )
         return hashes, previous
+
+    def _truth(self) -> pd.DataFrame | None:
+        if self.truth is None or isinstance(self.truth, pd.DataFrame):
+            return self.truth
+        return read_truth(self.truth)
 
     def _judgements(self) -> pd.DataFrame | None:
         if self.store_path is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,17 @@ def patterns(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return unique, counts.astype(np.int64)
 
 
+class EMFit(NamedTuple):
+    """What :func:`em_fit` estimated, and how it got there."""
+
+    m: list[np.ndarray]
+    u: list[np.ndarray]
+    match_share: float
+    iterations: int
+    trace: list[tuple[float, float]]
+    """Per iteration: the match share, and the largest change of any parameter."""
+
+
 def em_fit(
     levels: np.ndarray,
     n_levels: Sequence[int],
@@ -74,11 +86,11 @@ def em_fit(
     tol: float = 1e-6,
     pseudo_count: float = 0.5,
     fix_m: bool = False,
-) -> tuple[list[np.ndarray], list[np.ndarray], float, int]:
+) -> EMFit:
     """Classic two-class EM of m, u and the match share on level vectors (-1 = ignored).
 
-    Returns ``(m, u, lambda, iterations)``; ``m[k][l]`` = P(level l of comparison k | match).
-    With ``fix_m``, m stays ``m_init`` and only u and the match share are estimated.
+    ``m[k][l]`` = P(level l of comparison k | match). With ``fix_m``, m stays ``m_init`` and
+    only u and the match share are estimated.
     """
     pats, counts = patterns(levels)
     k = len(n_levels)
@@ -87,9 +99,8 @@ def em_fit(
     lam = float(lambda_init)
     weights = counts.astype(np.float64)
     one_hot = [[pats[:, j] == lv for lv in range(n_levels[j])] for j in range(k)]
-    iteration = 0
-    for step in range(1, max_iter + 1):
-        iteration = step
+    trace: list[tuple[float, float]] = []
+    for _ in range(max_iter):
         log_m = np.full(len(pats), math.log(lam))
         log_u = np.full(len(pats), math.log(1.0 - lam))
         for j in range(k):
@@ -113,9 +124,10 @@ def em_fit(
             new_m.append(cm / cm.sum())
             change = max(change, float(np.abs(new_m[j] - m[j]).max()))
         m, u, lam = new_m, new_u, new_lam
+        trace.append((lam, change))
         if change < tol:
             break
-    return m, u, lam, iteration
+    return EMFit(m, u, lam, len(trace), trace)
 
 
 def _default_m(n_levels: Sequence[int]) -> list[np.ndarray]:

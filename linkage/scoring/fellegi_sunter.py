@@ -155,9 +155,10 @@ class FellegiSunter(LevelModel):
         u_init = [_frequency(candidate_levels[:, j], n) for j, n in enumerate(n_levels)]
         found: list[str] = []
         if len(candidate_levels):
-            m, u_cand, lam, iterations = em_fit(
+            m, u_cand, lam, iterations, trace = em_fit(
                 candidate_levels, n_levels, u_init=u_init, max_iter=self.max_iter, tol=self.tol
             )
+            self.em_trace_ = trace
             found = plausibility.problems(self.comparisons, m, u_cand, candidate_levels)
             if not found:
                 self._set(m, u_cand, lam, iterations, lam * self.n_candidates_ / possible)
@@ -167,8 +168,9 @@ class FellegiSunter(LevelModel):
         if found or not len(candidate_levels):
             m = plausibility.fallback_m(self.comparisons, candidate_levels, known_matches)
             lam, u_cand, iterations = 0.0, [np.full(n, 1.0 / n) for n in n_levels], 0
+            self.em_trace_ = []
             if len(candidate_levels):
-                _, u_cand, lam, iterations = em_fit(
+                _, u_cand, lam, iterations, self.em_trace_ = em_fit(
                     candidate_levels, n_levels, m_init=m, u_init=u_init, fix_m=True,
                     max_iter=self.max_iter, tol=self.tol,
                 )  # fmt: skip
@@ -315,6 +317,10 @@ class FellegiSunter(LevelModel):
                 "estimation": self.estimation_,
                 "problems": list(self.problems_),
                 "judged_same": self.n_judged_same_,
+                "em_trace": {
+                    "match_share": [float(f"{share:.6g}") for share, _ in self.em_trace_],
+                    "largest_change": [float(f"{change:.3g}") for _, change in self.em_trace_],
+                },
             }
         return data
 
@@ -342,6 +348,10 @@ class FellegiSunter(LevelModel):
             model.estimation_ = str(params.get("estimation", "em"))
             model.problems_ = list(params.get("problems", []))
             model.n_judged_same_ = int(params.get("judged_same", 0))
+            trace = params.get("em_trace", {})
+            model.em_trace_ = list(
+                zip(trace.get("match_share", []), trace.get("largest_change", []), strict=True)
+            )
             model.weights_ = [np.log2(m / u) for m, u in zip(model.m_, model.u_, strict=True)]
         return model
 

@@ -33,8 +33,10 @@ def simulate(n: int, lam: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def test_em_recovers_known_m_u_and_share() -> None:
     levels, _ = simulate(200_000, 0.3, seed=1)
-    m, u, lam, _ = em_fit(levels, [3, 2, 3])
+    m, u, lam, iterations, trace = em_fit(levels, [3, 2, 3])
     assert abs(lam - 0.3) < 0.01
+    assert len(trace) == iterations and trace[-1][0] == lam
+    assert trace[-1][1] < trace[0][1]  # converging: the last step moved less than the first
     for j in range(3):
         assert np.abs(m[j] - M[j]).max() < 0.02
         assert np.abs(u[j] - U[j]).max() < 0.02

@@ -1,0 +1,148 @@
+"""Report sections on the model: its parameters, how it was estimated, and the scores it gave."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from linkage import charts
+from linkage.report.page import figure, paragraph, section, table
+
+THRESHOLD_TEXT = {
+    "config": "set in the config",
+    "expected_f1": "chosen automatically: the best expected F1 of the candidate pairs under "
+    "the model (no labels)",
+    "expected_f1_clusters": "chosen automatically: raised to the best expected F1 of the "
+    "clusters (no labels)",
+}
+
+
+def threshold_weight(probability: float) -> float:
+    """The match weight (bits) at which a pair reaches ``probability``."""
+    p = min(max(probability, 1e-12), 1 - 1e-12)
+    return math.log2(p / (1 - p))
+
+
+def level_weights(model: dict[str, Any], comparison: str) -> list[float]:
+    """Partial weight (bits) of each level of a comparison, level 0 first."""
+    params = model.get("parameters", {})
+    if "weights" in params:  # the supervised model's coefficients
+        return [float(w) for w in params["weights"][comparison]]
+    m, u = params["m"][comparison], params["u"][comparison]
+    return [math.log2(a / b) if a > 0 and b > 0 else 0.0 for a, b in zip(m, u, strict=True)]
+
+
+def model_section(manifest: dict[str, Any], model: dict[str, Any]) -> tuple[str, str, str]:
+    """m and u per comparison level, the level weights as a chart, EM's convergence, the
+    prior and the threshold with how it was chosen."""
+    choices = manifest.get("choices", {})
+    levels: dict[str, dict[str, str]] = choices.get("comparison_levels", {})
+    params = model.get("parameters", {})
+    threshold = float(choices.get("threshold", params.get("threshold", 0.5)))
+    source = str(choices.get("threshold_source", ""))
+    kind = str(model.get("model", ""))
+    parts = [
+        table(
+            ["", ""],
+            [
+                ["model", kind],
+                ["estimation", params.get("estimation", "labels" if kind == "supervised" else "")],
+                ["prior (bits)", float(params.get("prior_weight", 0.0))],
+                ["prior P(match) of two random records", params.get("prior")],
+                ["match share of the candidate pairs (EM)", params.get("lambda")],
+                ["threshold P(match)", threshold],
+                ["threshold (bits)", threshold_weight(threshold)],
+                ["threshold chosen", THRESHOLD_TEXT.get(source, source)],
+                ["reviewer 'same' pairs used", params.get("judged_same", 0)],
+            ],
+        )
+    ]
+    problems = params.get("problems", [])
+    if problems:
+        parts.append(
+            paragraph(
+                "EM's estimate was set aside for a safe fallback: " + "; ".join(problems), "warn"
+            )
+        )
+    labels, weights, rows = [], [], []
+    for name, by_level in levels.items():
+        values = level_weights(model, name)
+        for level, weight in enumerate(values):
+            label = by_level.get(str(level), str(level))
+            labels.append(f"{name} {level}: {label}")
+            weights.append(weight)
+            m = params.get("m", {}).get(name, [None] * len(values))[level]
+            u = params.get("u", {}).get(name, [None] * len(values))[level]
+            rows.append([name, level, label, m, u, weight])
+    parts.append(
+        figure(
+            "level-weights",
+            charts.bars(labels, weights, title="Match weight per level (bits)", number="{:+.2f}"),
+            "log2(m / u): what agreeing at the level adds to a pair's weight; a missing value "
+            "adds 0.",
+        )
+    )
+    parts.append(table(["comparison", "level", "meaning", "m", "u", "weight (bits)"], rows))
+    trace = params.get("em_trace", {})
+    shares = trace.get("match_share", [])
+    if shares:
+        changes = [math.log10(max(c, 1e-12)) for c in trace.get("largest_change", [])]
+        steps = list(range(1, len(shares) + 1))
+        parts.append(
+            figure(
+                "em-convergence",
+                charts.lines(
+                    steps,
+                    {"match share": shares},
+                    title=f"EM: match share per iteration ({len(shares)} iterations)",
+                    x_label="iteration",
+                ),
+            )
+        )
+        parts.append(
+            figure(
+                "em-change",
+                charts.lines(
+                    steps,
+                    {"log10 largest change": changes},
+                    title="EM: largest parameter change per iteration (log10)",
+                    x_label="iteration",
+                ),
+                "EM stops when no parameter moves more than the tolerance.",
+            )
+        )
+    return section("model", "The model", parts)
+
+
+def scores_section(pairs: pd.DataFrame, threshold: float) -> tuple[str, str, str]:
+    """The match-weight histogram of the candidate pairs, with the threshold, and how many
+    pairs each kind of evidence decided."""
+    weights = pairs["match_weight"].to_numpy(dtype=np.float64)
+    finite = weights[np.isfinite(weights)]
+    parts = []
+    if len(finite):
+        lo = math.floor(max(float(finite.min()), -40.0))
+        hi = math.ceil(min(float(finite.max()), 40.0))
+        edges = np.arange(lo, max(hi, lo + 1) + 1, 1.0)
+        counts, _ = np.histogram(np.clip(finite, edges[0], edges[-1]), bins=edges)
+        parts.append(
+            figure(
+                "match-weight-histogram",
+                charts.histogram(
+                    edges.tolist(),
+                    counts.tolist(),
+                    title="Candidate pairs by match weight",
+                    x_label="match weight (bits; clipped to ±40)",
+                    marker=("threshold", threshold_weight(threshold)),
+                    log=True,
+                ),
+                "Heights are log10(1 + pairs): most candidate pairs are far below the threshold.",
+            )
+        )
+    decided = pairs.groupby(["decided_by", "is_match"], observed=True).size()
+    rows = [[str(by), bool(match), int(n)] for (by, match), n in decided.items()]
+    parts.append(table(["decided by", "match", "pairs"], rows))
+    return section("scores", "Scores", parts)
