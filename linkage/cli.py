@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         "be used as declared (more than 5%%)",
     )
     run.add_argument(
+        "--truth",
+        type=Path,
+        default=None,
+        help="ground truth CSV (labels or pairs): report.html then scores the run against it",
+    )
+    run.add_argument(
         "--model",
         type=Path,
         default=None,
@@ -149,26 +155,75 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("--chart", type=Path, default=None, help="waterfall chart (.png/.svg)")
     judge = _command(
-        commands, "judge", "record a reviewer's verdict on two records in the store", _judge
+        commands,
+        "judge",
+        "record a reviewer's verdict on two records (A B --same), or a file of answers (--import)",
+        _judge,
     )
     judge.add_argument("--store", type=Path, required=True, help="the store file of the runs")
-    judge.add_argument("uid_a", metavar="A", help="a record uid (source:record_id)")
-    judge.add_argument("uid_b", metavar="B", help="another record uid")
-    verdict = judge.add_mutually_exclusive_group(required=True)
+    judge.add_argument("uid_a", metavar="A", nargs="?", help="a record uid (source:record_id)")
+    judge.add_argument("uid_b", metavar="B", nargs="?", help="another record uid")
+    verdict = judge.add_mutually_exclusive_group()
     for name in ("same", "different", "unsure"):
         verdict.add_argument(
             f"--{name}", dest="verdict", action="store_const", const=name, help=f"verdict: {name}"
         )
+    verdict.add_argument(
+        "--import",
+        dest="answers",
+        type=Path,
+        default=None,
+        help="record every answered row of a review file (.csv or .jsonl: uid_l, uid_r, "
+        "verdict, and optionally note, judged_by, judged_at) in one batch",
+    )
     judge.add_argument("--note", default="", help="why (kept with the judgement)")
     judge.add_argument("--by", default=None, help="who judged (default: the OS user)")
-    judge.add_argument(
+    _wait_option(judge)
+
+    review = _command(
+        commands,
+        "review",
+        "the pairs where a reviewer's answer helps most: print, export, or answer them here",
+        _review,
+    )
+    review.add_argument("--run", type=Path, required=True, help="output folder of a run")
+    review.add_argument(
+        "--store", type=Path, default=None, help="store file (default RUN/linkage.duckdb)"
+    )
+    review.add_argument("--limit", type=int, default=50, help="pairs at most")
+    review.add_argument(
+        "--export", type=Path, default=None, help="write the queue for reviewers (.csv or .jsonl)"
+    )
+    review.add_argument(
+        "--interactive",
+        action="store_true",
+        help="ask about each pair at this terminal and record each answer in the store",
+    )
+    review.add_argument("--by", default=None, help="who reviews (default: the OS user)")
+    _wait_option(review)
+
+    judgements = _command(
+        commands, "judgements", "list the store's judgements, or export them", _judgements
+    )
+    judgements.add_argument("--store", type=Path, required=True, help="the store file")
+    judgements.add_argument(
+        "--export", type=Path, default=None, help="write them to a file (.csv or .jsonl)"
+    )
+    judgements.add_argument(
+        "--latest", action="store_true", help="only the latest judgement of each pair"
+    )
+    _wait_option(judgements)
+    return parser
+
+
+def _wait_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "--wait",
         type=float,
         default=10.0,
         metavar="SECONDS",
         help="wait this long for a store a run holds",
     )
-    return parser
 
 
 class _DefaultsHelp(argparse.HelpFormatter):
@@ -230,6 +285,7 @@ def _run(args: argparse.Namespace) -> int:
         incremental=args.incremental,
         wait=args.wait,
         accept_data_warnings=args.accept_data_warnings,
+        truth=args.truth,
     )
     result = linker.run(args.out)
     from linkage.quality import quality_lines
@@ -247,7 +303,8 @@ def _run(args: argparse.Namespace) -> int:
     counts = result.manifest["counts"]
     print(
         f"{counts['records']:,} records -> {counts['entities']:,} entities "
-        f"({counts['entities_spanning_sources']:,} span several sources); outputs in {args.out}"
+        f"({counts['entities_spanning_sources']:,} span several sources); outputs in {args.out} "
+        f"(start with {args.out / 'report.html'})"
     )
     return EXIT_OK
 
@@ -272,8 +329,9 @@ def _demo(args: argparse.Namespace) -> int:
 
     data = write_demo(args.out / "data")
     _show_progress(args)
-    result = Linker(data.config_path).run(args.out)
-    report = evaluate_memberships(read_truth(data.truth_path), result.memberships)
+    truth = read_truth(data.truth_path)
+    result = Linker(data.config_path, truth=truth).run(args.out)
+    report = evaluate_memberships(truth, result.memberships)
     counts = result.manifest["counts"]
     merged = result.memberships.merge(result.entities[["entity_id", "sources"]], on="entity_id")
     across = int(merged["sources"].str.contains(r" \| ", regex=True).sum())
@@ -286,29 +344,100 @@ def _demo(args: argparse.Namespace) -> int:
         f"pairwise precision {metrics['pairwise']['precision']:.3f}, "
         f"recall {metrics['pairwise']['recall']:.3f}, F1 {metrics['pairwise']['f1']:.3f}"
     )
-    print(f"outputs:          {args.out}")
+    print(f"outputs:          {args.out} (read report.html first)")
     return EXIT_OK
 
 
 def _judge(args: argparse.Namespace) -> int:
     from linkage.store import Store, store_lock
 
-    if args.uid_a == args.uid_b:
+    if args.answers is not None:
+        if args.uid_a is not None or args.note:
+            raise UsageError("judge --import FILE takes no record uids and no --note")
+    elif args.uid_a is None or args.uid_b is None or args.verdict is None:
+        raise UsageError("judge needs two record uids and --same, --different or --unsure")
+    elif args.uid_a == args.uid_b:
         raise UsageError("a judgement needs two different records")
     if not args.store.exists():
         raise UsageError(f"store not found: {args.store} (run `linkage run --store` first)")
     with store_lock(args.store, wait=args.wait, purpose="a judgement"), Store(args.store) as store:
-        if store.last_run_id() > 0:
-            known = set(store.current_memberships()["uid"])
-            unknown = [u for u in (args.uid_a, args.uid_b) if u not in known]
-            if unknown:
-                raise UsageError(
-                    f"not a record of the store's latest run: {', '.join(unknown)} "
-                    "(uids are source:record_id, as in memberships.csv)"
-                )
+        known = set(store.current_memberships()["uid"]) if store.last_run_id() > 0 else None
+        if args.answers is not None:
+            from linkage.review import read_answers
+
+            answers = read_answers(args.answers, known)
+            count = store.judge_many(answers, by=args.by)
+            print(f"recorded {count:,} judgements from {args.answers} ({_verdicts(answers)})")
+            return EXIT_OK
+        unknown = [u for u in (args.uid_a, args.uid_b) if known is not None and u not in known]
+        if unknown:
+            raise UsageError(
+                f"not a record of the store's latest run: {', '.join(unknown)} "
+                "(uids are source:record_id, as in memberships.csv)"
+            )
         store.judge(args.uid_a, args.uid_b, args.verdict, note=args.note, by=args.by)
         by = store.judgements().iloc[-1]["judged_by"]
     print(f"recorded: {args.uid_a} and {args.uid_b} are {args.verdict} (by {by})")
+    return EXIT_OK
+
+
+def _verdicts(answers: Any) -> str:
+    counts = answers["verdict"].value_counts().sort_index()
+    return ", ".join(f"{n:,} {verdict}" for verdict, n in counts.items()) or "none answered"
+
+
+def _review(args: argparse.Namespace) -> int:
+    from linkage.review import export_queue, review_interactively, review_queue, side_by_side
+    from linkage.store import Store, store_lock
+
+    store_path = args.store if args.store is not None else args.run / "linkage.duckdb"
+    judged = None
+    if store_path.exists():
+        with store_lock(store_path, wait=args.wait, purpose="a review"), Store(store_path) as s:
+            judged = s.judgements()
+    elif args.interactive:
+        raise UsageError(f"store not found: {store_path} (answers are recorded in the store)")
+    queue = review_queue(args.run, limit=args.limit, judged=judged)
+    if args.export is not None:
+        export_queue(queue, args.export)
+        print(
+            f"{len(queue):,} pairs to review in {args.export}: fill in 'verdict' (same, "
+            f"different, unsure) and load it with `linkage judge --store {store_path} --import "
+            f"{args.export}`"
+        )
+        return EXIT_OK
+    if not args.interactive:
+        for _, row in queue.iterrows():
+            print(side_by_side(row) + "\n")
+        print(f"{len(queue):,} pairs (--export FILE for reviewers, --interactive to answer here)")
+        return EXIT_OK
+    with store_lock(store_path, wait=args.wait, purpose="a review"), Store(store_path) as store:
+
+        def record(uid_a: str, uid_b: str, verdict: str, note: str) -> None:
+            store.judge(uid_a, uid_b, verdict, note=note, by=args.by)
+
+        counts = review_interactively(queue, record, read=sys.stdin, write=sys.stdout)
+    answered = ", ".join(f"{n} {k}" for k, n in counts.items())
+    print(f"recorded in {store_path}: {answered}; rerun `linkage run` to apply them")
+    return EXIT_OK
+
+
+def _judgements(args: argparse.Namespace) -> int:
+    from linkage.review import export_queue
+    from linkage.store import Store, store_lock
+
+    if not args.store.exists():
+        raise UsageError(f"store not found: {args.store}")
+    with store_lock(args.store, wait=args.wait, purpose="a listing"), Store(args.store) as store:
+        frame = store.judgements(latest=args.latest)
+    if args.export is not None:
+        export_queue(frame, args.export)
+        print(f"{len(frame):,} judgements written to {args.export}")
+        return EXIT_OK
+    if frame.empty:
+        print("no judgements")
+        return EXIT_OK
+    print(frame.to_string(index=False))
     return EXIT_OK
 
 

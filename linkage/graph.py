@@ -34,3 +34,55 @@ def component_labels(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
 
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
     return connected_components(graph.tocsr(), directed=False)[1].astype(np.int64)
+
+
+def bridges(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The bridges of the undirected graph of edges ``(a, b)`` over ``n`` nodes: edges whose
+    removal splits their component (Tarjan's low-link, one iterative depth-first search).
+
+    Returns:
+        ``(is_bridge, smaller)`` per edge: whether it is a bridge, and then the nodes on the
+        smaller side of the split (0 for other edges).
+    """
+    m = len(a)
+    heads = np.concatenate([a, b]).astype(np.int64)
+    order = np.argsort(heads, kind="stable")
+    starts = np.searchsorted(heads[order], np.arange(n + 1)).tolist()
+    neighbour = np.concatenate([b, a])[order].tolist()
+    edge_of = np.concatenate([np.arange(m), np.arange(m)])[order].tolist()
+    found, low, below = [-1] * n, [0] * n, [1] * n
+    is_bridge, smaller = np.zeros(m, dtype=bool), np.zeros(m, dtype=np.int64)
+    clock = 0
+    for root in range(n):
+        if found[root] >= 0:
+            continue
+        found[root] = low[root] = clock
+        clock += 1
+        stack, size, cut = [[root, -1, starts[root]]], 1, []
+        while stack:
+            frame = stack[-1]
+            node, via, i = frame
+            if i < starts[node + 1]:
+                frame[2] = i + 1
+                other, edge = neighbour[i], edge_of[i]
+                if edge == via:
+                    continue
+                if found[other] < 0:
+                    found[other] = low[other] = clock
+                    clock += 1
+                    size += 1
+                    stack.append([other, edge, starts[other]])
+                else:
+                    low[node] = min(low[node], found[other])
+                continue
+            stack.pop()
+            if stack:
+                up = stack[-1][0]
+                low[up] = min(low[up], low[node])
+                below[up] += below[node]
+                if low[node] > found[up]:
+                    cut.append((via, node))
+        for edge, child in cut:
+            is_bridge[edge] = True
+            smaller[edge] = min(below[child], size - below[child])
+    return is_bridge, smaller

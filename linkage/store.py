@@ -397,21 +397,43 @@ class Store:
         at: datetime | None = None,
     ) -> None:
         """Record a reviewer's verdict on a record pair (latest wins; nothing is deleted)."""
-        if verdict not in VERDICTS:
-            raise UsageError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
-        verdict = Verdict(verdict).value
-        if uid_a == uid_b:
-            raise UsageError(f"a judgement needs two different records, got {uid_a!r} twice")
-        a, b = sorted((str(uid_a), str(uid_b)))
-        by = by or _os_user()
-        at = at or datetime.now(UTC).replace(tzinfo=None)
+        row = {"uid_a": uid_a, "uid_b": uid_b, "verdict": verdict, "note": note}
+        self.judge_many(pd.DataFrame([{**row, "judged_by": by, "judged_at": at}]))
+
+    def judge_many(self, answers: pd.DataFrame, *, by: str | None = None) -> int:
+        """Record many verdicts in one transaction (all or none), in the frame's order.
+
+        ``answers`` has ``uid_a, uid_b, verdict`` and optionally ``note``, ``judged_by`` and
+        ``judged_at``; an empty one takes ``by`` (default: the OS user), or now. Returns the
+        number recorded.
+        """
+        rows = []
+        now = datetime.now(UTC).replace(tzinfo=None)
+        for answer in answers.to_dict(orient="records"):
+            verdict, uid_a, uid_b = answer["verdict"], str(answer["uid_a"]), str(answer["uid_b"])
+            if verdict not in VERDICTS:
+                raise UsageError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+            if uid_a == uid_b:
+                raise UsageError(f"a judgement needs two different records, got {uid_a!r} twice")
+            at = answer.get("judged_at")
+            at = now if at is None or pd.isna(at) else pd.Timestamp(at).to_pydatetime()
+            if at.tzinfo is not None:
+                at = at.astimezone(UTC).replace(tzinfo=None)
+            note, who = answer.get("note"), answer.get("judged_by")
+            rows.append([
+                *sorted((uid_a, uid_b)),
+                Verdict(verdict).value,
+                "" if note is None or pd.isna(note) else str(note),
+                who if isinstance(who, str) and who else by or _os_user(),
+                at,
+            ])  # fmt: skip
         with self.transaction() as con:
-            row = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM judgements").fetchone()
-            seq = int(row[0]) if row else 1
-            con.execute(
-                "INSERT INTO judgements VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [seq, a, b, verdict, note, by, at],
-            )
+            row = con.execute("SELECT coalesce(max(seq), 0) FROM judgements").fetchone()
+            first = int(row[0]) if row else 0
+            numbered = [[first + i, *r] for i, r in enumerate(rows, start=1)]
+            if numbered:
+                con.executemany("INSERT INTO judgements VALUES (?, ?, ?, ?, ?, ?, ?)", numbered)
+        return len(rows)
 
     def assign_ids(self, memberships: pd.DataFrame) -> IdAssignment:
         """Stable ids for this run's clusters against the store's current state (read only)."""
