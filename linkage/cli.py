@@ -140,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--truth", type=Path, required=True, help="truth CSV (labels or pairs)")
     evaluate.add_argument("--pred", type=Path, required=True, help="memberships.csv of a run")
     evaluate.add_argument("--format", choices=("text", "json"), default="text")
+    evaluate.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="also write the run's report with a section against the truth (an .html file)",
+    )
 
     explain = _command(
         commands,
@@ -153,7 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--entity", default=None, help="an entity id: its members, merge tree and refusals"
     )
-    explain.add_argument("--chart", type=Path, default=None, help="waterfall chart (.png/.svg)")
+    explain.add_argument(
+        "--chart",
+        type=Path,
+        default=None,
+        help="save a chart: the pair's waterfall (.png or .svg), or the entity's merge tree (.svg)",
+    )
     judge = _command(
         commands,
         "judge",
@@ -496,6 +507,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     truth = read_truth(args.truth)
     predicted = read_table(args.pred, ("source", "record_id", "entity_id"))
     report = evaluate_memberships(truth, predicted)
+    if args.report is not None:
+        from linkage.outputs import RunResult
+        from linkage.report import build_report
+
+        if args.pred.name != "memberships.csv":
+            raise UsageError("--report needs --pred RUN/memberships.csv of a run folder")
+        html = build_report(RunResult.read(args.pred.parent), truth)
+        args.report.write_text(html, encoding="utf-8")
+        print(f"report with the truth: {args.report}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, sort_keys=True, default=str))
     else:
@@ -511,7 +531,10 @@ def _explain(args: argparse.Namespace) -> int:
 
         if args.uid_a is not None:
             raise UsageError("give either --entity ID or two record uids A B, not both")
-        print(explain_entity(args.run, args.entity).to_text())
+        entity = explain_entity(args.run, args.entity)
+        print(entity.to_text())
+        if args.chart is not None:
+            print(f"chart: {entity.merge_tree(args.chart)}")
         return EXIT_OK
     if args.uid_a is None or args.uid_b is None:
         raise UsageError("explain needs two record uids A B, or --entity ID")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from linkage import charts
 from linkage.compare import compare_indexed, prepare_all
 from linkage.errors import UsageError
 from linkage.run_folder import check_run_folder
@@ -96,12 +97,18 @@ class Explanation:
         return "\n".join(lines)
 
     def waterfall(self, path: str | Path) -> Path:
-        """Save a waterfall chart (PNG or SVG by suffix); needs the ``plot`` extra."""
+        """Save a waterfall chart: SVG (drawn here), or PNG (needs the ``plot`` extra)."""
         path = Path(path)
         if path.suffix.lower() not in CHART_SUFFIXES:
             raise UsageError(
                 f"{path}: a chart is written as {' or '.join(CHART_SUFFIXES)} (by the suffix)"
             )
+        title = f"{self.uid_l} vs {self.uid_r}: probability {self.probability:.4f}"
+        steps = [("prior", self.prior_weight)]
+        steps += [(f"{r['comparison']}: {r['label']}", r["weight"]) for r in self.rows]
+        if path.suffix.lower() == ".svg":
+            path.write_text(charts.waterfall(steps, title=title) + "\n", encoding="utf-8")
+            return path
         try:
             import matplotlib
 
@@ -109,18 +116,19 @@ class Explanation:
             import matplotlib.pyplot as plt
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise UsageError(
-                "the waterfall chart needs matplotlib: pip install 'registry-linkage[plot]'"
+                "a PNG chart needs matplotlib: pip install 'registry-linkage[plot]' (or save "
+                "it as .svg)"
             ) from exc
         labels = ["prior"] + [r["comparison"] for r in self.rows] + ["total"]
-        steps = [self.prior_weight] + [r["weight"] for r in self.rows]
-        starts = np.concatenate([[0.0], np.cumsum(steps)[:-1]])
+        values = [value for _, value in steps]
+        starts = np.concatenate([[0.0], np.cumsum(values)[:-1]])
         fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 2, 4))
-        colours = ["#2a9d8f" if s >= 0 else "#e76f51" for s in steps]
-        ax.bar(labels[:-1], steps, bottom=starts, color=colours)
+        colours = ["#2a9d8f" if s >= 0 else "#e76f51" for s in values]
+        ax.bar(labels[:-1], values, bottom=starts, color=colours)
         ax.bar(labels[-1], self.match_weight, color="#264653")
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_ylabel("match weight (bits)")
-        ax.set_title(f"{self.uid_l} vs {self.uid_r}: probability {self.probability:.4f}")
+        ax.set_title(title)
         ax.tick_params(axis="x", rotation=30)
         fig.tight_layout()
         fig.savefig(path)

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from linkage import charts
 from linkage.errors import UsageError
 from linkage.run_folder import check_run_folder
 
@@ -43,6 +44,27 @@ class EntityExplanation:
     joins: pd.DataFrame
     refusals: pd.DataFrame
     judged: pd.DataFrame | None = None
+
+    def merge_tree(self, path: str | Path) -> Path:
+        """Save the entity's merge tree as an SVG chart (each union a vertical line, in the
+        order clustering made them)."""
+        path = Path(path)
+        if path.suffix.lower() != ".svg":
+            raise UsageError(f"{path}: a merge tree is drawn as .svg")
+        uids = self.members["uid"].astype(str).tolist()
+        names = self.members["name"] if "name" in self.members else pd.Series([""] * len(uids))
+        leaves = [
+            f"{uid}  {name}" if isinstance(name, str) else uid
+            for uid, name in zip(uids, names, strict=True)
+        ]
+        index = {uid: i for i, uid in enumerate(uids)}
+        unions = [
+            (index[str(j.uid_l)], index[str(j.uid_r)], f"step {j.step}: {_why_joined(j)}")
+            for j in self.joins.itertuples(index=False)
+        ]
+        title = f"Merge tree of {self.entity_id} ({len(uids)} records)"
+        path.write_text(charts.merge_tree(leaves, unions, title=title) + "\n", encoding="utf-8")
+        return path
 
     def to_text(self) -> str:
         """A readable account, one line per member and per union."""

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from linkage._version import __version__
 from linkage.config import Config
 from linkage.memory import is_arrow_text
-from linkage.run_folder import MANIFEST, output_sizes, writing
+from linkage.run_folder import MANIFEST, check_run_folder, output_sizes, writing
 
 if TYPE_CHECKING:
     from linkage.blocking import BlockingReport, BlockingRule
@@ -58,6 +58,26 @@ class RunResult:
     def write(self, out_dir: str | Path) -> Path:
         """Write memberships, entities, pairs and manifest into ``out_dir``."""
         return write_outputs(self, Path(out_dir))
+
+    @classmethod
+    def read(cls, run_dir: str | Path) -> RunResult:
+        """The tables of a run folder written by :meth:`write` (the sources are not kept
+        there; ``report`` is left out)."""
+        run_dir = Path(run_dir)
+        files = ["memberships.csv", "entities.parquet", "pairs.parquet", "features.parquet"]
+        check_run_folder(run_dir, files, optional=["merges.parquet", "model.json"])
+        merges, model = run_dir / "merges.parquet", run_dir / "model.json"
+        return cls(
+            features=pd.read_parquet(run_dir / "features.parquet"),
+            pairs=pd.read_parquet(run_dir / "pairs.parquet"),
+            memberships=pd.read_csv(
+                run_dir / "memberships.csv", dtype={"source": str, "record_id": str}
+            ),
+            entities=pd.read_parquet(run_dir / "entities.parquet"),
+            manifest=json.loads((run_dir / MANIFEST).read_text(encoding="utf-8")),
+            merges=pd.read_parquet(merges) if merges.exists() else None,
+            model=json.loads(model.read_text(encoding="utf-8")) if model.exists() else None,
+        )
 
 
 PAIR_COLUMNS = (

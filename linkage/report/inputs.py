@@ -66,7 +66,10 @@ def blocking_section(
     share of true pairs each rule found (``completeness``, from
     :func:`linkage.blocking.pair_completeness`)."""
     blocking: dict[str, Any] = manifest.get("blocking", {})
-    per_rule = blocking.get("pairs_per_rule", {})
+    counted = blocking.get("pairs_per_rule", {})
+    order = [r["name"] for r in manifest.get("choices", {}).get("blocking_rules", [])]
+    per_rule = {name: int(counted[name]) for name in order if name in counted}
+    per_rule |= {name: int(n) for name, n in sorted(counted.items()) if name not in per_rule}
     total = sum(int(v) for v in per_rule.values())
     parts = [
         paragraph(f"{total:,} candidate pairs, each counted for the first rule that found it."),

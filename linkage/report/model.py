@@ -35,11 +35,20 @@ def level_weights(model: dict[str, Any], comparison: str) -> list[float]:
     return [math.log2(a / b) if a > 0 and b > 0 else 0.0 for a, b in zip(m, u, strict=True)]
 
 
+def comparison_levels(manifest: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Level labels per comparison, in the order of the comparisons (the manifest file sorts
+    its keys; the comparisons' list keeps their order)."""
+    choices = manifest.get("choices", {})
+    levels = choices.get("comparison_levels", {})
+    names = [str(c["name"]) for c in choices.get("comparisons", []) if c.get("name") in levels]
+    return {name: levels[name] for name in names or sorted(levels)}
+
+
 def model_section(manifest: dict[str, Any], model: dict[str, Any]) -> tuple[str, str, str]:
     """m and u per comparison level, the level weights as a chart, EM's convergence, the
     prior and the threshold with how it was chosen."""
     choices = manifest.get("choices", {})
-    levels: dict[str, dict[str, str]] = choices.get("comparison_levels", {})
+    levels = comparison_levels(manifest)
     params = model.get("parameters", {})
     threshold = float(choices.get("threshold", params.get("threshold", 0.5)))
     source = str(choices.get("threshold_source", ""))

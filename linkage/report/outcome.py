@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from linkage import charts
-from linkage.report.model import threshold_weight
+from linkage.report.model import comparison_levels, threshold_weight
 from linkage.report.page import figure, frame_table, paragraph, section, table
 
 SIZE_BUCKETS = ((1, 1), (2, 2), (3, 3), (4, 5), (6, 10), (11, 20), (21, 50), (51, 100), (101, None))
@@ -28,7 +28,7 @@ def clusters_section(
         upper = sizes.max(initial=0) if high is None else high
         labels.append(f"{low}" if low == high else f"{low}+" if high is None else f"{low}-{high}")
         counts.append(int(((sizes >= low) & (sizes <= upper)).sum()))
-    refused: dict[str, int] = dict(stats.get("refused", {}))
+    refused = {str(k): int(v) for k, v in sorted(stats.get("refused", {}).items())}
     parts = [
         figure("cluster-sizes", charts.bars(labels, counts, title="Entities by member count")),
         figure(
@@ -127,7 +127,7 @@ def pairs_section(
     """The model-decided pairs nearest the threshold, each as a waterfall of its weights and
     its two records side by side."""
     choices = manifest.get("choices", {})
-    levels: dict[str, dict[str, str]] = choices.get("comparison_levels", {})
+    levels = comparison_levels(manifest)
     cut = threshold_weight(float(choices.get("threshold", 0.5)))
     prior = float(model.get("parameters", {}).get("prior_weight", 0.0))
     near = _nearest(pairs, cut)

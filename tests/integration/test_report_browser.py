@@ -127,3 +127,16 @@ def test_report_size_budget_at_100k_records(tmp_path: Path) -> None:
     assert result.manifest["counts"]["records"] > 95_000
     size = (tmp_path / "out" / "report.html").stat().st_size
     assert size < BUDGET_BYTES, f"report.html is {size:,} bytes at 100k records"
+
+
+def test_evaluate_report_rebuilds_the_run_report_from_its_folder(
+    demo_report: Path, tmp_path: Path
+) -> None:
+    """The report is built from the run's tables: from the files, the same bytes."""
+    from linkage.cli import main
+
+    truth = demo_report.parent.parent / "data" / "truth.csv"
+    rebuilt = tmp_path / "evaluated.html"
+    pred = str(demo_report.parent / "memberships.csv")
+    assert main(["evaluate", "--truth", str(truth), "--pred", pred, "--report", str(rebuilt)]) == 0
+    assert rebuilt.read_bytes() == demo_report.read_bytes()

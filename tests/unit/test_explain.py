@@ -10,6 +10,7 @@ from helpers import source_toml, write_config
 
 from linkage.cli import main
 from linkage.explain import explain_run
+from linkage.explain_entity import explain_entity
 from linkage.pipeline import Linker
 
 
@@ -72,9 +73,29 @@ def test_cli_explain(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "no record with uid" in capsys.readouterr().err
 
 
-def test_waterfall_chart(run_dir: Path, tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
+def test_waterfall_chart_as_svg_without_matplotlib_and_png_with_it(
+    run_dir: Path, tmp_path: Path
+) -> None:
     explanation = explain_run(run_dir, "a:a1", "b:b1")
-    for suffix in ("png", "svg"):
-        path = explanation.waterfall(tmp_path / f"chart.{suffix}")
-        assert path.stat().st_size > 0
+    svg = explanation.waterfall(tmp_path / "chart.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "prior" in svg and "match weight" in svg
+    assert svg.count("<rect") == len(explanation.rows) + 2  # prior, each comparison, the sum
+    pytest.importorskip("matplotlib")
+    assert explanation.waterfall(tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_entity_merge_tree_chart(run_dir: Path, tmp_path: Path) -> None:
+    members = pd.read_csv(run_dir / "memberships.csv", dtype=str)
+    sizes = members["entity_id"].value_counts()
+    entity_id = str(sizes.index[0])
+    assert sizes.iloc[0] > 1
+    chart = tmp_path / "tree.svg"
+    assert (
+        main(["explain", "--run", str(run_dir), "--entity", entity_id, "--chart", str(chart)]) == 0
+    )
+    svg = chart.read_text(encoding="utf-8")
+    joins = explain_entity(run_dir, entity_id).joins
+    assert svg.count("<title>step ") == len(joins) == sizes.iloc[0] - 1  # one line per union
+    for uid in members.loc[members["entity_id"] == entity_id, "uid"]:
+        assert uid in svg
+    assert main(["explain", "--run", str(run_dir), "--entity", entity_id, "--chart", "t.png"]) == 2
