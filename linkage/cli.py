@@ -324,6 +324,11 @@ def _model_note(model: dict[str, Any] | None) -> None:
     """Say on stderr when the model's EM estimate was set aside (the manifest says it too,
     under ``choices.model``)."""
     parameters = (model or {}).get("parameters", {})
+    judged = parameters.get("judgements", {})
+    if judged.get("learned"):
+        from linkage.report.model import judgements_text
+
+        print(f"linkage: note: reviewer judgements: {judgements_text(judged)}", file=sys.stderr)
     if parameters.get("estimation") == "fallback":
         reasons = "; ".join(parameters.get("problems", [])) or "no candidate pairs"
         print(

@@ -158,6 +158,13 @@ class MatchingConfig(_Strict):
         ),
     )
     seed: int = Field(default=0, description="Seed for every random choice of a run.")
+    learn_from_judgements: StrictBool | None = Field(
+        default=None,
+        description=(
+            "Learn m and the threshold from reviewers' judgements of candidate pairs: true, "
+            "false, or unset for automatic (from 50 judged pairs, 10 of each verdict)."
+        ),
+    )
 
 
 class BlockingRuleConfig(_Strict):

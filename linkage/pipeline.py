@@ -316,9 +316,9 @@ class Linker:
         ``prepared``: the comparisons' prepared arrays of every record, when held)."""
         if pinned is not None:
             return pinned
-        known = verdicts(compared, judgements) == "same"
+        judged = verdicts(compared, judgements)
         unique = self._unique_sources()
-        return fit_model(self.config, features, compared, comparisons, unique, known, prepared)
+        return fit_model(self.config, features, compared, comparisons, unique, judged, prepared)
 
     def _candidates(self, features: pd.DataFrame) -> pd.DataFrame:
         pairs, _ = candidate_pairs(

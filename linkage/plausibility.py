@@ -79,21 +79,20 @@ def problems(
     return found
 
 
-def fallback_m(
-    comparisons: Sequence[Comparison], levels: np.ndarray, known: np.ndarray | None = None
-) -> list[np.ndarray]:
+def fallback_m(comparisons: Sequence[Comparison], levels: np.ndarray) -> list[np.ndarray]:
     """m from knowledge, moved towards the level shares seen on anchor pairs.
 
-    The anchors of a comparison are the candidate pairs a reviewer judged "same" (``known``)
-    and those that share a valid registry identifier (another comparison's agreement): true
-    matches, not selected on the comparison itself. Equal names are no anchor: in one registry
+    The anchors of a comparison are the candidate pairs that share a valid registry
+    identifier (another comparison's agreement): true matches, not selected on the comparison
+    itself. (Pairs judged "same" are no anchors: the review queue chose them by their levels;
+    they enter EM with their class known instead.) Equal names are no anchor: in one registry
     they are as often a firm's successor or a namesake. Each default weighs as
     ``ANCHOR_STRENGTH`` pairs, so it decides where anchors are few.
     """
     out = []
     for j, c in enumerate(comparisons):
         m = np.asarray(c.default_m(), dtype=np.float64)
-        anchor = np.zeros(len(levels), dtype=bool) if known is None else known.copy()
+        anchor = np.zeros(len(levels), dtype=bool)
         for i, other in enumerate(comparisons):
             if i != j and isinstance(other, IdentifierComparison):
                 anchor |= np.isin(levels[:, i], sorted(other.agreement_levels))

@@ -20,6 +20,19 @@ THRESHOLD_TEXT = {
 }
 
 
+def judgements_text(judged: dict[str, Any]) -> str:
+    """What the model learned from reviewers' judgements, in a sentence."""
+    if not judged:
+        return "none of the candidate pairs is judged"
+    counts = f"{judged['same']:,} same, {judged['different']:,} different"
+    if not judged.get("learned"):
+        return f"{counts}; applied to their pairs, not learned from: {judged.get('why_not', '')}"
+    text = f"{counts}; EM fitted with their classes known"
+    if "largest_m_change" in judged:
+        text += f" (m moved by up to {judged['largest_m_change']:.3g})"
+    return text
+
+
 def threshold_weight(probability: float) -> float:
     """The match weight (bits) at which a pair reaches ``probability``."""
     p = min(max(probability, 1e-12), 1 - 1e-12)
@@ -65,7 +78,7 @@ def model_section(manifest: dict[str, Any], model: dict[str, Any]) -> tuple[str,
                 ["threshold P(match)", threshold],
                 ["threshold (bits)", threshold_weight(threshold)],
                 ["threshold chosen", THRESHOLD_TEXT.get(source, source)],
-                ["reviewer 'same' pairs used", params.get("judged_same", 0)],
+                ["reviewer judgements", judgements_text(params.get("judgements", {}))],
             ],
         )
     ]

@@ -86,13 +86,21 @@ def em_fit(
     tol: float = 1e-6,
     pseudo_count: float = 0.5,
     fix_m: bool = False,
+    labels: np.ndarray | None = None,
 ) -> EMFit:
     """Classic two-class EM of m, u and the match share on level vectors (-1 = ignored).
 
     ``m[k][l]`` = P(level l of comparison k | match). With ``fix_m``, m stays ``m_init`` and
-    only u and the match share are estimated.
+    only u and the match share are estimated. ``labels`` (per row: 1 a known match, 0 a known
+    non-match, -1 unknown) fix the class of the rows they know: semi-supervised EM, unbiased
+    when which rows are labelled depends only on their levels (as the review queue chooses).
     """
-    pats, counts = patterns(levels)
+    known = None
+    if labels is None:
+        pats, counts = patterns(levels)
+    else:
+        pats, counts = patterns(np.column_stack([levels, labels.astype(levels.dtype)]))
+        pats, known = pats[:, :-1], pats[:, -1]
     k = len(n_levels)
     m = [np.asarray(x, dtype=np.float64) for x in (m_init or _default_m(n_levels))]
     u = [np.asarray(x, dtype=np.float64) for x in (u_init or _uniform(n_levels))]
@@ -109,6 +117,8 @@ def em_fit(
             log_m += np.where(valid, np.log(m[j][idx]), 0.0)
             log_u += np.where(valid, np.log(u[j][idx]), 0.0)
         g = 1.0 / (1.0 + np.exp(np.clip(log_u - log_m, -700, 700)))
+        if known is not None:
+            g = np.where(known == 1, 1.0, np.where(known == 0, 0.0, g))
         gm, gu = weights * g, weights * (1.0 - g)
         new_lam = float(gm.sum() / weights.sum())
         new_lam = min(max(new_lam, 1e-9), 1 - 1e-9)

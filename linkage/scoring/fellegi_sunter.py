@@ -46,6 +46,7 @@ from linkage.scoring.estimation import (
     probability_from_weight,
     sample_random_pairs,
 )
+from linkage.scoring.judged import labels_of, learning_decision
 
 
 class FellegiSunter(LevelModel):
@@ -63,6 +64,9 @@ class FellegiSunter(LevelModel):
         m_floor: smallest m of a level (where its u is larger): EM drives the m of levels that
             its matches never show to ~1e-8, which would make one disagreeing field cost ~-25
             bits; a floor of 0.01 caps that at ~-6.6 bits. 0 disables it.
+        learn_from_judgements: fit EM with the classes of the pairs reviewers judged known
+            (:mod:`linkage.scoring.judged`): True, False, or None for automatic
+            (:func:`linkage.scoring.judged.learning_decision`).
         random_state: seed of the random pair sample.
     """
 
@@ -77,6 +81,7 @@ class FellegiSunter(LevelModel):
         tf_min_records: int = 1000,
         threshold: float | None = None,
         m_floor: float = 0.01,
+        learn_from_judgements: bool | None = None,
         random_state: int = 0,
     ) -> None:
         self.comparisons = list(comparisons)
@@ -87,6 +92,7 @@ class FellegiSunter(LevelModel):
         self.tol = tol
         self.tf_adjust = tf_adjust
         self.threshold = threshold
+        self.learn_from_judgements = learn_from_judgements
         self.random_state = random_state
 
     # ------------------------------------------------------------------------ fitting
@@ -97,14 +103,15 @@ class FellegiSunter(LevelModel):
         compared: pd.DataFrame,
         *,
         unique_sources: set[str] | None = None,
-        known_matches: np.ndarray | None = None,
+        judged: np.ndarray | None = None,
         prepared: list[Prepared] | None = None,
     ) -> FellegiSunter:
         """Estimate u on random pairs of ``features`` and m, prior on ``compared`` pairs.
 
-        ``known_matches`` (bool per compared pair: a reviewer judged it "same") anchors the
-        knowledge-based m when EM's estimate is set aside. ``prepared`` is
-        ``prepare_all(self.comparisons, features)`` when the caller holds it already.
+        ``judged`` (per compared pair: a reviewer's "same" or "different", else None) anchors
+        the knowledge-based m when EM's estimate is set aside, and is learned from (see
+        ``learn_from_judgements``). ``prepared`` is ``prepare_all(self.comparisons,
+        features)`` when the caller holds it already.
         """
         if not self.comparisons:
             raise ValueError("FellegiSunter needs at least one comparison")
@@ -124,7 +131,7 @@ class FellegiSunter(LevelModel):
             n_possible_pairs=possible_pairs(sources, unique),
             n_records=len(features),
             n_agreeing_pairs=plausibility.agreeing_pairs(features, self.comparisons, unique),
-            known_matches=known_matches,
+            judged=judged,
         )
 
     def fit_levels(
@@ -135,7 +142,7 @@ class FellegiSunter(LevelModel):
         n_possible_pairs: int | None = None,
         n_records: int = 0,
         n_agreeing_pairs: int | None = None,
-        known_matches: np.ndarray | None = None,
+        judged: np.ndarray | None = None,
     ) -> FellegiSunter:
         """Fit from level matrices: candidate pairs (EM for m) and random pairs (u).
 
@@ -144,21 +151,28 @@ class FellegiSunter(LevelModel):
         :func:`linkage.plausibility.fallback_m`, EM estimates only u and the match share, and
         the prior is counted from the ``n_agreeing_pairs`` records with equal normalised
         names (assuming the name comparison's m of that level) when that count is given.
-        ``problems_`` lists the reasons and ``estimation_`` says which estimate was used;
-        ``known_matches`` (bool per candidate pair) are anchors of the fallback's m.
+        ``problems_`` lists the reasons and ``estimation_`` says which estimate was used.
+        ``judged`` (a verdict or None per candidate pair), when learning applies, fixes the
+        class of the judged pairs in EM (``judgements_`` says what was learned).
         """
         self.n_records_ = int(n_records)
         n_levels = [c.n_levels for c in self.comparisons]
         self.n_candidates_ = len(candidate_levels)
-        self.n_judged_same_ = 0 if known_matches is None else int(known_matches.sum())
+        labels = self._labels(judged)
         possible = n_possible_pairs or max(self.n_candidates_, 1)
         u_init = [_frequency(candidate_levels[:, j], n) for j, n in enumerate(n_levels)]
         found: list[str] = []
         if len(candidate_levels):
             m, u_cand, lam, iterations, trace = em_fit(
-                candidate_levels, n_levels, u_init=u_init, max_iter=self.max_iter, tol=self.tol
-            )
+                candidate_levels, n_levels, u_init=u_init, max_iter=self.max_iter, tol=self.tol,
+                labels=labels,
+            )  # fmt: skip
             self.em_trace_ = trace
+            if labels is not None:  # what the judgements changed
+                unlabelled = em_fit(
+                    candidate_levels, n_levels, u_init=u_init, max_iter=self.max_iter, tol=self.tol
+                )
+                self.judgements_["largest_m_change"] = _largest_change(unlabelled.m, m)
             found = plausibility.problems(self.comparisons, m, u_cand, candidate_levels)
             if not found:
                 self._set(m, u_cand, lam, iterations, lam * self.n_candidates_ / possible)
@@ -166,13 +180,13 @@ class FellegiSunter(LevelModel):
                 if not self._reached(candidate_levels):
                     found.append("no candidate pair reaches the match threshold")
         if found or not len(candidate_levels):
-            m = plausibility.fallback_m(self.comparisons, candidate_levels, known_matches)
+            m = plausibility.fallback_m(self.comparisons, candidate_levels)
             lam, u_cand, iterations = 0.0, [np.full(n, 1.0 / n) for n in n_levels], 0
             self.em_trace_ = []
             if len(candidate_levels):
                 _, u_cand, lam, iterations, self.em_trace_ = em_fit(
                     candidate_levels, n_levels, m_init=m, u_init=u_init, fix_m=True,
-                    max_iter=self.max_iter, tol=self.tol,
+                    max_iter=self.max_iter, tol=self.tol, labels=labels,
                 )  # fmt: skip
             expected = lam * self.n_candidates_
             exact = self._exact_level(m)
@@ -183,6 +197,24 @@ class FellegiSunter(LevelModel):
         self.problems_ = found
         self.estimation_ = "fallback" if found or not len(candidate_levels) else "em"
         return self
+
+    def _labels(self, judged: np.ndarray | None) -> np.ndarray | None:
+        """The judged pairs' classes for EM when learning from them applies (else None);
+        sets ``judgements_`` and ``n_judged_same_``."""
+        self.judgements_: dict[str, Any] = {}
+        self.n_judged_same_ = 0 if judged is None else int((judged == "same").sum())
+        if judged is None or not pd.notna(judged).any():
+            return None
+        learn, why_not = learning_decision(self.learn_from_judgements, judged)
+        self.judgements_ = {
+            "same": self.n_judged_same_,
+            "different": int((judged == "different").sum()),
+            "learned": learn,
+        }
+        if not learn:
+            self.judgements_["why_not"] = why_not
+            return None
+        return labels_of(judged)
 
     def _set(
         self,
@@ -297,6 +329,7 @@ class FellegiSunter(LevelModel):
                 "tf_min_records": self.tf_min_records,
                 "threshold": self.threshold,
                 "m_floor": self.m_floor,
+                "learn_from_judgements": self.learn_from_judgements,
                 "random_state": self.random_state,
             },
         }
@@ -317,6 +350,7 @@ class FellegiSunter(LevelModel):
                 "estimation": self.estimation_,
                 "problems": list(self.problems_),
                 "judged_same": self.n_judged_same_,
+                "judgements": getattr(self, "judgements_", {}),
                 "em_trace": {
                     "match_share": [float(f"{share:.6g}") for share, _ in self.em_trace_],
                     "largest_change": [float(f"{change:.3g}") for _, change in self.em_trace_],
@@ -348,12 +382,18 @@ class FellegiSunter(LevelModel):
             model.estimation_ = str(params.get("estimation", "em"))
             model.problems_ = list(params.get("problems", []))
             model.n_judged_same_ = int(params.get("judged_same", 0))
+            model.judgements_ = dict(params.get("judgements", {}))
             trace = params.get("em_trace", {})
             model.em_trace_ = list(
                 zip(trace.get("match_share", []), trace.get("largest_change", []), strict=True)
             )
             model.weights_ = [np.log2(m / u) for m, u in zip(model.m_, model.u_, strict=True)]
         return model
+
+
+def _largest_change(before: list[np.ndarray], after: list[np.ndarray]) -> float:
+    """The largest move of any level's probability."""
+    return round(max(float(np.abs(a - b).max()) for a, b in zip(before, after, strict=True)), 6)
 
 
 def _nonmatch_share(

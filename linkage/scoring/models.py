@@ -33,24 +33,25 @@ def fit_model(
     compared: pd.DataFrame,
     comparisons: list[Comparison],
     unique_sources: set[str],
-    known_matches: np.ndarray | None = None,
+    judged: np.ndarray | None = None,
     prepared: list[Prepared] | None = None,
 ) -> FellegiSunter:
     """A Fellegi–Sunter model with the config's settings, fitted on this run's data
-    (``known_matches``: the compared pairs reviewers judged "same"; ``prepared``: the
-    comparisons' prepared arrays, when the caller holds them)."""
+    (``judged``: per compared pair a reviewer's "same" or "different", else None;
+    ``prepared``: the comparisons' prepared arrays, when the caller holds them)."""
     matching = config.matching
     model = FellegiSunter(
         comparisons,
         u_sample_size=matching.u_sample_size,
         tf_adjust=matching.tf_adjust,
         threshold=matching.threshold,
+        learn_from_judgements=matching.learn_from_judgements,
         random_state=matching.seed,
     )
     return model.fit(
         features,
         compared,
         unique_sources=unique_sources,
-        known_matches=known_matches,
+        judged=judged,
         prepared=prepared,
     )

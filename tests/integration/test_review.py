@@ -153,3 +153,54 @@ def test_interactive_review_records_each_answer(demo_run: tuple[Path, Path, Path
     text = shown.getvalue()
     assert "answer with one of s, d, u, k, q" in text
     assert str(first["uid_l"]) in text and "#1 " in text
+
+
+def test_enough_judgements_teach_the_model_and_the_manifest_says_so(
+    demo_run: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    from linkage.pipeline import Linker
+
+    config, out, truth_path = demo_run
+    truth = pd.read_csv(truth_path, dtype=str)
+    entity = dict(zip(truth["source"] + ":" + truth["record_id"], truth["entity_id"], strict=True))
+    pairs = pd.read_parquet(out / "pairs.parquet", columns=["uid_l", "uid_r", "decided_by"])
+    model_pairs = pairs[pairs["decided_by"] == "model"]
+    same = model_pairs[
+        [
+            entity[a] == entity[b]
+            for a, b in zip(model_pairs["uid_l"], model_pairs["uid_r"], strict=True)
+        ]
+    ]
+    different = model_pairs.drop(same.index)
+    chosen = pd.concat([same.head(10), different.head(40)])
+    assert len(chosen) == 50  # the least that teaches: 50 judged, 10 of each verdict
+    answers = pd.DataFrame({
+        "uid_a": chosen["uid_l"],
+        "uid_b": chosen["uid_r"],
+        "verdict": ["same"] * 10 + ["different"] * 40,
+    })  # fmt: skip
+    store = tmp_path / "judged.duckdb"
+    with Store(store) as s:
+        s.judge_many(answers, by="ana")
+    learned = Linker(config, store=store).run(tmp_path / "learned")
+    judged = learned.model["parameters"]["judgements"]
+    assert judged["learned"] and judged["same"] == 10 and judged["different"] == 40
+    assert judged["largest_m_change"] > 0
+    assert learned.manifest["choices"]["model"]["judgements"] == judged
+    assert "EM fitted with their classes known" in (tmp_path / "learned" / "report.html").read_text(
+        encoding="utf-8"
+    )
+    # switched off, the judgements still decide their pairs but teach nothing
+    off = config.parent / "config_off.toml"
+    text = config.read_text(encoding="utf-8") + "\n[matching]\nlearn_from_judgements = false\n"
+    off.write_text(text, encoding="utf-8")
+    other = tmp_path / "off.duckdb"
+    with Store(other) as s:
+        s.judge_many(answers, by="ana")
+    kept = Linker(off, store=other).run(tmp_path / "off")
+    judged = kept.model["parameters"]["judgements"]
+    assert not judged["learned"] and "learn_from_judgements = false" in judged["why_not"]
+    assert "largest_m_change" not in judged
+    members = kept.memberships.set_index("uid")["entity_id"]
+    for row in answers.itertuples(index=False):
+        assert (members[row.uid_a] == members[row.uid_b]) == (row.verdict == "same")

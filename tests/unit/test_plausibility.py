@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from linkage import plausibility
 from linkage.compare import (
@@ -13,7 +14,7 @@ from linkage.compare import (
     IdentifierComparison,
     JaroWinklerAtThresholds,
 )
-from linkage.scoring import FellegiSunter, agreement, score_pairs
+from linkage.scoring import FellegiSunter, agreement, em_fit, score_pairs
 
 NAME = CompanyNameComparison()
 OTHERS = [JaroWinklerAtThresholds("representative", (0.9,)), ExactMatch("city")]
@@ -132,14 +133,17 @@ def test_two_chinese_names_of_different_firms_are_strong_evidence_against() -> N
     assert model.weights_[0][0] < -8 and model.weights_[0][0] < model.weights_[0][1] - 5
 
 
-def test_judged_pairs_anchor_the_fallback() -> None:
+def test_judged_pairs_enter_em_with_their_class_known() -> None:
     levels = np.array([[9, 2, 1]] * 30 + [[4, 0, 0]] * 30 + [[1, 0, 0]] * 200, dtype=np.int8)
-    known = np.zeros(len(levels), dtype=bool)
-    known[30:60] = True  # reviewers said "same" for the pairs of similar names
-    m = plausibility.fallback_m([NAME, *OTHERS], levels, known)
-    default = NAME.default_m()
-    assert abs(m[0][4] - (30 + 20 * default[4]) / 50) < 1e-9
-    assert abs(m[1][0] - (30 + 20 * OTHERS[0].default_m()[0]) / 50) < 1e-9
+    labels = np.array([1] * 30 + [1] * 30 + [0] * 200, dtype=np.int8)  # every pair judged
+    m, u, share, _, _ = em_fit(levels, [10, 3, 2], labels=labels)
+    assert share == pytest.approx(60 / 260, abs=1e-6)
+    # with every class known, m and u are the level shares of each class (and EM's tiny
+    # pseudo-count)
+    assert m[0][9] == pytest.approx(0.5, abs=1e-3) and m[0][4] == pytest.approx(0.5, abs=1e-3)
+    assert u[0][1] == pytest.approx(1.0, abs=1e-3)
+    unlabelled = em_fit(levels, [10, 3, 2])
+    assert not np.allclose(unlabelled.m[0], m[0], atol=1e-2)  # the labels changed the fit
 
 
 def test_a_descriptive_field_weighs_what_candidate_pairs_show() -> None:
