@@ -64,6 +64,9 @@ _LAZY = {
     "parse_identifier": "linkage.standardize",
     "registrable_domain": "linkage.standardize",
     "Store": "linkage.store",
+    "build_report": "linkage.report",
+    "read_answers": "linkage.review",
+    "review_queue": "linkage.review",
 }
 
 if TYPE_CHECKING:
@@ -99,6 +102,8 @@ if TYPE_CHECKING:
     from linkage.outputs import RunResult
     from linkage.pipeline import Clusters, Linker
     from linkage.profiles import build_profiles
+    from linkage.report import build_report
+    from linkage.review import read_answers, review_queue
     from linkage.scoring import FellegiSunter, SupervisedModel, load_model, score_pairs
     from linkage.standardize import (
         CompanyName,
@@ -151,6 +156,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "build_profiles",
+    "build_report",
     "candidate_pairs",
     "cluster",
     "compare_pairs",
@@ -165,8 +171,10 @@ __all__ = [
     "normalize_phone",
     "normalize_postcode",
     "parse_identifier",
+    "read_answers",
     "read_truth",
     "registrable_domain",
+    "review_queue",
     "score_pairs",
     "write_demo",
 ]

@@ -1,6 +1,9 @@
 import linkage
 
 EXPECTED = {
+    "build_report",
+    "read_answers",
+    "review_queue",
     "CANONICAL_FIELDS",
     "Config",
     "ConfigError",
