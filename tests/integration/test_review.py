@@ -204,3 +204,22 @@ def test_enough_judgements_teach_the_model_and_the_manifest_says_so(
     members = kept.memberships.set_index("uid")["entity_id"]
     for row in answers.itertuples(index=False):
         assert (members[row.uid_a] == members[row.uid_b]) == (row.verdict == "same")
+
+
+def test_review_interactive_through_the_cli(
+    demo_run: tuple[Path, Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, out, _ = demo_run
+    monkeypatch.setattr("sys.stdin", io.StringIO("d\nu\nq\n"))
+    args = ["review", "--run", str(out), "--interactive", "--limit", "5", "--by", "kim"]
+    assert main(args) == 0
+    assert "1 different, 1 unsure" in capsys.readouterr().out
+    with Store(out / "linkage.duckdb") as s:
+        recorded = s.judgements()
+    assert recorded["verdict"].tolist() == ["different", "unsure"]
+    assert set(recorded["judged_by"]) == {"kim"}
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["review", "--run", str(out), "--interactive", "--store", "nowhere.duckdb"]) == 2
+    assert "store not found" in capsys.readouterr().err
