@@ -171,10 +171,11 @@ def _notes(command: str, firms: int, dropped: bool) -> list[str]:
         "(265 records). Names only maps name, representative, founding date, address, city "
         "and region (the folder's `config.toml`); with USCC adds the identifier. One of the 72 "
         "true pairs joins two different sub-units (镇江永高食品有限公司镇江经营分公司, "
-        "镇江天宝生物工程有限公司镇江销售部) that share the placeholder code 企合苏镇分字第0010 "
-        "instead of a USCC: names cannot find it (recall at most 71/72 = 0.986, F1 0.993 "
-        "with no false merge); with the USCC mapped only a matcher that trusts an equal "
-        "invalid code joins it.",
+        "镇江天宝生物工程有限公司镇江销售部) that carry, instead of a USCC, one licence number "
+        "of a foreign-invested firm (企合苏镇分字第0010, the form used before 2007): names "
+        "cannot find it (recall at most 71/72 = 0.986, F1 0.993 with no false merge); with "
+        "the USCC column mapped, linkage reads that number as a registration number "
+        "(`cn_regno`) and joins the two.",
         f"- Real firms: `linkage.datasets.generate_from_registry` on the Jiangsu file, "
         f"{firms:,} firms, seed 0: enterprise, tax (legacy tax numbers), customs (Latin "
         "script), court and supplier registries, truth = USCC. With identifiers = its "

@@ -180,19 +180,29 @@ def _parse_cn_tax(value: str) -> Identifier:
     return _result("cn_tax", value, problems, [f"cn_org:{value[6:]}", f"cn_tax:{value}"], details)
 
 
+_REGNO_CERTIFICATE = re.compile(r"企[合独作股外][\u4e00-\u9fff]{1,4}字第?\d{1,8}号?")
+"""The licence numbers of foreign-invested firms before 2007: 企 + the kind of investment
+(合 joint venture, 独 wholly foreign-owned, 作 co-operative, 股 joint stock, 外 foreign) + the
+issuing province and city (苏镇: Jiangsu, Zhenjiang) + 总 or 分 (head office or branch) + 字第
++ a serial number + 号."""
+
+
 def _parse_cn_regno(value: str) -> Identifier:
     """A business registration number (注册号): 15 digits with an ISO 7064 MOD 11,10 check
-    digit (GB/T 17710, since 2007), or the older 13 digits without one."""
+    digit (GB/T 17710, since 2007), the older 13 digits without one, or a foreign-invested
+    firm's licence number (企合苏镇分字第0010号; the key leaves out the final 号)."""
+    details = {"admin_division": value[:6]}
     if re.fullmatch(r"\d{15}", value):
         valid = mod_11_10.is_valid(value)
         problems = [] if valid else ["registration number: check digit (ISO 7064 MOD 11,10)"]
     elif re.fullmatch(r"\d{13}", value):
         problems = []
+    elif _REGNO_CERTIFICATE.fullmatch(value):
+        value, problems = value.removesuffix("号"), []
+        details = {"form": "licence number of a foreign-invested firm (企…字第…号)"}
     else:
-        problems = ["registration number must be 13 or 15 digits"]
-    return _result(
-        "cn_regno", value, problems, [f"cn_regno:{value}"], {"admin_division": value[:6]}
-    )
+        problems = ["registration number must be 13 or 15 digits, or 企…字第…号"]
+    return _result("cn_regno", value, problems, [f"cn_regno:{value}"], details)
 
 
 def _stdnum_problems(
@@ -303,6 +313,8 @@ def _candidates(raw: str, value: str) -> list[str]:
     stripped = unicodedata.normalize("NFKC", raw).strip()
     if re.search(r"\bHR[AB]\b|\bGNR\b|\bVR\b", stripped.upper()):
         return ["de_hr"]
+    if value.startswith("企"):
+        return ["cn_regno"]
     length = len(value)
     if length == 18:
         return ["uscc"]

@@ -78,3 +78,25 @@ def test_a_firm_listed_hundreds_of_times_under_one_name_is_one_entity() -> None:
     assert parameters["estimation"] == "fallback"
     assert any("comparison(s) carry information" in p for p in parameters["problems"])
     assert result.manifest["blocking"]["reduced_blocks"]
+
+
+def test_an_old_licence_number_in_the_uscc_column_links_its_records() -> None:
+    # the Jiangsu register's one true pair without a USCC: two sub-units that carry the same
+    # pre-2007 licence number of a foreign-invested firm instead; another record carries a
+    # valid USCC and a third a 15-digit registration number
+    frame = pd.DataFrame({
+        "rid": ["a", "b", "c", "d"],
+        "name": ["镇江永高食品有限公司镇江经营分公司", "镇江天宝生物工程有限公司镇江销售部",
+                 "南京银行股份有限公司洪武支行", "宿迁市医药有限公司"],
+        "code": ["企合苏镇分字第0010", "企合苏镇分字第0010号", "91320100134881221Y",
+                 "320800000031851"],
+    })  # fmt: skip
+    config = {
+        "sources": [
+            {"name": "registry", "id": "rid", "fields": {"name": "name"},
+             "identifiers": {"uscc": "code"}},
+        ]
+    }  # fmt: skip
+    entity = _entities(config, {"registry": frame})
+    assert entity["a"] == entity["b"]
+    assert entity["c"] != entity["a"] and entity["d"] != entity["a"]

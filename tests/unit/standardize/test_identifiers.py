@@ -41,6 +41,9 @@ VECTORS = [
     ("cn_regno", "110108012345678", "110108012345678", False),  # check digit
     ("cn_regno", "3202111100852", "3202111100852", True),  # the older 13 digits
     ("cn_regno", "11010801234567", "11010801234567", False),
+    ("cn_regno", "企合苏镇分字第0010", "企合苏镇分字第0010", True),  # in the Jiangsu register
+    ("cn_regno", "企独沪总字第012345号", "企独沪总字第012345", True),
+    ("cn_regno", "企合苏字", "企合苏字", False),
     ("lei", "529900T8BM49AURSDO55", "529900T8BM49AURSDO55", True),
     ("lei", "529900t8bm49aursdo55", "529900T8BM49AURSDO55", True),
     ("lei", "529900T8BM49AURSDO56", "529900T8BM49AURSDO56", False),
@@ -91,6 +94,7 @@ def test_every_scheme_has_valid_and_invalid_vectors() -> None:
         ("60003734-1", "cn_org"),
         ("110000600037341", "cn_tax"),
         ("110108012345670", "cn_regno"),
+        ("企合苏镇分字第0010号", "cn_regno"),
         ("529900T8BM49AURSDO55", "lei"),
         ("DE136695976", "vat"),
         ("GB980780684", "gb_vat"),
