@@ -28,6 +28,7 @@ def build_report(result: RunResult, truth: pd.DataFrame | None = None) -> str:
     """The report of a run as HTML text; ``truth`` (either form :mod:`linkage.evaluation`
     reads) adds the section against the truth and blocking's pair completeness."""
     manifest, model = result.manifest, result.model or {}
+    clustering = manifest.get("clustering", {})
     threshold = float(manifest.get("choices", {}).get("threshold", 0.5))
     completeness = None
     if truth is not None:
@@ -37,8 +38,8 @@ def build_report(result: RunResult, truth: pd.DataFrame | None = None) -> str:
         inputs_section(manifest),
         blocking_section(manifest, completeness),
         model_section(manifest, model),
-        scores_section(result.pairs, threshold),
-        clusters_section(result.memberships, result.entities, manifest.get("clustering", {})),
+        scores_section(result.pairs, threshold, clustering.get("edges_tried", {})),
+        clusters_section(result.entities, clustering),
         entities_section(result.features, result.entities, result.merges),
         pairs_section(result.features, result.pairs, model, manifest),
     ]

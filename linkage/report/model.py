@@ -139,9 +139,11 @@ def model_section(manifest: dict[str, Any], model: dict[str, Any]) -> tuple[str,
     return section("model", "The model", parts)
 
 
-def scores_section(pairs: pd.DataFrame, threshold: float) -> tuple[str, str, str]:
+def scores_section(
+    pairs: pd.DataFrame, threshold: float, edges_tried: dict[str, int]
+) -> tuple[str, str, str]:
     """The match-weight histogram of the candidate pairs, with the threshold, and how many
-    pairs each kind of evidence decided."""
+    matched pairs each kind of evidence decided (clustering's ``edges_tried``)."""
     weights = pairs["match_weight"].to_numpy(dtype=np.float64)
     finite = weights[np.isfinite(weights)]
     parts = []
@@ -164,7 +166,8 @@ def scores_section(pairs: pd.DataFrame, threshold: float) -> tuple[str, str, str
                 "Heights are log10(1 + pairs): most candidate pairs are far below the threshold.",
             )
         )
-    decided = pairs.groupby(["decided_by", "is_match"], observed=True).size()
-    rows = [[str(by), bool(match), int(n)] for (by, match), n in decided.items()]
-    parts.append(table(["decided by", "match", "pairs"], rows))
+    tried = {str(k): int(v) for k, v in sorted(edges_tried.items())}
+    rows = [[kind, n] for kind, n in tried.items()]
+    parts.append(paragraph("Matched pairs by the evidence that decided them:"))
+    parts.append(table(["decided by", "matched pairs"], rows))
     return section("scores", "Scores", parts)

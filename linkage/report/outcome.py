@@ -18,11 +18,9 @@ PAIRS_SHOWN = 6
 RECORD_FIELDS = ("name", "address", "city", "postcode", "phone", "email", "website", "founded")
 
 
-def clusters_section(
-    memberships: pd.DataFrame, entities: pd.DataFrame, stats: dict[str, Any]
-) -> tuple[str, str, str]:
+def clusters_section(entities: pd.DataFrame, stats: dict[str, Any]) -> tuple[str, str, str]:
     """Cluster sizes, refused unions by reason, and entities by confidence."""
-    sizes = memberships["entity_id"].value_counts().to_numpy()
+    sizes = entities["member_count"].to_numpy(dtype=np.int64)
     labels, counts = [], []
     for low, high in SIZE_BUCKETS:
         upper = sizes.max(initial=0) if high is None else high
@@ -69,8 +67,10 @@ def entities_section(
 ) -> tuple[str, str, str]:
     """The least confident and the largest entities, each with its merge tree."""
     several = entities[entities["member_count"] > 1]
-    least = several.sort_values(["confidence", "entity_id"], kind="stable").head(ENTITIES_SHOWN)
-    largest = several.sort_values(["member_count", "entity_id"], ascending=[False, True])
+    least = several.nsmallest(ENTITIES_SHOWN, "confidence", keep="all")
+    least = least.sort_values(["confidence", "entity_id"]).head(ENTITIES_SHOWN)
+    largest = several.nlargest(ENTITIES_SHOWN, "member_count", keep="all")
+    largest = largest.sort_values(["member_count", "entity_id"], ascending=[False, True])
     largest = largest.head(ENTITIES_SHOWN)
     shown = pd.concat([least, largest])["entity_id"].drop_duplicates().tolist()
     joins = _joins(merges, shown)
@@ -166,14 +166,22 @@ def pairs_section(
 
 
 def _nearest(pairs: pd.DataFrame, cut: float) -> pd.DataFrame:
-    """The model-decided pairs whose weight is nearest ``cut`` (ties by uids)."""
+    """The model-decided pairs whose weight is nearest ``cut`` (ties by uids). Only the
+    pairs nearest the cut are looked at for how they were decided, a wider circle when too
+    few of them were the model's."""
     distance = np.abs(pairs["match_weight"].to_numpy(dtype=np.float64) - cut)
-    distance[(pairs["decided_by"] != "model").to_numpy()] = np.inf
-    if len(distance) > PAIRS_SHOWN:  # every pair tied with the k-th nearest, then sorted
-        kth = np.partition(distance, PAIRS_SHOWN - 1)[PAIRS_SHOWN - 1]
-        rows = np.flatnonzero(np.isfinite(distance) & (distance <= kth))
-    else:
-        rows = np.flatnonzero(np.isfinite(distance))
+    decided = pairs["decided_by"].to_numpy(dtype=object)
+    wanted = 64 * PAIRS_SHOWN
+    while True:
+        if wanted < len(distance):  # every pair tied with the wanted-th nearest
+            kth = np.partition(distance, wanted - 1)[wanted - 1]
+            rows = np.flatnonzero(distance <= kth)
+        else:
+            rows = np.arange(len(distance))
+        rows = rows[decided[rows] == "model"]
+        if len(rows) >= PAIRS_SHOWN or wanted >= len(distance):
+            break
+        wanted *= 16
     near = pairs.iloc[rows].assign(_distance=distance[rows])
     near = near.sort_values(["_distance", "uid_l", "uid_r"], kind="stable")
     return near.head(PAIRS_SHOWN)
