@@ -145,13 +145,15 @@ def scores_section(
     """The match-weight histogram of the candidate pairs, with the threshold, and how many
     matched pairs each kind of evidence decided (clustering's ``edges_tried``)."""
     weights = pairs["match_weight"].to_numpy(dtype=np.float64)
-    finite = weights[np.isfinite(weights)]
     parts = []
-    if len(finite):
-        lo = math.floor(max(float(finite.min()), -40.0))
-        hi = math.ceil(min(float(finite.max()), 40.0))
+    if np.isfinite(weights).any():
+        lo = math.floor(max(float(np.nanmin(weights)), -40.0))
+        hi = math.ceil(min(float(np.nanmax(weights)), 40.0))
         edges = np.arange(lo, max(hi, lo + 1) + 1, 1.0)
-        counts, _ = np.histogram(np.clip(finite, edges[0], edges[-1]), bins=edges)
+        # one-bit bins: each weight's bin is its offset from the first edge, rounded down
+        # (the ends clipped into the first and last bin), counted in one pass
+        clipped = np.clip(weights[np.isfinite(weights)], edges[0], edges[-1] - 0.5)
+        counts = np.bincount((clipped - edges[0]).astype(np.int64), minlength=len(edges) - 1)
         parts.append(
             figure(
                 "match-weight-histogram",

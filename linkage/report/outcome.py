@@ -41,9 +41,8 @@ def clusters_section(entities: pd.DataFrame, stats: dict[str, Any]) -> tuple[str
     if by_prefix:
         rows = [[str(k), int(v)] for k, v in sorted(by_prefix.items())]
         parts.append(table(["identifier scheme (refusals)", "unions"], rows))
-    several = entities[entities["member_count"] > 1]
-    confidence = several["confidence"].to_numpy(dtype=np.float64)
-    confidence = confidence[np.isfinite(confidence)]
+    confidence = entities["confidence"].to_numpy(dtype=np.float64)
+    confidence = confidence[(sizes > 1) & np.isfinite(confidence)]
     if len(confidence):
         edges = np.round(np.linspace(0.0, 1.0, 21), 2)
         hist, _ = np.histogram(confidence, bins=edges)
@@ -66,12 +65,14 @@ def entities_section(
     features: pd.DataFrame, entities: pd.DataFrame, merges: pd.DataFrame | None
 ) -> tuple[str, str, str]:
     """The least confident and the largest entities, each with its merge tree."""
-    several = entities[entities["member_count"] > 1]
+    key = ["entity_id", "member_count", "confidence"]
+    several = entities.loc[entities["member_count"].to_numpy() > 1, key]  # three columns
     least = several.nsmallest(ENTITIES_SHOWN, "confidence", keep="all")
     least = least.sort_values(["confidence", "entity_id"]).head(ENTITIES_SHOWN)
     largest = several.nlargest(ENTITIES_SHOWN, "member_count", keep="all")
     largest = largest.sort_values(["member_count", "entity_id"], ascending=[False, True])
     largest = largest.head(ENTITIES_SHOWN)
+    least, largest = entities.loc[least.index], entities.loc[largest.index]
     shown = pd.concat([least, largest])["entity_id"].drop_duplicates().tolist()
     joins = _joins(merges, shown)
     names = _names(features, joins)
