@@ -22,6 +22,12 @@ _ABBREVIATIONS = {
     "e": "east", "w": "west", "ne": "northeast", "nw": "northwest", "se": "southeast",
     "sw": "southwest", "bd": "boulevard", "ch": "chemin",
 }  # fmt: skip
+_NAME_TITLES = {"st": "saint", "dr": "doctor"}
+# a direction, or a street type written before the name (rue Saint-Denis)
+_STREET_OPENERS = frozenset(
+    {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west"}
+    | {"rue", "av", "avenue", "bd", "boulevard", "pl", "place", "ch", "chemin", "quai", "via"}
+)
 _FLOOR = re.compile(r"\b(\d+)\s*/\s*f\b|\bf\s*(\d+)\b|\b(\d+)(?:st|nd|rd|th)\s+floor\b")
 _GLUED_STRASSE = re.compile(r"(\w)(?:str|straße|strasse)\b")
 _NON_WORD = re.compile(r"[^\w/]+|_+")
@@ -71,8 +77,21 @@ def normalize_address(value: str, *, country: str | None = None) -> str | None:
     if "f" in text:  # likewise for _FLOOR
         text = _FLOOR.sub(_floor, text)
     tokens = text.replace("/", " ").split()
-    words = [_ABBREVIATIONS.get(t, t) for t in tokens]
+    words = [_expanded(tokens, i) for i in range(len(tokens))]
     return " ".join(w for w in words if w) or None
+
+
+def _expanded(tokens: list[str], i: int) -> str:
+    """One token with its abbreviation expanded. ``St`` and ``Dr`` that open a street name
+    (first, or after the house number, a direction or a street type written first, with a word
+    after them) are Saint and Doctor: ``2626 St Louis Ave``, ``5100 S Dr Martin Luther King Jr
+    Dr``; elsewhere they are Street and Drive (``123 Main St Chicago``)."""
+    token = tokens[i]
+    if token in _NAME_TITLES and i + 1 < len(tokens) and tokens[i + 1].isalpha():
+        before = tokens[i - 1] if i else ""
+        if not before or before.isdigit() or before in _STREET_OPENERS:
+            return _NAME_TITLES[token]
+    return _ABBREVIATIONS.get(token, token)
 
 
 def split_chinese_address(value: str) -> dict[str, str]:

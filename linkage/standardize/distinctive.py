@@ -17,7 +17,16 @@ _NUMBER = re.compile(
 )
 
 
+_LEADING_HOUSE = re.compile(r"^(\d{5}) [a-z]")
+"""A five-digit number opening a Latin address is its house number (``11025 south halsted
+street``), not the postcode, which comes last."""
+
+
 def address_numbers(address: str) -> str | None:
-    """Sorted distinct 1-4 digit numbers of a normalised address, space-joined; None if none."""
-    found = sorted(set(_NUMBER.findall(address.lower())), key=lambda n: (len(n), n))
-    return " ".join(found) or None
+    """Sorted distinct 1-4 digit numbers of a normalised address, and a five-digit house number
+    that opens it, space-joined; None if none."""
+    text = address.lower()
+    found = set(_NUMBER.findall(text))
+    if leading := _LEADING_HOUSE.match(text):
+        found.add(leading.group(1))
+    return " ".join(sorted(found, key=lambda n: (len(n), n))) or None

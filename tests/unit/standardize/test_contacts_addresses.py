@@ -10,6 +10,7 @@ from linkage.standardize import (
     registrable_domain,
 )
 from linkage.standardize.addresses import split_chinese_address
+from linkage.standardize.distinctive import address_numbers
 
 
 def test_phone_e164() -> None:
@@ -30,6 +31,24 @@ def test_latin_address_abbreviations() -> None:
     assert normalize_address("12 High St., Rm 5, 3/F") == "12 high street room 5 floor 3"
     assert normalize_address("Hauptstr. 5") == normalize_address("Hauptstraße 5")
     assert normalize_address("5th Floor, 1 Main Rd") == "floor 5 1 main road"
+
+
+def test_saint_and_doctor_open_a_street_name_street_and_drive_close_it() -> None:
+    # real addresses of the Chicago early childhood file
+    assert normalize_address("2626 St Louis Ave") == "2626 saint louis avenue"
+    assert normalize_address("5100 S Dr. Martin Luther King Jr Dr") == (
+        "5100 south doctor martin luther king jr drive"
+    )
+    assert normalize_address("123 Main St, Chicago") == "123 main street chicago"
+    assert normalize_address("St. Mary Church, 5 Main St") == "saint mary church 5 main street"
+    assert normalize_address("12 rue St Denis") == "12 rue saint denis"
+    assert normalize_address("10 Downing St") == "10 downing street"
+
+
+def test_a_five_digit_number_opening_a_latin_address_is_its_house_number() -> None:
+    assert address_numbers(normalize_address("11025 S Halsted St")) == "11025"
+    assert address_numbers(normalize_address("123 Main St, Springfield, IL 62704")) == "123"
+    assert address_numbers("广州市番禺区迎宾大道944号2604室") == "944 2604"
 
 
 def test_chinese_address() -> None:
