@@ -385,13 +385,14 @@ def _judge(args: argparse.Namespace) -> int:
             count = store.judge_many(answers, by=args.by)
             print(f"recorded {count:,} judgements from {args.answers} ({_verdicts(answers)})")
             return EXIT_OK
-        unknown = [u for u in (args.uid_a, args.uid_b) if known is not None and u not in known]
+        uid_a, uid_b = str(args.uid_a), str(args.uid_b)  # both given, checked above
+        unknown = [u for u in (uid_a, uid_b) if known is not None and u not in known]
         if unknown:
             raise UsageError(
                 f"not a record of the store's latest run: {', '.join(unknown)} "
                 "(uids are source:record_id, as in memberships.csv)"
             )
-        store.judge(args.uid_a, args.uid_b, args.verdict, note=args.note, by=args.by)
+        store.judge(uid_a, uid_b, args.verdict, note=args.note, by=args.by)
         by = store.judgements().iloc[-1]["judged_by"]
     print(f"recorded: {args.uid_a} and {args.uid_b} are {args.verdict} (by {by})")
     return EXIT_OK

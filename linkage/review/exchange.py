@@ -73,27 +73,26 @@ def read_answers(path: str | Path, known_uids: set[str] | None = None) -> pd.Dat
     text = text.apply(lambda column: column.str.strip())
     answered = text[text["verdict"] != ""].copy()
     answered["verdict"] = answered["verdict"].str.lower()
-    problems = []
+    problems: list[InputProblem] = []
     first_data_row = 2 if path.suffix.lower() == ".csv" else 1  # the CSV header is line 1
-    for position, row in answered.iterrows():
-        line = int(position) + first_data_row  # type: ignore[call-overload]
-        where = {"file": str(path), "row": line}
+    for position, row in zip(answered.index, answered.to_dict(orient="records"), strict=True):
+        line = int(position) + first_data_row
+
+        def problem(column: str, message: str, line: int = line) -> None:
+            problems.append(InputProblem(str(path), message, row=line, column=column))
+
         if row["verdict"] not in VERDICTS:
-            message = f"verdict {row['verdict']!r} is not one of {', '.join(VERDICTS)}"
-            problems.append(InputProblem(**where, column="verdict", message=message))
+            problem("verdict", f"verdict {row['verdict']!r} is not one of {', '.join(VERDICTS)}")
         for column in ("uid_a", "uid_b"):
             uid = row[column]
             if not uid:
-                problems.append(InputProblem(**where, column=column, message="empty"))
+                problem(column, "empty")
             elif known_uids is not None and uid not in known_uids:
-                message = f"{uid!r} is not a record of the store's latest run"
-                problems.append(InputProblem(**where, column=column, message=message))
+                problem(column, f"{uid!r} is not a record of the store's latest run")
         if row["uid_a"] and row["uid_a"] == row["uid_b"]:
-            message = "a judgement needs two different records"
-            problems.append(InputProblem(**where, column="uid_b", message=message))
+            problem("uid_b", "a judgement needs two different records")
         if row["judged_at"] and _time(row["judged_at"]) is None:
-            message = f"{row['judged_at']!r} is not an ISO 8601 time"
-            problems.append(InputProblem(**where, column="judged_at", message=message))
+            problem("judged_at", f"{row['judged_at']!r} is not an ISO 8601 time")
     if problems:
         raise InputError(problems)
     answered["judged_at"] = [_time(t) for t in answered["judged_at"]]
