@@ -190,9 +190,9 @@ def _try_unions(
     tried: Counter[str],
     override: bool | np.ndarray,
     *,
-    weight: float = np.inf,
-    conf: float = 1.0,
-    rank: int = -1,
+    weight: float | np.ndarray = np.inf,
+    conf: float | np.ndarray = 1.0,
+    rank: int | np.ndarray = -1,
     **columns: Any,
 ) -> dict[str, np.ndarray]:
     """Try the unions ``l[i], r[i]`` in order, counting them by ``kind`` in ``tried``; the
@@ -213,9 +213,9 @@ def _try_unions(
     reasons: list[str | None] = []
     overrides = np.broadcast_to(np.asarray(override, dtype=bool), count).copy()
     # memoryviews give Python ints one at a time (no list of a million)
-    attempts = zip(memoryview(rows["l"]), memoryview(rows["r"]), memoryview(overrides), strict=True)
+    attempts = zip(rows["l"].data, rows["r"].data, overrides.data, strict=True)
     for i, (a, b, o) in enumerate(attempts):
-        reason = comps.union(a, b, override=o)
+        reason = comps.union(a, b, override=bool(o))
         if reason != "":
             logged.append(i)
             reasons.append(reason)

@@ -52,7 +52,7 @@ def record_identifiers(features: pd.DataFrame) -> Identifiers:
     record, key = rows[once], codes[once]
     prefixes = pc.dictionary_encode(pc.list_element(pc.split_pattern(names, ":", max_splits=1), 0))
     return Identifiers(
-        start=memoryview(np.searchsorted(record, np.arange(n + 1)).astype(np.int64)),
+        start=np.searchsorted(record, np.arange(n + 1)).astype(np.int64).data,
         codes=memoryview(key),
         prefix=memoryview(prefixes.indices.to_numpy().astype(np.int64)),
         prefixes=tuple(prefixes.dictionary.to_pylist()),

@@ -122,7 +122,7 @@ class Comparison:
         comparison = self
         columns = list(self.columns)
 
-        class _Feature(BaseCompareFeature):  # type: ignore[misc]
+        class _Feature(BaseCompareFeature):
             def _compute_vectorized(self, *series: pd.Series) -> np.ndarray:
                 half = len(series) // 2
                 left = pd.DataFrame(

@@ -429,7 +429,7 @@ class AddressComparison(Comparison):
 def _key_matrix(keys: Distinct) -> np.ndarray:
     """Space-separated keys per record -> (n, k) int64 hash matrix, 0 = no key."""
     # built once per distinct value (the last row: missing)
-    return _key_rows(np.append(keys.values, None))[keys.codes]
+    return _key_rows(np.append(keys.values, [None]))[keys.codes]
 
 
 def _key_rows(keys: np.ndarray) -> np.ndarray:
@@ -547,4 +547,4 @@ def comparison_from_dict(data: Mapping[str, Any]) -> Comparison:
     if "thresholds" in data and data["thresholds"] is not None:
         data["thresholds"] = tuple(data["thresholds"])
     positional = {k: data.pop(k) for k in ("column",) if k in data}
-    return cls(*positional.values(), **data)  # type: ignore[call-arg]
+    return cls(*positional.values(), **data)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Iterable
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ LIST_SEPARATOR = " | "
 ENTITY_CHUNK = 16384
 """Entities whose provenance text is built at a time (that of all entities at once took ~0.8 GB
 at 907k records)."""
-Column = np.ndarray | pd.arrays.ArrowExtensionArray  # an entities column
+Column: TypeAlias = np.ndarray | pd.arrays.ArrowExtensionArray  # an entities column
 _ID_PARTS = ("_norm", "_valid")
 _quote = json.encoder.encode_basestring  # what json.dumps(str, ensure_ascii=False) calls
 _NEEDS_ESCAPE = r'[\x00-\x1f"\\]'  # the characters _quote escapes (ensure_ascii=False)

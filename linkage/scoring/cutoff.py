@@ -96,8 +96,8 @@ def _pairs_together(
         inside = np.flatnonzero((at_l >= 0) & (at_r >= 0))
         inside = inside[label[at_l[inside]] == label[at_r[inside]]]
         parts.append((at_l[inside], at_r[inside], chunk[inside]))
-    together = [np.concatenate(column) for column in zip(*parts, strict=True)]
-    return float(p.sum()), *together
+    left_in, right_in, p_in = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return float(p.sum()), left_in, right_in, p_in
 
 
 def raise_threshold(scored: pd.DataFrame, threshold: float) -> pd.DataFrame:
