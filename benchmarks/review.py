@@ -83,7 +83,9 @@ def _run(prepared: Prepared, out: Path, answers: pd.DataFrame | None) -> dict[st
 def _learned(judged: dict[str, Any]) -> str:
     if not judged.get("learned"):
         return "no"
-    return f"yes: m moved by up to {judged.get('largest_m_change', 0):.3g}"
+    if "largest_m_change" not in judged:
+        return "yes: u and the match share (m knowledge-based)"
+    return f"yes: m moved by up to {judged['largest_m_change']:.3g}"
 
 
 def evaluate_set(label: str, prepare: Any, sizes: tuple[int, ...], tmp: Path) -> list[str]:

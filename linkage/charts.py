@@ -12,8 +12,9 @@ Each function returns one ``<svg>`` element sized for a page column (``WIDTH`` w
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
-from html import escape
+from html import escape as _html_escape
 
 WIDTH = 640
 BAR = "#4878a8"
@@ -21,6 +22,13 @@ NEGATIVE = "#c0504d"
 MARKER = "#d62728"
 SERIES = ("#4878a8", "#e08a2c", "#55a868", "#8172b2", "#c0504d")
 _FONT = 'font-family="sans-serif" font-size="11"'
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def escape(text: str) -> str:
+    """Text for HTML or SVG: escaped, without the control characters XML does not allow
+    (a record's name may hold one)."""
+    return _html_escape(_CONTROL.sub(" ", text))
 
 
 def _n(value: float) -> str:

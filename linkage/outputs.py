@@ -80,6 +80,9 @@ class RunResult:
         )
 
 
+SHOWN_FIELDS = ("name", "address", "city", "postcode", "phone", "email", "website", "founded")
+"""The fields of a record shown beside another (the report's pairs, the review queue)."""
+
 PAIR_COLUMNS = (
     "uid_l",
     "uid_r",

@@ -10,6 +10,7 @@ import pandas as pd
 
 from linkage import charts
 from linkage.report.page import figure, paragraph, section, table
+from linkage.scoring import weight_from_probability
 
 THRESHOLD_TEXT = {
     "config": "set in the config",
@@ -30,13 +31,9 @@ def judgements_text(judged: dict[str, Any]) -> str:
     text = f"{counts}; EM fitted with their classes known"
     if "largest_m_change" in judged:
         text += f" (m moved by up to {judged['largest_m_change']:.3g})"
+    if "m" in judged:
+        text += f"; m {judged['m']}"
     return text
-
-
-def threshold_weight(probability: float) -> float:
-    """The match weight (bits) at which a pair reaches ``probability``."""
-    p = min(max(probability, 1e-12), 1 - 1e-12)
-    return math.log2(p / (1 - p))
 
 
 def level_weights(model: dict[str, Any], comparison: str) -> list[float]:
@@ -76,7 +73,7 @@ def model_section(manifest: dict[str, Any], model: dict[str, Any]) -> tuple[str,
                 ["prior P(match) of two random records", params.get("prior")],
                 ["match share of the candidate pairs (EM)", params.get("lambda")],
                 ["threshold P(match)", threshold],
-                ["threshold (bits)", threshold_weight(threshold)],
+                ["threshold (bits)", weight_from_probability(threshold)],
                 ["threshold chosen", THRESHOLD_TEXT.get(source, source)],
                 ["reviewer judgements", judgements_text(params.get("judgements", {}))],
             ],
@@ -162,7 +159,7 @@ def scores_section(
                     counts.tolist(),
                     title="Candidate pairs by match weight",
                     x_label="match weight (bits; clipped to ±40)",
-                    marker=("threshold", threshold_weight(threshold)),
+                    marker=("threshold", weight_from_probability(threshold)),
                     log=True,
                 ),
                 "Heights are log10(1 + pairs): most candidate pairs are far below the threshold.",

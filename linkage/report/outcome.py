@@ -9,13 +9,14 @@ import numpy as np
 import pandas as pd
 
 from linkage import charts
-from linkage.report.model import comparison_levels, threshold_weight
+from linkage.outputs import SHOWN_FIELDS
+from linkage.report.model import comparison_levels
 from linkage.report.page import figure, frame_table, paragraph, section, table
+from linkage.scoring import weight_from_probability
 
 SIZE_BUCKETS = ((1, 1), (2, 2), (3, 3), (4, 5), (6, 10), (11, 20), (21, 50), (51, 100), (101, None))
 ENTITIES_SHOWN = 3
 PAIRS_SHOWN = 6
-RECORD_FIELDS = ("name", "address", "city", "postcode", "phone", "email", "website", "founded")
 
 
 def clusters_section(entities: pd.DataFrame, stats: dict[str, Any]) -> tuple[str, str, str]:
@@ -129,11 +130,11 @@ def pairs_section(
     its two records side by side."""
     choices = manifest.get("choices", {})
     levels = comparison_levels(manifest)
-    cut = threshold_weight(float(choices.get("threshold", 0.5)))
+    cut = weight_from_probability(float(choices.get("threshold", 0.5)))
     prior = float(model.get("parameters", {}).get("prior_weight", 0.0))
     near = _nearest(pairs, cut)
     uids = set(near["uid_l"]).union(near["uid_r"])
-    fields = [c for c in RECORD_FIELDS if c in features] + [
+    fields = [c for c in SHOWN_FIELDS if c in features] + [
         c for c in features.columns if _raw_identifier(str(c))
     ]
     records = features.loc[features["uid"].isin(uids), ["uid", *fields]].set_index("uid")

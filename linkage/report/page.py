@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from html import escape
 from typing import Any
 
 import pandas as pd
+
+from linkage.charts import escape
 
 STYLE = """
 body{font-family:sans-serif;font-size:14px;margin:0 auto;max-width:980px;padding:0 16px;color:#222}

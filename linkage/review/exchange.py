@@ -60,12 +60,13 @@ def read_answers(path: str | Path, known_uids: set[str] | None = None) -> pd.Dat
             frame = _read_lines(path)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError([InputProblem(str(path), f"cannot be read: {exc}")]) from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
     frame = frame.rename(columns={"uid_l": "uid_a", "uid_r": "uid_b"})
     missing = [c for c in ("uid_a", "uid_b", "verdict") if c not in frame]
     if missing:
-        raise InputError(
-            [InputProblem(str(path), f"needs columns uid_l, uid_r, verdict; missing {missing}")]
-        )
+        named = ", ".join({"uid_a": "uid_l", "uid_b": "uid_r"}.get(c, c) for c in missing)
+        message = f"needs columns uid_l, uid_r (or uid_a, uid_b) and verdict; missing {named}"
+        raise InputError([InputProblem(str(path), message)])
     for column in ("note", "judged_by", "judged_at"):
         if column not in frame:
             frame[column] = ""
@@ -103,7 +104,7 @@ def read_answers(path: str | Path, known_uids: set[str] | None = None) -> pd.Dat
 def _read_lines(path: Path) -> pd.DataFrame:
     """A JSON Lines file as text values, one row per non-empty line (its line number kept)."""
     rows, lines = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -1,19 +1,21 @@
 """The review queue: the record pairs where a person's answer helps most, most useful first.
 
-Three kinds of pair are queued, each with an expected impact (how many records' entity an
-answer may change, weighed by how unsure the run was):
+Three kinds of pair are queued, each with an expected impact: how unsure the run was, times how
+many records' entity an answer may change. How unsure is the odds ratio to the threshold:
+``2 ** -|weight - threshold weight|`` (1 on the threshold, 1/2 one bit away, 1/16 four bits
+away), so a pair far from the threshold never tops the queue on the size of its entities.
 
-- ``near_threshold``: a pair the model decided, its weight close to the threshold. Impact =
-  closeness x the records of the entities involved, where closeness = 1 / (1 + |weight -
-  threshold weight|) (1 on the threshold, 1/2 one bit away).
+- ``near_threshold``: a pair the model decided. Records that may change: those of the smaller
+  entity when the run kept the two apart (a "same" joins it to the other), one when it put
+  them together (a "different" alone splits nothing unless the link is a bridge).
 - ``bridge``: a scored union whose removal splits its entity in two (no other matching pair
-  joins the two sides). Impact = closeness x the records of the smaller side.
+  joins the two sides): the records of the smaller side.
 - ``refused``: a pair the model matched but clustering kept apart (conflicting identifiers,
-  branch and head office, ...). Impact = half the records of the two entities: a reviewer
-  either confirms the refusal or overrules it.
+  branch and head office, ...): the records of the smaller entity, unsureness 1/2 (a reviewer
+  confirms the refusal or overrules it).
 
-Pairs a reviewer has judged already are left out. Ties are broken by the uids, so the queue is
-the same for the same run.
+One pair is queued per pair of entities (the most useful), pairs a reviewer has judged are
+left out, and ties are broken by the uids, so the queue is the same for the same run.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ import pandas as pd
 
 from linkage.errors import UsageError
 from linkage.graph import bridges
+from linkage.outputs import SHOWN_FIELDS
 from linkage.run_folder import check_run_folder
+from linkage.scoring import weight_from_probability
 
-PAIR_COLUMNS = [
+READ_COLUMNS = [
     "uid_l",
     "uid_r",
     "match_weight",
@@ -38,7 +42,6 @@ PAIR_COLUMNS = [
     "same_entity",
     "refused_by",
 ]
-SHOWN_FIELDS = ("name", "address", "city", "postcode", "phone", "email", "website", "founded")
 REASONS = {
     "near_threshold": "the model's weight is close to the threshold",
     "bridge": "the only link between two parts of an entity",
@@ -68,7 +71,7 @@ def review_queue(
     check_run_folder(run_dir, files, optional=["merges.parquet"])
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     threshold = float(manifest.get("choices", {}).get("threshold", 0.5))
-    pairs = pd.read_parquet(run_dir / "pairs.parquet", columns=PAIR_COLUMNS)
+    pairs = pd.read_parquet(run_dir / "pairs.parquet", columns=READ_COLUMNS)
     members = pd.read_csv(run_dir / "memberships.csv", dtype=str, keep_default_na=False)
     entity = pd.Series(members["entity_id"].to_numpy(), index=members["uid"].to_numpy())
     size = entity.value_counts()
@@ -76,34 +79,33 @@ def review_queue(
     pairs["entity_r"] = entity.reindex(pairs["uid_r"].to_numpy()).to_numpy()
     size_l = size.reindex(pairs["entity_l"].to_numpy()).fillna(1).to_numpy()
     size_r = size.reindex(pairs["entity_r"].to_numpy()).fillna(1).to_numpy()
-    involved = np.where(pairs["same_entity"].to_numpy(), size_l, size_l + size_r)
-    cut = _weight_at(threshold)
-    closeness = 1.0 / (1.0 + np.abs(pairs["match_weight"].to_numpy(dtype=np.float64) - cut))
+    together = pairs["same_entity"].to_numpy()
+    smaller = np.minimum(size_l, size_r)
+    cut = weight_from_probability(threshold)
+    weights = pairs["match_weight"].to_numpy(dtype=np.float64)
+    unsure = np.exp2(-np.minimum(np.abs(weights - cut), 1000.0))
     model = (pairs["decided_by"] == "model").to_numpy()
-    near = np.where(model, closeness * involved, 0.0)
-    refused = pairs["is_match"].to_numpy() & ~pairs["same_entity"].to_numpy()
-    refused_impact = np.where(refused, 0.5 * (size_l + size_r), 0.0)
-    bridge_impact = closeness * _bridge_sides(pairs)
+    near = np.where(model, unsure * np.where(together, 1.0, smaller), 0.0)
+    refused = pairs["is_match"].to_numpy() & ~together
+    refused_impact = np.where(refused, 0.5 * smaller, 0.0)
+    bridge_impact = unsure * _bridge_sides(pairs)
     impacts = np.vstack([near, bridge_impact, refused_impact])
     kinds = np.array(["near_threshold", "bridge", "refused"], dtype=object)
     best = impacts.argmax(axis=0)
-    pairs["impact"] = np.round(impacts.max(axis=0), 6)
+    pairs["impact"] = np.round(impacts.max(axis=0), 9)
     pairs["kind"] = kinds[best]
     queue = pairs[pairs["impact"] > 0]
     queue = _unjudged(queue, judged)
     queue = queue.sort_values(["impact", "uid_l", "uid_r"], ascending=[False, True, True])
-    queue = queue.head(limit).reset_index(drop=True)
+    sides = np.sort(queue[["entity_l", "entity_r"]].astype(str).to_numpy(), axis=1)
+    first = ~pd.DataFrame(sides).duplicated().to_numpy()  # the best pair per pair of entities
+    queue = queue[first].head(limit).reset_index(drop=True)
     queue["reason"] = [
         REASONS[k].format(refused_by=r)
         for k, r in zip(queue["kind"], queue["refused_by"], strict=True)
     ]
     queue.insert(0, "rank", np.arange(1, len(queue) + 1))
     return _with_records(queue, run_dir / "features.parquet")
-
-
-def _weight_at(probability: float) -> float:
-    p = min(max(probability, 1e-12), 1 - 1e-12)
-    return float(np.log2(p / (1 - p)))
 
 
 def _bridge_sides(pairs: pd.DataFrame) -> np.ndarray:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TextIO
 
 import pandas as pd
 
 KEYS = {"s": "same", "d": "different", "u": "unsure", "k": "skip", "q": "quit"}
+ANSWERS = {**KEYS, **{word: word for word in KEYS.values()}}
+"""What a reviewer may type: the letter or the whole word (``skip`` is not ``s``ame)."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 PROMPT = "[s]ame / [d]ifferent / [u]nsure / s[k]ip / [q]uit > "
 
 
@@ -17,7 +21,7 @@ def side_by_side(row: pd.Series) -> str:
     width = max([len(f) for f in fields] + [6])
     lines = [
         f"#{row['rank']} {row['kind']} (impact {float(row['impact']):.3g}): {row['reason']}",
-        f"{'':<{width}}  {row['uid_l']}  |  {row['uid_r']}",
+        f"{'':<{width}}  {_shown(row['uid_l'])}  |  {_shown(row['uid_r'])}",
     ]
     for name in fields:
         left, right = _shown(row.get(f"{name}_l")), _shown(row.get(f"{name}_r"))
@@ -34,7 +38,10 @@ def side_by_side(row: pd.Series) -> str:
 
 
 def _shown(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    """A value as text, without control characters (no escape sequence reaches a terminal)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return _CONTROL.sub(" ", str(value))
 
 
 def review_interactively(
@@ -55,10 +62,10 @@ def review_interactively(
             line = read.readline()
             if not line:  # end of input: stop as if asked to
                 return counts
-            answer = KEYS.get(line.strip().lower()[:1])
+            answer = ANSWERS.get(line.strip().lower())
             if answer is not None:
                 break
-            write.write("answer with one of s, d, u, k, q\n")
+            write.write("answer with one of s, d, u, k, q (or the whole word)\n")
         if answer == "quit":
             return counts
         if answer != "skip":

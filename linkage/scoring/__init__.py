@@ -18,6 +18,7 @@ from linkage.scoring.estimation import (
     probability_from_weight,
     sample_random_pairs,
     tf_matrix,
+    weight_from_probability,
 )
 from linkage.scoring.fellegi_sunter import FellegiSunter
 from linkage.scoring.models import fit_model, load_model, model_from_dict
@@ -42,4 +43,5 @@ __all__ = [
     "sample_random_pairs",
     "score_pairs",
     "tf_matrix",
+    "weight_from_probability",
 ]

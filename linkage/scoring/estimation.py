@@ -41,6 +41,13 @@ def probability_from_weight(weight: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp2(-np.clip(weight, -1000, 1000)))
 
 
+def weight_from_probability(probability: float) -> float:
+    """The match weight (log2 Bayes factor incl. the prior) of a probability, the inverse of
+    :func:`probability_from_weight` (kept finite at 0 and 1)."""
+    p = min(max(float(probability), 1e-12), 1 - 1e-12)
+    return math.log2(p / (1 - p))
+
+
 def patterns(levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct level rows (sorted) and how often each occurs."""
     if len(levels) == 0:
@@ -92,9 +99,13 @@ def em_fit(
 
     ``m[k][l]`` = P(level l of comparison k | match). With ``fix_m``, m stays ``m_init`` and
     only u and the match share are estimated. ``labels`` (per row: 1 a known match, 0 a known
-    non-match, -1 unknown) fix the class of the rows they know: semi-supervised EM, unbiased
-    when which rows are labelled depends only on their levels (as the review queue chooses).
+    non-match, -1 unknown) fix the class of the rows they know: semi-supervised EM. It stays
+    unbiased when which rows are labelled depends only on their levels; the review queue also
+    looks at the entities around a pair, so with its labels this is an approximation that pins
+    EM where it was least sure (``benchmarks/results/review.md`` measures the effect).
     """
+    if labels is not None and len(labels) != len(levels):
+        raise ValueError(f"labels: {len(labels)} values for {len(levels)} rows of levels")
     known = None
     if labels is None:
         pats, counts = patterns(levels)

@@ -108,10 +108,10 @@ class FellegiSunter(LevelModel):
     ) -> FellegiSunter:
         """Estimate u on random pairs of ``features`` and m, prior on ``compared`` pairs.
 
-        ``judged`` (per compared pair: a reviewer's "same" or "different", else None) anchors
-        the knowledge-based m when EM's estimate is set aside, and is learned from (see
-        ``learn_from_judgements``). ``prepared`` is ``prepare_all(self.comparisons,
-        features)`` when the caller holds it already.
+        ``judged`` (per compared pair: a reviewer's "same" or "different", else None) is
+        learned from when ``learn_from_judgements`` says so (:meth:`fit_levels`).
+        ``prepared`` is ``prepare_all(self.comparisons, features)`` when the caller holds it
+        already.
         """
         if not self.comparisons:
             raise ValueError("FellegiSunter needs at least one comparison")
@@ -196,6 +196,10 @@ class FellegiSunter(LevelModel):
             self._set_weights(random_levels, candidate_levels, fitted_by_em=False)
         self.problems_ = found
         self.estimation_ = "fallback" if found or not len(candidate_levels) else "em"
+        if labels is not None and self.estimation_ == "fallback":
+            # EM's m was set aside: the judged pairs' classes fixed only u and the match share
+            self.judgements_.pop("largest_m_change", None)
+            self.judgements_["m"] = "knowledge-based: EM's estimate was set aside"
         return self
 
     def _labels(self, judged: np.ndarray | None) -> np.ndarray | None:

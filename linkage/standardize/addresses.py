@@ -23,11 +23,16 @@ _ABBREVIATIONS = {
     "sw": "southwest", "bd": "boulevard", "ch": "chemin",
 }  # fmt: skip
 _NAME_TITLES = {"st": "saint", "dr": "doctor"}
-# a direction, or a street type written before the name (rue Saint-Denis)
-_STREET_OPENERS = frozenset(
+_DIRECTIONS = frozenset(
     {"n", "s", "e", "w", "ne", "nw", "se", "sw", "north", "south", "east", "west"}
-    | {"rue", "av", "avenue", "bd", "boulevard", "pl", "place", "ch", "chemin", "quai", "via"}
 )
+_STREET_TYPES = frozenset(
+    {"st", "rd", "ave", "av", "blvd", "bd", "dr", "ln", "ct", "pl", "sq", "hwy", "pkwy", "cres"}
+    | {"ter", "street", "road", "avenue", "boulevard", "drive", "lane", "court", "place"}
+    | {"square", "highway", "parkway", "crescent", "terrace", "way"}
+)
+# street types written before the name (rue Saint-Denis, via San ...)
+_TYPES_FIRST = frozenset({"rue", "av", "avenue", "bd", "boulevard", "place", "chemin", "quai"})
 _FLOOR = re.compile(r"\b(\d+)\s*/\s*f\b|\bf\s*(\d+)\b|\b(\d+)(?:st|nd|rd|th)\s+floor\b")
 _GLUED_STRASSE = re.compile(r"(\w)(?:str|straße|strasse)\b")
 _NON_WORD = re.compile(r"[^\w/]+|_+")
@@ -82,15 +87,18 @@ def normalize_address(value: str, *, country: str | None = None) -> str | None:
 
 
 def _expanded(tokens: list[str], i: int) -> str:
-    """One token with its abbreviation expanded. ``St`` and ``Dr`` that open a street name
-    (first, or after the house number, a direction or a street type written first, with a word
-    after them) are Saint and Doctor: ``2626 St Louis Ave``, ``5100 S Dr Martin Luther King Jr
-    Dr``; elsewhere they are Street and Drive (``123 Main St Chicago``)."""
+    """One token with its abbreviation expanded. ``St`` and ``Dr`` before a name are Saint and
+    Doctor: the next word is no direction or street type, and a street type follows the name
+    (``2626 St Louis Ave``, ``5100 S Dr Martin Luther King Jr Dr``) or came before it (``rue
+    St Denis``). Elsewhere they are Street and Drive (``123 Main St Chicago``, ``1200 N St
+    NW``)."""
     token = tokens[i]
-    if token in _NAME_TITLES and i + 1 < len(tokens) and tokens[i + 1].isalpha():
-        before = tokens[i - 1] if i else ""
-        if not before or before.isdigit() or before in _STREET_OPENERS:
-            return _NAME_TITLES[token]
+    if token in _NAME_TITLES and i + 1 < len(tokens):
+        after = tokens[i + 1]
+        if after.isalpha() and after not in _DIRECTIONS and after not in _STREET_TYPES:
+            before = tokens[i - 1] if i else ""
+            if before in _TYPES_FIRST or any(t in _STREET_TYPES for t in tokens[i + 2 :]):
+                return _NAME_TITLES[token]
     return _ABBREVIATIONS.get(token, token)
 
 

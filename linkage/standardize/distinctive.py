@@ -17,9 +17,13 @@ _NUMBER = re.compile(
 )
 
 
-_LEADING_HOUSE = re.compile(r"^(\d{5}) [a-z]")
-"""A five-digit number opening a Latin address is its house number (``11025 south halsted
-street``), not the postcode, which comes last."""
+_LEADING_HOUSE = re.compile(
+    r"^(\d{5}) (?:(?:north|south|east|west) |[a-z ]*\b(?:street|avenue|road|boulevard|drive|lane"
+    r"|court|place|square|highway|parkway|crescent|terrace|way)\b)"
+)
+"""A five-digit number opening a normalised Latin address, before a direction or a street
+name with its type, is the house number (``11025 south halsted street``), not a postcode
+(``10115 berlin mitte``)."""
 
 
 def address_numbers(address: str) -> str | None:

@@ -180,7 +180,7 @@ def _parse_cn_tax(value: str) -> Identifier:
     return _result("cn_tax", value, problems, [f"cn_org:{value[6:]}", f"cn_tax:{value}"], details)
 
 
-_REGNO_CERTIFICATE = re.compile(r"企[合独作股外][\u4e00-\u9fff]{1,4}字第?\d{1,8}号?")
+_REGNO_CERTIFICATE = re.compile(r"(企[合独作股外][\u4e00-\u9fff]{1,4}字)第?(\d{1,8})[号號]?")
 """The licence numbers of foreign-invested firms before 2007: 企 + the kind of investment
 (合 joint venture, 独 wholly foreign-owned, 作 co-operative, 股 joint stock, 外 foreign) + the
 issuing province and city (苏镇: Jiangsu, Zhenjiang) + 总 or 分 (head office or branch) + 字第
@@ -190,19 +190,22 @@ issuing province and city (苏镇: Jiangsu, Zhenjiang) + 总 or 分 (head office
 def _parse_cn_regno(value: str) -> Identifier:
     """A business registration number (注册号): 15 digits with an ISO 7064 MOD 11,10 check
     digit (GB/T 17710, since 2007), the older 13 digits without one, or a foreign-invested
-    firm's licence number (企合苏镇分字第0010号; the key leaves out the final 号)."""
+    firm's licence number (企合苏镇分字第0010号, kept as 企合苏镇分字第0010: with 第, without
+    号, the serial as written; ``字0010`` and ``第10`` read as the same number)."""
     details = {"admin_division": value[:6]}
+    key = value
     if re.fullmatch(r"\d{15}", value):
         valid = mod_11_10.is_valid(value)
         problems = [] if valid else ["registration number: check digit (ISO 7064 MOD 11,10)"]
     elif re.fullmatch(r"\d{13}", value):
         problems = []
-    elif _REGNO_CERTIFICATE.fullmatch(value):
-        value, problems = value.removesuffix("号"), []
+    elif certificate := _REGNO_CERTIFICATE.fullmatch(value):
+        head, serial = certificate.groups()
+        value, key, problems = f"{head}第{serial}", f"{head}{int(serial)}", []
         details = {"form": "licence number of a foreign-invested firm (企…字第…号)"}
     else:
         problems = ["registration number must be 13 or 15 digits, or 企…字第…号"]
-    return _result("cn_regno", value, problems, [f"cn_regno:{value}"], details)
+    return _result("cn_regno", value, problems, [f"cn_regno:{key}"], details)
 
 
 def _stdnum_problems(

@@ -141,7 +141,7 @@ def test_interactive_review_records_each_answer(demo_run: tuple[Path, Path, Path
     counts = review_interactively(
         queue,
         lambda a, b, verdict, note: recorded.append((a, b, verdict)),
-        read=io.StringIO("s\nd\nwhat\nk\nq\n"),
+        read=io.StringIO("s\nDifferent\nwhat\nskip\nq\n"),
         write=shown,
     )
     assert counts == {"same": 1, "different": 1, "unsure": 0, "skip": 1}
@@ -151,7 +151,7 @@ def test_interactive_review_records_each_answer(demo_run: tuple[Path, Path, Path
         (second["uid_l"], second["uid_r"], "different"),
     ]
     text = shown.getvalue()
-    assert "answer with one of s, d, u, k, q" in text
+    assert "answer with one of s, d, u, k, q" in text  # "what" is no answer, "skip" skips
     assert str(first["uid_l"]) in text and "#1 " in text
 
 

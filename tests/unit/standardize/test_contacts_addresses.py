@@ -43,11 +43,14 @@ def test_saint_and_doctor_open_a_street_name_street_and_drive_close_it() -> None
     assert normalize_address("St. Mary Church, 5 Main St") == "saint mary church 5 main street"
     assert normalize_address("12 rue St Denis") == "12 rue saint denis"
     assert normalize_address("10 Downing St") == "10 downing street"
+    assert normalize_address("1200 N St NW") == "1200 north street northwest"
+    assert normalize_address("100 W 5 St Chicago") == "100 west 5 street chicago"
 
 
 def test_a_five_digit_number_opening_a_latin_address_is_its_house_number() -> None:
     assert address_numbers(normalize_address("11025 S Halsted St")) == "11025"
     assert address_numbers(normalize_address("123 Main St, Springfield, IL 62704")) == "123"
+    assert address_numbers(normalize_address("10115 Berlin Mitte")) is None  # a postcode
     assert address_numbers("广州市番禺区迎宾大道944号2604室") == "944 2604"
 
 

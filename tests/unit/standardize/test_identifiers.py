@@ -43,6 +43,7 @@ VECTORS = [
     ("cn_regno", "11010801234567", "11010801234567", False),
     ("cn_regno", "企合苏镇分字第0010", "企合苏镇分字第0010", True),  # in the Jiangsu register
     ("cn_regno", "企独沪总字第012345号", "企独沪总字第012345", True),
+    ("cn_regno", "企独沪总字012345號", "企独沪总字第012345", True),
     ("cn_regno", "企合苏字", "企合苏字", False),
     ("lei", "529900T8BM49AURSDO55", "529900T8BM49AURSDO55", True),
     ("lei", "529900t8bm49aursdo55", "529900T8BM49AURSDO55", True),
@@ -163,3 +164,10 @@ def test_a_declared_chinese_code_falls_back_to_the_code_the_value_is(
 def test_an_invalid_chinese_code_stays_under_its_declared_scheme() -> None:
     parsed = parse_identifier("91110000600037341M", "uscc")
     assert not parsed.valid and parsed.scheme == "uscc"
+
+
+def test_a_licence_number_has_one_key_however_it_is_written() -> None:
+    forms = ["企合苏镇分字第0010号", "企合苏镇分字0010", "企合苏镇分字第10", "企合苏镇分字第0010號"]
+    keys = {parse_identifier(form).keys for form in forms}
+    assert keys == {frozenset({"cn_regno:企合苏镇分字10"})}
+    assert parse_identifier("企合苏镇分字第0011").keys != parse_identifier(forms[0]).keys
