@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from linkage import charts
+from linkage.charts import escape
 from linkage.outputs import SHOWN_FIELDS
 from linkage.report.model import comparison_levels
 from linkage.report.page import figure, frame_table, paragraph, section, table
@@ -42,7 +43,7 @@ def clusters_section(entities: pd.DataFrame, stats: dict[str, Any]) -> tuple[str
     if by_prefix:
         rows = [[str(k), int(v)] for k, v in sorted(by_prefix.items())]
         parts.append(table(["identifier scheme (refusals)", "unions"], rows))
-    confidence = entities["confidence"].to_numpy(dtype=np.float64)
+    confidence = _confidence(entities).to_numpy(dtype=np.float64)
     confidence = confidence[(sizes > 1) & np.isfinite(confidence)]
     if len(confidence):
         edges = np.round(np.linspace(0.0, 1.0, 21), 2)
@@ -66,8 +67,10 @@ def entities_section(
     features: pd.DataFrame, entities: pd.DataFrame, merges: pd.DataFrame | None
 ) -> tuple[str, str, str]:
     """The least confident and the largest entities, each with its merge tree."""
-    key = ["entity_id", "member_count", "confidence"]
-    several = entities.loc[entities["member_count"].to_numpy() > 1, key]  # three columns
+    several = pd.DataFrame(  # three columns of the entities of several records
+        {"entity_id": entities["entity_id"], "member_count": entities["member_count"],
+         "confidence": _confidence(entities)}
+    )[entities["member_count"].to_numpy() > 1]  # fmt: skip
     least = several.nsmallest(ENTITIES_SHOWN, "confidence", keep="all")
     least = least.sort_values(["confidence", "entity_id"]).head(ENTITIES_SHOWN)
     largest = several.nlargest(ENTITIES_SHOWN, "member_count", keep="all")
@@ -82,8 +85,8 @@ def entities_section(
         parts.append(f"<h3>{title} entities</h3>")
         if chosen.empty:
             parts.append(paragraph("No entity holds more than one record."))
-        for row in chosen.itertuples(index=False):
-            entity_joins = joins[joins["entity_l"] == row.entity_id]
+        for row in chosen.to_dict(orient="records"):
+            entity_joins = joins[joins["entity_l"] == row["entity_id"]]
             parts.append(_entity(row, entity_joins, names))
     return section("entities", "Entities", parts)
 
@@ -104,7 +107,14 @@ def _names(features: pd.DataFrame, joins: pd.DataFrame) -> dict[str, str]:
     return {str(u): "" if pd.isna(n) else str(n) for u, n in rows.itertuples(index=False)}
 
 
-def _entity(row: Any, joins: pd.DataFrame, names: dict[str, str]) -> str:
+def _confidence(entities: pd.DataFrame) -> pd.Series:
+    """The entities' confidence (NaN where a profile has none)."""
+    if "confidence" not in entities:
+        return pd.Series(np.nan, index=entities.index)
+    return pd.to_numeric(entities["confidence"], errors="coerce")
+
+
+def _entity(row: dict[str, Any], joins: pd.DataFrame, names: dict[str, str]) -> str:
     members = sorted(set(joins["uid_l"]).union(joins["uid_r"]))
     index = {uid: i for i, uid in enumerate(members)}
     leaves = [f"{uid}  {names.get(uid, '')}".strip() for uid in members]
@@ -112,14 +122,19 @@ def _entity(row: Any, joins: pd.DataFrame, names: dict[str, str]) -> str:
         (index[j.uid_l], index[j.uid_r], f"step {j.step}: {j.kind}, weight {j.weight:.2f}")
         for j in joins.itertuples(index=False)
     ]
-    title = f"{row.entity_id}: {row.member_count} records, confidence {row.confidence:.3f}"
-    tree = charts.merge_tree(leaves, unions, title=f"Merge tree of {row.entity_id}")
+    entity_id, confidence = str(row["entity_id"]), row.get("confidence")
+    title = f"{entity_id}: {row['member_count']} records"
+    if isinstance(confidence, float) and not np.isnan(confidence):
+        title += f", confidence {confidence:.3f}"
+    tree = charts.merge_tree(leaves, unions, title=f"Merge tree of {entity_id}")
     caption = "Each vertical line is a union, left to right in the order clustering made them."
-    name = "" if pd.isna(row.name) else str(row.name)
+    name, sources = row.get("name"), row.get("sources")
+    said = [f"{label}: {value}" for label, value in (("Name", name), ("sources", sources))
+            if isinstance(value, str) and value]  # fmt: skip
     return (
-        f"<h4>{title}</h4>"
-        + paragraph(f"Name: {name}; sources: {row.sources}")
-        + figure(f"merge-tree-{row.entity_id}", tree, caption)
+        f"<h4>{escape(title)}</h4>"
+        + (paragraph("; ".join(said)) if said else "")
+        + figure(f"merge-tree-{entity_id}", tree, caption)
     )
 
 

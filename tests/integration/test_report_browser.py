@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from linkage.datasets import generate
@@ -140,3 +141,23 @@ def test_evaluate_report_rebuilds_the_run_report_from_its_folder(
     pred = str(demo_report.parent / "memberships.csv")
     assert main(["evaluate", "--truth", str(truth), "--pred", pred, "--report", str(rebuilt)]) == 0
     assert rebuilt.read_bytes() == demo_report.read_bytes()
+
+
+def test_a_run_without_a_name_field_still_gets_its_report(tmp_path: Path) -> None:
+    # person records linked on custom fields only (as Febrl is): no `name`, no profile name
+    people = pd.DataFrame({
+        "id": ["1", "2", "3", "4"],
+        "given": ["anna", "anna", "bert", "carl"],
+        "surname": ["smith", "smith", "jones", "brown"],
+        "born": ["1980-01-02", "1980-01-02", "1975-05-06", "1990-09-09"],
+    })  # fmt: skip
+    config = {
+        "sources": [{"name": "p", "id": "id",
+                     "fields": {"given": "given", "surname": "surname", "born": "born"}}],
+        "fields": {"given": {"type": "person_name"}, "surname": {"type": "person_name"},
+                   "born": {"type": "date"}},
+    }  # fmt: skip
+    result = Linker(config, frames={"p": people}).run(tmp_path / "out")
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert result.report == html
+    assert all(f'<section id="{key}">' in html for key in SECTIONS if key != "truth")
