@@ -456,10 +456,25 @@ def pairs_found(pairs: pd.DataFrame, predicted: pd.DataFrame) -> tuple[int, int]
     Returns:
         ``(found, total)``; a pair with a record missing from the prediction is not found.
     """
+    el, er = _entities_of_pairs(pairs, predicted)
+    return int((pd.notna(el) & (el == er)).sum()), len(pairs)
+
+
+def pairs_apart(pairs: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFrame:
+    """The given pairs (``uid_l, uid_r``) whose two records the prediction holds in two
+    entities (a pair with a record missing from the prediction is left out)."""
+    el, er = _entities_of_pairs(pairs, predicted)
+    return pairs[pd.notna(el) & pd.notna(er) & (el != er)]
+
+
+def _entities_of_pairs(
+    pairs: pd.DataFrame, predicted: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """The predicted entity of each pair's two records (NaN where a record is missing)."""
     entity = _entity_by_uid(predicted)
     el = entity.reindex(pairs["uid_l"].to_numpy()).to_numpy()
     er = entity.reindex(pairs["uid_r"].to_numpy()).to_numpy()
-    return int((pd.notna(el) & (el == er)).sum()), len(pairs)
+    return el, er
 
 
 def _entity_by_uid(predicted: pd.DataFrame) -> pd.Series:

@@ -30,7 +30,7 @@ def build_report(result: RunResult, truth: pd.DataFrame | None = None) -> str:
     manifest, model = result.manifest, result.model or {}
     clustering = manifest.get("clustering", {})
     threshold = float(manifest.get("choices", {}).get("threshold", 0.5))
-    completeness = None
+    completeness, expected = None, None
     if truth is not None:
         expected = true_pairs(truth)
         completeness = pair_completeness(result.pairs, expected["uid_l"], expected["uid_r"])
@@ -43,8 +43,8 @@ def build_report(result: RunResult, truth: pd.DataFrame | None = None) -> str:
         entities_section(result.features, result.entities, result.merges),
         pairs_section(result.features, result.pairs, model, manifest),
     ]
-    if truth is not None:
-        sections.append(truth_section(truth, result.pairs, result.memberships, threshold))
+    if truth is not None and expected is not None:
+        sections.append(truth_section(truth, expected, result.pairs, result.memberships, threshold))
     counts = manifest.get("counts", {})
     subtitle = (
         f"{counts.get('records', 0):,} records -> {counts.get('entities', 0):,} entities; "

@@ -13,10 +13,15 @@ EXAMPLES = 10
 
 
 def truth_section(
-    truth: pd.DataFrame, pairs: pd.DataFrame, memberships: pd.DataFrame, threshold: float
+    truth: pd.DataFrame,
+    expected: pd.DataFrame,
+    pairs: pd.DataFrame,
+    memberships: pd.DataFrame,
+    threshold: float,
 ) -> tuple[str, str, str]:
-    """Scores of the memberships against ``truth`` (either form), the candidate pairs'
-    precision, recall and F1 per threshold, and the first false merges and misses."""
+    """Scores of the memberships against ``truth`` (either form; ``expected``: its true
+    pairs), the candidate pairs' precision, recall and F1 per threshold, and the first false
+    merges and misses."""
     scores = evaluation.evaluate_memberships(truth, memberships)
     rows = [
         ["pairwise", scores.pairwise.precision, scores.pairwise.recall, scores.pairwise.f1],
@@ -57,23 +62,10 @@ def truth_section(
     false_merges = false_merges.sort_values(["match_weight", "uid_l"], ascending=[False, True])
     parts.append(f"<h3>False merges ({len(false_merges):,} candidate pairs in one entity)</h3>")
     parts.append(_examples(false_merges))
-    apart = _apart(truth, memberships)
+    apart = evaluation.pairs_apart(expected, memberships)
     parts.append(f"<h3>Misses ({len(apart):,} true pairs kept apart)</h3>")
     parts.append(_examples(_misses(apart, pairs)))
     return section("truth", "Against the truth", parts)
-
-
-def _entity_of(memberships: pd.DataFrame) -> pd.Series:
-    uid = memberships["source"].astype(str) + ":" + memberships["record_id"].astype(str)
-    return pd.Series(memberships["entity_id"].astype(str).to_numpy(), index=uid.to_numpy())
-
-
-def _apart(truth: pd.DataFrame, memberships: pd.DataFrame) -> pd.DataFrame:
-    entity = _entity_of(memberships)
-    true = evaluation.true_pairs(truth)
-    left = entity.reindex(true["uid_l"].to_numpy()).to_numpy()
-    right = entity.reindex(true["uid_r"].to_numpy()).to_numpy()
-    return true[pd.notna(left) & pd.notna(right) & (left != right)]
 
 
 def _misses(apart: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:

@@ -68,7 +68,7 @@ def review_queue(
         raise UsageError(f"the review queue needs a limit of at least 1, got {limit}")
     run_dir = Path(run_dir)
     files = ["pairs.parquet", "memberships.csv", "manifest.json", "features.parquet"]
-    check_run_folder(run_dir, files, optional=["merges.parquet"])
+    check_run_folder(run_dir, files)
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     threshold = float(manifest.get("choices", {}).get("threshold", 0.5))
     pairs = pd.read_parquet(run_dir / "pairs.parquet", columns=READ_COLUMNS)
@@ -94,12 +94,7 @@ def review_queue(
     best = impacts.argmax(axis=0)
     pairs["impact"] = np.round(impacts.max(axis=0), 9)
     pairs["kind"] = kinds[best]
-    queue = pairs[pairs["impact"] > 0]
-    queue = _unjudged(queue, judged)
-    queue = queue.sort_values(["impact", "uid_l", "uid_r"], ascending=[False, True, True])
-    sides = np.sort(queue[["entity_l", "entity_r"]].astype(str).to_numpy(), axis=1)
-    first = ~pd.DataFrame(sides).duplicated().to_numpy()  # the best pair per pair of entities
-    queue = queue[first].head(limit).reset_index(drop=True)
+    queue = _most_useful(pairs, judged, limit)
     queue["reason"] = [
         REASONS[k].format(refused_by=r)
         for k, r in zip(queue["kind"], queue["refused_by"], strict=True)
@@ -123,13 +118,36 @@ def _bridge_sides(pairs: pd.DataFrame) -> np.ndarray:
     return np.where(scored, sides, 0.0)
 
 
-def _unjudged(queue: pd.DataFrame, judged: pd.DataFrame | None) -> pd.DataFrame:
+def _most_useful(pairs: pd.DataFrame, judged: pd.DataFrame | None, limit: int) -> pd.DataFrame:
+    """The ``limit`` unjudged pairs of the largest impact, the best one per pair of entities.
+    Only the pairs of the largest impacts are sorted (ties at the edge included), a wider
+    circle when judged pairs and repeated pairs of entities leave too few."""
+    impact = pairs["impact"].to_numpy()
+    candidates = np.flatnonzero(impact > 0)
+    wanted = 16 * limit
+    while True:
+        rows = candidates
+        if wanted < len(candidates):
+            edge = len(candidates) - wanted
+            rows = candidates[impact[candidates] >= np.partition(impact[candidates], edge)[edge]]
+        queue = pairs.iloc[rows]
+        queue = queue[~_judged(queue, judged)]
+        queue = queue.sort_values(["impact", "uid_l", "uid_r"], ascending=[False, True, True])
+        sides = np.sort(queue[["entity_l", "entity_r"]].astype(str).to_numpy(), axis=1)
+        queue = queue[~pd.DataFrame(sides).duplicated().to_numpy()]
+        if len(queue) >= limit or len(rows) == len(candidates):
+            return queue.head(limit).reset_index(drop=True)
+        wanted *= 16
+
+
+def _judged(queue: pd.DataFrame, judged: pd.DataFrame | None) -> np.ndarray:
+    """Whether a reviewer has judged each pair (in either order)."""
     if judged is None or judged.empty:
-        return queue
-    done = set(zip(judged["uid_a"], judged["uid_b"], strict=True))
-    done |= {(b, a) for a, b in done}
-    keep = [(a, b) not in done for a, b in zip(queue["uid_l"], queue["uid_r"], strict=True)]
-    return queue[np.array(keep, dtype=bool)]
+        return np.zeros(len(queue), dtype=bool)
+    a, b = judged["uid_a"].astype(str).to_numpy(), judged["uid_b"].astype(str).to_numpy()
+    done = pd.MultiIndex.from_arrays([np.minimum(a, b), np.maximum(a, b)])
+    asked = pd.MultiIndex.from_arrays([queue["uid_l"], queue["uid_r"]])
+    return np.asarray(asked.isin(done), dtype=bool)
 
 
 def _with_records(queue: pd.DataFrame, features_path: Path) -> pd.DataFrame:
