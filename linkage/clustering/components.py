@@ -36,6 +36,7 @@ class Components:
         self.kind = [_BRANCH if b else _HEAD for b in branch]
         self.features = features  # names, read only for the rare branch / non-branch edge
         self.names_units = {UNIT_COLUMN, "name_latin", "name_norm"} <= set(features)
+        self.sites_comparable = {"address_norm", "address_numbers"} <= set(features)
         # a root's sub-unit: one code (-1: none), or several in ``units`` after a union that
         # an identifier or a reviewer allowed, or whose keys were read alike across scripts;
         # a code is the key's index times two, plus one when read from a Chinese name
@@ -98,8 +99,30 @@ class Components:
         )
         if not all(isinstance(v, str) for v in (key, other, latin)) or has_cjk(other):
             return False
+        if self._at_unit_address(a, b):
+            return True
         parent = names["name_parent"].iat[a] if "name_parent" in names else None
         return names_unit(key, parent if isinstance(parent, str) else None, latin)
+
+    def _at_unit_address(self, branch: int, other: int) -> bool:
+        """A Latin-script record at the exact address of a Latin-script unit, house number
+        included, is that unit named without it (``Marcy Newberry Association`` at the address
+        of ``Marcy Newberry Association - FOSCO ABLA Center``): lists name a site by its
+        organisation. Not so in Chinese, where a 门市部 at its company's address is a
+        registration of its own."""
+        if not self.sites_comparable:
+            return False
+        names = self.features
+        address = names["address_norm"]
+        here, there = address.iat[branch], address.iat[other]
+        return (
+            isinstance(here, str)
+            and isinstance(there, str)
+            and here == there
+            and isinstance(names["address_numbers"].iat[branch], str)
+            and not has_cjk(str(names["name_norm"].iat[branch]))
+            and not has_cjk(here)
+        )
 
     def forbid(self, a: int, b: int) -> None:
         """A cannot-link between records a and b (a reviewer's "different")."""

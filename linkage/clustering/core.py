@@ -24,7 +24,9 @@ A union is refused when the merged component would hold
   joins a branch record to a Latin name that names its unit all the same
   (``subunits.names_unit``: ``Chicago Commons - Nia Family Center`` is the unit of ``Chicago
   Commons Association - Nia Family Center``, read without a unit for lack of an organisation
-  word): then the non-branch component becomes that unit.
+  word), or is a Latin-script record at the exact address of a Latin-script unit, house
+  number included (lists name a site by its organisation; Chinese names keep the rule): then
+  the non-branch component becomes that unit.
 - ``unit``: two sub-units with different units (``name_unit``: 洪武支行 and 钟山支行 of one
   bank), unless the two components share an identifier key: sub-units of one parent are
   entities of their own. A key read from a Chinese name and one read from a Latin name are

@@ -24,6 +24,10 @@ class Comparison:
     columns: tuple[str, ...]
     # a free-text or category field (a sector, patent classes): weak evidence, see default_m
     descriptive: bool = False
+    void_when: tuple[str, int] | None = None
+    """``(name, level)`` of another comparison of the run: where that one is at that level,
+    an agreement of this one says nothing (null; a disagreement stays; see
+    :class:`~linkage.compare.library.PhoneComparison`)."""
     tf_levels: dict[int, str]
     """Level value -> prepared key. For each key, :meth:`prepare` makes ``<key>_code`` (int
     codes, -1 = missing; a function of the record's own features), ``<key>_freq``

@@ -74,7 +74,9 @@ def choose_comparisons(
     elif _present(features, "postcode_norm"):
         out.append(LevenshteinAtThresholds("postcode_norm", (1,), name="postcode"))
     if _present(features, "phone_e164"):
-        out.append(PhoneComparison(tf_adjust=True))
+        # a number shared at another address is an organisation's line (PhoneComparison)
+        address = next((c.name for c in out if isinstance(c, AddressComparison)), None)
+        out.append(PhoneComparison(tf_adjust=True, address=address))
     if _present(features, "email_norm") or _present(features, "domain"):
         out.append(EmailComparison())
     for column, field_type in (("representative", "person_name"), ("city", "text")):

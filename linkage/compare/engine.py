@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.compare.base import Comparison
-from linkage.compare.values import Prepared, frequencies, gather
+from linkage.compare.values import NULL, Prepared, frequencies, gather
 
 
 def term_keys(comparison: Comparison) -> list[str]:
@@ -141,9 +141,11 @@ def compare_columns(
     *,
     chunk_size: int = 1_000_000,
     term_frequencies: bool = True,
+    void: bool = True,
 ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """Per comparison, int8 levels and shared-value term frequencies (None for comparisons
     without term frequencies, or for all with ``term_frequencies=False``) of the index pairs.
+    With ``void`` (the default), each comparison's ``void_when`` applies.
 
     Levels are computed once per distinct pair of records' prepared values (candidate pairs
     repeat them: a firm's records meet the same namesakes, phones and cities), then spread.
@@ -169,7 +171,27 @@ def compare_columns(
         for start in range(0, n, chunk_size):
             stop = min(start + chunk_size, n)
             list(pool.map(run, range(k), [start] * k, [stop] * k))
+    if void:
+        _void(comparisons, levels, tf)
     return levels, tf
+
+
+def _void(
+    comparisons: Sequence[Comparison], levels: list[np.ndarray], tf: list[np.ndarray | None]
+) -> None:
+    """Null each comparison's agreement (its levels above "else", and their term
+    frequencies) where the comparison its ``void_when`` names is at the level it names;
+    nothing when that one is not compared. A disagreement stays evidence."""
+    names = {c.name: j for j, c in enumerate(comparisons)}
+    for j, comparison in enumerate(comparisons):
+        if comparison.void_when is None or comparison.void_when[0] not in names:
+            continue
+        other, level = comparison.void_when
+        void = (levels[names[other]] == level) & (levels[j] > 0)
+        levels[j][void] = NULL
+        column = tf[j]
+        if column is not None:
+            column[void] = np.nan
 
 
 def compare_indexed(
@@ -180,9 +202,10 @@ def compare_indexed(
     *,
     chunk_size: int = 1_000_000,
     term_frequencies: bool = True,
+    void: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Levels (n, k) int8 and shared-value term frequencies (n, k) for index pairs (all nan
-    with ``term_frequencies=False``)."""
+    with ``term_frequencies=False``; ``void`` as in :func:`compare_columns`)."""
     levels, tf = compare_columns(
         comparisons,
         prepared,
@@ -190,6 +213,7 @@ def compare_indexed(
         idx_r,
         chunk_size=chunk_size,
         term_frequencies=term_frequencies,
+        void=void,
     )
     n, k = len(idx_l), len(comparisons)
     level_matrix = np.empty((n, k), dtype=np.int8)

@@ -124,7 +124,9 @@ class FellegiSunter(LevelModel):
         il, ir = sample_random_pairs(sources, unique, self.u_sample_size, self.random_state)
         if prepared is None:
             prepared = prepare_all(self.comparisons, features)
-        random_levels, _ = compare_indexed(self.comparisons, prepared, il, ir)
+        # u is the chance that unrelated records agree at all: a voided agreement (a phone
+        # at another address) is still one there, however little it says of a match
+        random_levels, _ = compare_indexed(self.comparisons, prepared, il, ir, void=False)
         return self.fit_levels(
             level_matrix(compared, self.comparisons),
             random_levels,

@@ -163,6 +163,57 @@ def test_a_latin_name_that_names_a_branch_unit_joins_it_and_the_parent_stays_apa
     assert sorted(result.merges["reason"].dropna()) == ["branch", "unit"]
 
 
+def _named_features(names: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """Features from record -> (name, normalised address), parsed as the pipeline parses."""
+    parsed = {r: normalize_name(n) for r, (n, _) in names.items()}
+    features = make_features([(r, "", p.is_branch) for r, p in parsed.items()])
+    for column, attribute in (
+        ("name_norm", "norm"), ("name_latin", "latin"), ("name_unit", "unit_key"),
+        ("name_parent", "parent"),
+    ):  # fmt: skip
+        features[column] = [getattr(parsed[r], attribute) for r in features["record_id"]]
+    address = {r: a for r, (_, a) in names.items()}
+    features["address_norm"] = features["record_id"].map(address)
+    features["address_numbers"] = features["address_norm"].str.extract(r"(\d+)")[0]
+    return features
+
+
+def test_a_latin_record_at_the_exact_address_of_a_latin_unit_is_that_unit() -> None:
+    # real records of one site (Chicago early-childhood lists): one list names the site by
+    # its organisation only, at the site's address; another site of it stays apart
+    features = _named_features(
+        {
+            "site": ("Marcy Newberry Association - FOSCO ABLA Center", "1312 south racine avenue"),
+            "org": ("Marcy Newberry Association", "1312 south racine avenue"),
+            "other": ("Marcy Newberry Association", "1073 west maxwell street"),
+        }
+    )
+    assert features.set_index("record_id")["is_branch"].to_dict() == {
+        "site": True, "org": False, "other": False
+    }  # fmt: skip
+    row = {r: i for i, r in enumerate(features["record_id"])}
+    edges = [(row["site"], row["org"], 0.99), (row["site"], row["other"], 0.98)]
+    result = cluster(features, make_scored(features, edges))
+    assert entity_of(result, "s:site") == entity_of(result, "s:org")
+    assert entity_of(result, "s:other") != entity_of(result, "s:site")
+    assert result.merges["reason"].tolist() == [None, "branch"]
+
+
+def test_a_chinese_unit_at_its_company_address_stays_a_registration_of_its_own() -> None:
+    # a 门市部 at its company's address is registered apart (real Jiangsu pattern)
+    address = "江苏省南京市玄武区中山路1号"
+    features = _named_features(
+        {
+            "store": ("南京贤丰石油化工有限公司门市部", address),
+            "company": ("南京贤丰石油化工有限公司", address),
+        }
+    )
+    assert features["is_branch"].tolist() == [False, True]  # sorted by uid: company, store
+    result = cluster(features, make_scored(features, [(0, 1, 0.99)]))
+    assert entity_of(result, "s:store") != entity_of(result, "s:company")
+    assert result.merges["reason"].tolist() == ["branch"]
+
+
 def test_of_equally_strong_edges_the_more_alike_names_join_first() -> None:
     # a rendering agrees on the same levels with two registered firms of one town (real
     # Jiangsu names); the register is unique, so the rendering joins one: the closer name

@@ -39,7 +39,7 @@ COMPARISONS: list[Comparison] = [
     EmailComparison(),
     AddressComparison(),
     JaroWinklerAtThresholds("city", tf_adjust=True),
-    PhoneComparison(tf_adjust=True),
+    PhoneComparison(tf_adjust=True, address="address"),
     IdentifierComparison(),
 ]
 

@@ -23,6 +23,7 @@ from linkage.compare import (
     LevenshteinAtThresholds,
     PhoneComparison,
     clean_text,
+    compare_indexed,
     compare_pairs,
     comparison_from_dict,
 )
@@ -311,6 +312,7 @@ def test_dates_phones_addresses() -> None:
         IdentifierComparison(),
         AddressComparison(postcode=None),
         PhoneComparison(),
+        PhoneComparison(address="address"),
     ],
 )
 def test_round_trip_and_levels_are_ordered(comparison: Comparison) -> None:
@@ -319,6 +321,37 @@ def test_round_trip_and_levels_are_ordered(comparison: Comparison) -> None:
     assert levels[0].is_null and levels[-1].value == 0
     values = [lv.value for lv in levels[1:]]
     assert values == sorted(values, reverse=True) == list(range(len(values) - 1, -1, -1))
+
+
+def test_a_phone_shared_at_another_address_says_nothing() -> None:
+    # real records (Chicago early-childhood lists): one organisation's line at two of its
+    # sites, and at one site written two ways
+    features = pd.DataFrame(
+        {
+            "address_norm": [
+                "212 south francisco avenue", "2114 west 22nd place",
+                "1312 south racine avenue", "1312 south racine ave", "2114 west 22nd place",
+            ],
+            "address_numbers": ["212", "2114", "1312", "1312", "2114"],
+            "phone_e164": ["+17227440", "+17227440", "+17466024", "+17466024", "+19990000"],
+        }
+    )  # fmt: skip
+    pairs = pd.DataFrame({"idx_l": [0, 2, 0], "idx_r": [1, 3, 4]})
+    address = AddressComparison(postcode=None, number_conflict=True, tf_adjust=False)
+    phone = PhoneComparison(tf_adjust=True, address="address")
+    out = compare_pairs(features, pairs, [address, phone])
+    assert out["address_level"].tolist() == [0, 3, 0]
+    # another address: the shared number is voided, a different number still counts against
+    assert out["phone_level"].tolist() == [-1, 2, 0]
+    assert np.isnan(out["phone_tf"].iat[0]) and not np.isnan(out["phone_tf"].iat[1])
+    assert phone.label_of(-1) == "null, or the same number at another address"
+    # without the address comparison in the run, nothing is voided; u's random pairs see
+    # the agreement as it is (compare_indexed(void=False))
+    assert compare_pairs(features, pairs, [phone])["phone_level"].tolist() == [2, 2, 0]
+    prepared = [address.prepare(features), phone.prepare(features)]
+    one = np.array([0]), np.array([1])
+    levels, _ = compare_indexed([address, phone], prepared, *one, void=False)
+    assert levels.tolist() == [[0, 2]]
 
 
 def test_compare_pairs_and_recordlinkage_adapter() -> None:
