@@ -14,6 +14,7 @@ import pytest
 
 from linkage import Clusters, Linker, UsageError, Verdict, load_model
 from linkage.cli import main
+from linkage.config import Config
 from linkage.datasets import generate
 from linkage.sources import read_sources
 
@@ -161,3 +162,17 @@ def test_misuse_gets_errors_to_act_on(registries: dict[str, object]) -> None:
         linker.score({"nmae": "Acme"}, {"name": "Acme"})
     assert Verdict("same") is Verdict.SAME and Verdict.SAME == "same"
     assert np.isfinite(linker.threshold_)
+
+
+def test_two_unrelated_firms_alone_stay_apart() -> None:
+    # their only candidate pair is unlikely (P(match) about 0.1): with a handful of pairs,
+    # predicting no match at all has the best expected F1, so the cut-off stays above it
+    frame = pd.DataFrame(
+        {"id": ["1", "2"], "name": ["Acme Ltd", "Zebra Corp"], "city": ["London", "Leeds"]}
+    )
+    config = {"sources": [{"name": "a", "id": "id", "fields": {"name": "name", "city": "city"}}]}
+    result = Linker(Config.from_dict(config), frames={"a": frame}).run()
+    assert result.memberships["entity_id"].nunique() == 2
+    pairs = result.pairs
+    assert len(pairs) == 1 and not pairs["is_match"].any()
+    assert pairs["probability"].iat[0] < result.model["parameters"]["threshold"]
