@@ -50,6 +50,22 @@ def _present(frame: pd.DataFrame, column: str) -> bool:
     return any(str(value) != "" for value in frame[column].dropna().to_numpy())
 
 
+SYLLABLE_BLOCK = 10
+"""Records a syllable pair may hold and still block: rarer than a trade name's (on registries
+built from real Jiangsu firms, 10 found 183 of 291 hanzi <-> Latin pairs no other rule found,
+for 5% more candidate pairs)."""
+
+
+def _both_scripts(features: pd.DataFrame) -> bool:
+    """Do the names hold both hanzi and Latin-script ones? (the syllable-pair rule is for the
+    pairs across them; within one script the other rules find what it would)"""
+    if "name_norm" not in features:
+        return False
+    names = features["name_norm"].dropna().astype(str)
+    hanzi = names.str.contains("[\u4e00-\u9fff]", regex=True)
+    return bool(hanzi.any()) and not bool(hanzi.all())
+
+
 def choose_rules(
     features: pd.DataFrame,
     *,
@@ -59,7 +75,8 @@ def choose_rules(
     """Automatic rules from the fields present, strongest evidence first.
 
     Identifier keys, exact and Latin-key names, phone, web domain, postcode + name prefix,
-    name tokens, and a sorted neighbourhood on the Latin key; for custom fields, an exact rule
+    name tokens, rare adjacent pinyin syllable pairs (when names come in both scripts), and a
+    sorted neighbourhood on the Latin key; for custom fields, an exact rule
     on each field of a selective type (person names, identifiers, dates, phones, e-mails,
     postcodes) and a sorted neighbourhood on the first name-like field.
     """
@@ -93,6 +110,17 @@ def choose_rules(
         ),
         BlockingRule("name_token", ("name_tokens",), "tokens", min_length=2, max_block_size=cap),
     ]
+    if _both_scripts(features):
+        # hanzi names and Latin renderings whose parsed parts differ (常州市新安国峰 and
+        # "Changzhou Guofeng ... (Xinan)") share a rare pair of adjacent pinyin syllables
+        candidates.append(
+            BlockingRule(
+                "syllable_pairs",
+                ("name_syllables",),
+                "tokens",
+                max_block_size=min(cap, SYLLABLE_BLOCK),
+            )
+        )
     rules = [r for r in candidates if all(_present(features, c) for c in r.columns)]
     selective = ("person_name", "company_name", "identifier", "date", "phone", "email", "url")
     for name, kind in (custom_fields or {}).items():

@@ -40,6 +40,7 @@ from linkage.standardize.identifiers import parse_identifier
 from linkage.standardize.latin_anatomy import analyse as analyse_latin_name
 from linkage.standardize.legal_forms import legal_form_code
 from linkage.standardize.names import normalize_name
+from linkage.standardize.syllables import syllable_pairs
 
 ID_SUFFIXES = ("_norm", "_valid", "_scheme", "_problem")
 NAME_COLUMNS = (
@@ -55,6 +56,7 @@ NAME_COLUMNS = (
     "name_unit",
     "name_parent",
     "name_place_path",
+    "name_syllables",
 )
 WORKERS_ENV = "LINKAGE_WORKERS"
 # below this many distinct values in all, forking the workers costs more than it saves
@@ -147,6 +149,7 @@ def _name_item(item: tuple[str, str | None]) -> tuple[Any, ...]:
         parsed.unit_key,
         parsed.parent,
         parsed.place_path,
+        syllable_pairs(parsed.norm) if parsed.norm else None,
         None if parsed.core else (parsed.places[-1] if parsed.places else None),
     )
 
@@ -386,7 +389,8 @@ def build_features(
         industry words in English, see :mod:`linkage.standardize.distinctive`), ``name_head``
         (``name_core``, or without one the most specific place the name states), ``name_unit``,
         ``name_parent`` (a sub-unit's key and its parent's ``name_norm``),
-        ``name_place_path`` (the Latin path of the most specific place), ``address_norm``,
+        ``name_place_path`` (the Latin path of the most specific place), ``name_syllables``
+        (adjacent pinyin syllable pairs, :mod:`linkage.standardize.syllables`), ``address_norm``,
         ``address_numbers``, ``postcode_norm``, ``phone_e164``, ``email_norm``,
         ``domain``, per identifier column ``id_<scheme>_norm``/``_valid``/``_scheme``/
         ``_problem``, and ``id_keys`` (sorted, space-joined crosswalk keys; "" when none).
@@ -501,6 +505,7 @@ def _build(records: pd.DataFrame, default_region: str | None, workers: int) -> p
         "name_unit",
         "name_parent",
         "name_place_path",
+        "name_syllables",
     ):
         new[column] = new.pop(column)
     new["address_numbers"] = _spread(addresses.codes, address_parts[1])

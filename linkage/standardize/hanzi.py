@@ -57,3 +57,9 @@ def romanise(text: str) -> str:
     ``lazy_pinyin`` does and each segment converted once (segments repeat across names).
     """
     return "".join([_word_pinyin(w) for w in _pinyin()[0].seg(text)]).lower()
+
+
+@lru_cache(maxsize=1 << 14)
+def char_pinyin(char: str) -> str:
+    """Toneless pinyin of one character in its most common reading (行: ``xing``)."""
+    return _word_pinyin(char).lower()

@@ -65,6 +65,23 @@ def syllable_count(word: str) -> int:
     return max(best[-1], 0)
 
 
+@lru_cache(maxsize=1 << 16)
+def segment(word: str) -> tuple[str, ...]:
+    """The syllables of a lower-case pinyin word, in the split with the fewest (the first
+    found among equals): ``guofeng`` -> ``("guo", "feng")``; ``()`` when it is not pinyin."""
+    best: list[tuple[str, ...] | None] = [()] + [None] * len(word)
+    for start in range(len(word)):
+        found = best[start]
+        if found is None:
+            continue
+        for end in range(start + 1, min(len(word), start + _LONGEST) + 1):
+            if word[start:end] in SYLLABLES:
+                held = best[end]
+                if held is None or len(found) + 1 < len(held):
+                    best[end] = (*found, word[start:end])
+    return best[-1] or () if word.isascii() and word.isalpha() else ()
+
+
 def plain(word: str) -> str:
     """The word with ü written ``u`` (``lv``, ``nv`` -> ``lu``, ``nu``), as agencies write it.
 

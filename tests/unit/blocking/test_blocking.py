@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from linkage.blocking import BlockingRule, candidate_pairs, choose_rules, pair_completeness
 from linkage.blocking import pairs as blocking_pairs
+from linkage.standardize.names import normalize_name
+from linkage.standardize.syllables import syllable_pairs
 
 
 def features() -> pd.DataFrame:
@@ -92,6 +94,36 @@ def test_automatic_rules_follow_the_fields_present() -> None:
     names = [r.name for r in choose_rules(features())]
     assert names[:2] == ["identifier", "name_exact"]
     assert "phone" in names and "domain" not in names
+
+
+def test_hanzi_names_and_their_renderings_block_on_rare_syllable_pairs() -> None:
+    # a real Jiangsu firm and an agency's rendering of it: their trade names parse apart
+    # (xinanguofeng / changzhouguofeng), two adjacent syllables of it do not
+    names = {
+        "reg:1": "常州市新安国峰彩印包装有限公司",
+        "cus:1": "Changzhou Guofeng Colour Printing Baozhuang (Xinan) Co.,Ltd",
+        "cus:2": "Wuxi Huaxin Chemical Co., Ltd.",
+    }
+    parsed = {uid: normalize_name(name) for uid, name in names.items()}
+    frame = pd.DataFrame(
+        {
+            "uid": list(names),
+            "source": [uid.split(":")[0] for uid in names],
+            "name_norm": [p.norm for p in parsed.values()],
+            "name_syllables": [syllable_pairs(p.norm) for p in parsed.values()],
+        }
+    ).sort_values("uid", ignore_index=True)
+    keys = dict(zip(frame["uid"], frame["name_syllables"].str.split(), strict=True))
+    assert set(keys["reg:1"]) & set(keys["cus:1"]) >= {"guofeng", "xinan"}
+    rules = [r for r in choose_rules(frame) if r.name == "syllable_pairs"]
+    pairs, _ = candidate_pairs(frame, rules, unique_sources=set())
+    uids = frame["uid"].to_numpy()
+    assert list(zip(uids[pairs["idx_l"]], uids[pairs["idx_r"]], strict=True)) == [
+        ("cus:1", "reg:1")
+    ]
+    # one script only (Latin names; hanzi): the other rules find what the syllables would
+    assert "syllable_pairs" not in [r.name for r in choose_rules(frame.iloc[:2])]
+    assert "syllable_pairs" not in [r.name for r in choose_rules(frame.iloc[2:])]
 
 
 words = st.sampled_from(["acme", "blue", "sky", "zeta", "co", "x", ""])

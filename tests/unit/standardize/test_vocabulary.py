@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from linkage.standardize import chinese
-from linkage.standardize.pinyin import is_pinyin, syllable_count
+from linkage.standardize.pinyin import is_pinyin, segment, syllable_count
 from linkage.standardize.text import fold_tokens
 from linkage.standardize.vocabulary import industry, org_forms, unit_words
 
@@ -62,8 +62,10 @@ def test_branch_words_are_the_strong_ones() -> None:
 def test_pinyin_words_and_their_syllables(word: str, syllables: int) -> None:
     assert is_pinyin(word)
     assert syllable_count(word) == syllables
+    assert len(segment(word)) == syllables and "".join(segment(word)) == word
 
 
 @pytest.mark.parametrize("word", ["alpha", "technology", "london", "", "x1", "shenzhen1"])
 def test_other_words_are_not_pinyin(word: str) -> None:
     assert not is_pinyin(word)
+    assert segment(word) == ()
