@@ -166,6 +166,7 @@ def spark_candidate_pairs(
         union.where(~inside_unique)
         .groupBy(F.col("l").alias("idx_l"), F.col("r").alias("idx_r"))
         .agg(F.min("rule").alias("rule"))
+        .cache()  # counted for the report, then compared
     )
     return pairs, _report(rules, pairs, blocks)
 

@@ -71,7 +71,7 @@ class SparkEngine:
             unique_sources=unique_sources,
             max_block_size=max_block_size,
         )
-        self._pairs = pairs.cache()
+        self._pairs = pairs
         self._cached.append(self._pairs)
         self._rule_names = [r.name for r in rules]
         return sum(report.pairs_per_rule.values()), report

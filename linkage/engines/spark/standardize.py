@@ -30,7 +30,7 @@ def _standardised(columns: list[str], batches: Iterator[pd.DataFrame]) -> Iterat
     for batch in batches:
         records = batch.drop(columns=[ROW])
         features = build_features(records, workers=1)  # the executor is the parallelism
-        yield features[columns].assign(**{ROW: batch[ROW].to_numpy()})[[ROW, *columns]]
+        yield pd.concat([batch, features[columns]], axis=1)
 
 
 def spark_features(
@@ -50,12 +50,12 @@ def spark_features(
     sample = build_features(records.head(_SAMPLE), workers=1)
     added = [c for c in sample.columns if c not in records.columns]
     indexed = records.assign(**{ROW: np.arange(len(records), dtype=np.int64)})
-    source = to_spark(session, indexed, partitions)
-    standard = source.mapInPandas(
-        partial(_standardised, added),
-        schema_of(sample[added].assign(**{ROW: np.int64(0)})[[ROW, *added]]),
+    like = pd.concat([indexed.head(0), sample[added].head(0)], axis=1)
+    spark = (
+        to_spark(session, indexed, partitions)
+        .mapInPandas(partial(_standardised, added), schema_of(like))
+        .cache()
     )
-    spark = source.join(standard, on=ROW).cache()
     collected = to_pandas(spark.select(ROW, *added).orderBy(ROW), like=sample)
     collected.index = records.index
     features = pd.concat([records, collected[added]], axis=1)
