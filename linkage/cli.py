@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from linkage._version import __version__
+from linkage.engines import ENGINES
 from linkage.errors import LinkageError, StoreBusyError, UsageError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -109,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="score with this model (a model.json of an earlier run) instead of fitting one",
+    )
+    run.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="where the stages run: local (in process) or spark (pyspark; docs/spark.md); "
+        "default: the config's engine, else local",
     )
 
     demo = _command(commands, "demo", "generate the bundled demo registries and link them", _demo)
@@ -297,6 +305,7 @@ def _run(args: argparse.Namespace) -> int:
         wait=args.wait,
         accept_data_warnings=args.accept_data_warnings,
         truth=args.truth,
+        engine=args.engine,
     )
     result = linker.run(args.out)
     from linkage.quality import quality_lines

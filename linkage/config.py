@@ -278,10 +278,29 @@ class SurvivorshipConfig(_Strict):
         return own, self.date
 
 
+class SparkConfig(_Strict):
+    """Settings of the Spark engine (``engine = "spark"``, docs/spark.md)."""
+
+    master: str | None = Field(
+        default=None,
+        description="Spark master URL; default the SPARK_MASTER variable, else local[*]. "
+        "Ignored under spark-submit (its session is used).",
+    )
+    conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="Spark settings for a new session (spark.sql.shuffle.partitions = '64').",
+    )
+
+
 class Config(_Strict):
     """A whole run: the sources (required), custom fields, and matching settings."""
 
     sources: list[SourceConfig] = Field(min_length=1)
+    engine: Literal["local", "spark"] = Field(
+        default="local",
+        description="Where the stages run: in process, or on Apache Spark (same results).",
+    )
+    spark: SparkConfig = Field(default_factory=SparkConfig)
     fields: dict[str, CustomField] = Field(default_factory=dict)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     blocking: BlockingConfig = Field(default_factory=BlockingConfig)

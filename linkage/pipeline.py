@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,13 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from linkage.blocking import blocking_settings, candidate_pairs, rules_for
+from linkage.blocking import (
+    BlockingReport,
+    BlockingRule,
+    blocking_settings,
+    candidate_pairs,
+    rules_for,
+)
 from linkage.clustering import (
     Clustering,
     apply_judgements,
@@ -34,6 +40,7 @@ from linkage.clustering import (
 from linkage.compare import Comparison, Prepared, compare_pairs, compare_stage, comparisons_for
 from linkage.config import CANONICAL_FIELDS, Config, load_config
 from linkage.contract import check_config
+from linkage.engines import ENGINES, EngineName
 from linkage.errors import InputError, InputProblem, UsageError
 from linkage.evaluation import read_truth
 from linkage.explain import Explanation, explain_pair
@@ -80,6 +87,24 @@ class Clusters:
     merges: pd.DataFrame
 
 
+@dataclass
+class _Matched:
+    """What an engine's stages leave for the rest of a run (survive, outputs, the store)."""
+
+    features: pd.DataFrame
+    scored: pd.DataFrame
+    clustering: Clustering
+    memberships: pd.DataFrame
+    lineage: pd.DataFrame | None
+    model: Model
+    rules: list[BlockingRule]
+    comparisons: list[Comparison]
+    blocking: BlockingReport
+    judgements: pd.DataFrame | None
+    quality: dict[str, Any]
+    compare_stats: dict[str, int]
+
+
 class Linker:
     """Links the records of some registries into entities.
 
@@ -110,6 +135,8 @@ class Linker:
             raises :class:`~linkage.errors.InputError` naming them).
         truth: Ground truth (a DataFrame or CSV file in either form ``linkage evaluate``
             reads): the run's report then scores the run against it.
+        engine: ``"local"`` or ``"spark"``: where ``run`` runs the stages (default: the
+            config's ``engine``); both give the same entities (docs/spark.md).
 
     Attributes (after ``fit``):
         rules_: The blocking rules.
@@ -130,6 +157,7 @@ class Linker:
         wait: float = 0.0,
         accept_data_warnings: bool = False,
         truth: pd.DataFrame | str | Path | None = None,
+        engine: EngineName | None = None,
     ) -> None:
         if incremental and store is None:
             raise UsageError("an incremental run needs a store (--store PATH)")
@@ -141,6 +169,9 @@ class Linker:
         self.wait = wait
         self.accept_data_warnings = accept_data_warnings
         self.truth = truth
+        if engine is not None and engine not in ENGINES:
+            raise UsageError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
+        self.engine_override = engine
         self.timings: dict[str, float] = {}
         self._store: Store | None = None  # the store a run holds, open
         self._config: Config | None = settings if isinstance(settings, Config) else None
@@ -157,6 +188,11 @@ class Linker:
             else:
                 self._config = load_config(cast("str | Path", settings))
         return self._config
+
+    @property
+    def engine(self) -> EngineName:
+        """Where ``run`` runs the stages: the ``engine`` given, else the config's."""
+        return self.engine_override or self.config.engine
 
     @property
     def model(self) -> Model | None:
@@ -389,72 +425,15 @@ class Linker:
         with self._holding_store():
             hashes, previous = self._previous_run(records)
             pinned = previous.model or self.model
-            with self._stage("standardize"):
-                features = build_features(records, previous=previous.features())
-                quality = data_quality(tables, features)
-                if not self.accept_data_warnings:
-                    check_quality(quality)
             n_records, record_columns = len(records), list(records.columns)
-            del records  # the features table holds every column of it
-            with self._stage("block"):
-                rules = rules_for(config, features)
-                unique = self._unique_sources()
-                pairs, blocking = candidate_pairs(
-                    features,
-                    rules,
-                    unique_sources=unique,
-                    max_block_size=config.matching.max_block_size,
-                    keep_keys=self.store_path is not None,  # the next run's keys
-                    previous=previous.blocking(),
-                )
-                if self.store_path is not None:  # written now, not held to the end
-                    stage_parts(self.store_path, key_state=blocking.key_state)
-                blocking.key_state = None
-            LOG.info(f"blocking found {len(pairs):,} candidate pairs")
-            with self._stage("compare"):
-                comparisons = self._comparisons(features, pinned)
-                compared, compare = compare_stage(
-                    features, pairs, comparisons, previous=previous.comparisons()
-                )
-                del pairs  # compared holds them
-                if self.store_path is not None:  # held to the end, they would keep prepared alive
-                    stage_parts(self.store_path, terms=compare.terms, comparisons=comparisons)
-                compare.terms = None
-            map_large_blocks()  # from here on, few and large temporaries: hand them back at once
-            with self._stage("score"):
-                judgements = self._judgements()
-                model = self._fitted(
-                    features, compared, comparisons, judgements, pinned, compare.prepared
-                )
-                # nothing compares records from here on: the standardised text as Arrow strings
-                # takes a third (the read columns stay Python strings, which entities and
-                # memberships share)
-                compare.prepared = None
-                features = compact_text(
-                    features, [c for c in features.columns if c not in record_columns]
-                )
-                scored = score_pairs(compared, model)
-                del compared  # scored shares its columns except the term frequencies
-            LOG.info(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
-            with self._stage("cluster"):
-                scored = apply_judgements(scored, judgements)
-                clustering = cluster_stage(
-                    features,
-                    scored,
-                    unique_sources=unique,
-                    judgements=judgements,
-                    previous=previous.clusters(),
-                )
-                if pinned is None and config.matching.threshold is None:
-                    clustering, scored = _at_clustered_threshold(
-                        features, scored, clustering, model, unique, judgements
-                    )
-                clustering.identifiers = None  # parsed keys: no later stage reads them
-                memberships, lineage = self._stable_ids(clustering)
-                # the final decision of every pair beside the model's
-                uids = features["uid"].to_numpy(dtype=object)
-                same, refused = pair_outcomes(scored, uids, memberships, clustering.merges)
-                scored["same_entity"], scored["refused_by"] = same, refused
+            handed = [records]  # the match lets them go once standardised
+            del records
+            match = self._match_on_spark if self.engine == "spark" else self._match_locally
+            matched = match(handed, tables, previous, pinned)
+            features, scored, clustering = matched.features, matched.scored, matched.clustering
+            model, blocking, unique = matched.model, matched.blocking, self._unique_sources()
+            rules, comparisons, judgements = matched.rules, matched.comparisons, matched.judgements
+            memberships, lineage = matched.memberships, matched.lineage
             with self._stage("survive"):
                 entities, reused_profiles = reuse_profiles(
                     previous.profiles(), features, memberships, config
@@ -467,7 +446,8 @@ class Linker:
                 config, tables, choices, blocking, features, scored, entities, self.timings
             )
             manifest["clustering"] = clustering.stats
-            manifest["data_quality"] = quality
+            manifest["data_quality"] = matched.quality
+            manifest["engine"] = self.engine
             if lineage is not None:
                 manifest["lineage"] = lineage["event"].value_counts().sort_index().to_dict()
             if self.incremental:
@@ -478,7 +458,7 @@ class Linker:
                         "mode": "incremental",
                         **previous.stats,
                         "blocking": blocking.mode,
-                        **compare.stats,
+                        **matched.compare_stats,
                         "reused_cluster_records": clustering.reused_records,
                         "reused_profiles": reused_profiles,
                     }
@@ -512,6 +492,164 @@ class Linker:
                         out_dir=out_dir,
                     )
             return result
+
+    def _match_locally(
+        self,
+        handed: list[pd.DataFrame],
+        tables: list[SourceTable],
+        previous: PreviousRun,
+        pinned: Model | None,
+    ) -> _Matched:
+        """Standardise, block, compare, score and cluster in process (incremental given the
+        previous run's state); ``handed`` holds the records, taken from it."""
+        config = self.config
+        records = handed.pop()
+        with self._stage("standardize"):
+            features = build_features(records, previous=previous.features())
+            quality = data_quality(tables, features)
+            if not self.accept_data_warnings:
+                check_quality(quality)
+        record_columns = list(records.columns)
+        del records  # the features table holds every column of it
+        with self._stage("block"):
+            rules = rules_for(config, features)
+            unique = self._unique_sources()
+            pairs, blocking = candidate_pairs(
+                features,
+                rules,
+                unique_sources=unique,
+                max_block_size=config.matching.max_block_size,
+                keep_keys=self.store_path is not None,  # the next run's keys
+                previous=previous.blocking(),
+            )
+            if self.store_path is not None:  # written now, not held to the end
+                stage_parts(self.store_path, key_state=blocking.key_state)
+            blocking.key_state = None
+        LOG.info(f"blocking found {len(pairs):,} candidate pairs")
+        with self._stage("compare"):
+            comparisons = self._comparisons(features, pinned)
+            compared, compare = compare_stage(
+                features, pairs, comparisons, previous=previous.comparisons()
+            )
+            del pairs  # compared holds them
+            if self.store_path is not None:  # held to the end, they would keep prepared alive
+                stage_parts(self.store_path, terms=compare.terms, comparisons=comparisons)
+            compare.terms = None
+        map_large_blocks()  # from here on, few and large temporaries: hand them back at once
+        with self._stage("score"):
+            judgements = self._judgements()
+            model = self._fitted(
+                features, compared, comparisons, judgements, pinned, compare.prepared
+            )
+            # nothing compares records from here on: the standardised text as Arrow strings
+            # takes a third (the read columns stay Python strings, which entities and
+            # memberships share)
+            compare.prepared = None
+            features = compact_text(
+                features, [c for c in features.columns if c not in record_columns]
+            )
+            scored = score_pairs(compared, model)
+            del compared  # scored shares its columns except the term frequencies
+        LOG.info(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
+        with self._stage("cluster"):
+            scored = apply_judgements(scored, judgements)
+            clustering = cluster_stage(
+                features,
+                scored,
+                unique_sources=unique,
+                judgements=judgements,
+                previous=previous.clusters(),
+            )
+            if pinned is None and config.matching.threshold is None:
+                clustering, scored = _at_clustered_threshold(
+                    features, scored, clustering, model, unique, judgements
+                )
+            memberships, lineage = self._identified(features, scored, clustering)
+        return _Matched(
+            features, scored, clustering, memberships, lineage, model, rules, comparisons,
+            blocking, judgements, quality, compare.stats,
+        )  # fmt: skip
+
+    def _match_on_spark(
+        self,
+        handed: list[pd.DataFrame],
+        tables: list[SourceTable],
+        previous: PreviousRun,
+        pinned: Model | None,
+    ) -> _Matched:
+        """Standardise, block, compare, score and cluster on Spark (docs/spark.md), the model
+        fitted on the driver as in process: the same entities."""
+        from linkage.engines.spark import SparkEngine, require_pyspark
+
+        require_pyspark()  # a clear error before any work
+        if previous.folder is not None:
+            raise UsageError(
+                "the spark engine does not run incrementally yet: run without --incremental "
+                "(a full run on Spark), or incrementally with --engine local"
+            )
+        config = self.config
+        records = handed.pop()
+        engine = SparkEngine(config.spark.master, config.spark.conf)
+        try:
+            with self._stage("standardize"):
+                features = engine.standardize(records)
+                quality = data_quality(tables, features)
+                if not self.accept_data_warnings:
+                    check_quality(quality)
+            record_columns = list(records.columns)
+            del records
+            with self._stage("block"):
+                rules = rules_for(config, features)
+                unique = self._unique_sources()
+                count, blocking = engine.candidate_pairs(
+                    rules, unique_sources=unique, max_block_size=config.matching.max_block_size
+                )
+            LOG.info(f"blocking found {count:,} candidate pairs")
+            with self._stage("compare"):
+                comparisons = self._comparisons(features, pinned)
+                levels, prepared = engine.compare(features, comparisons)
+            with self._stage("score"):
+                judgements = self._judgements()
+                model = self._fitted(features, levels, comparisons, judgements, pinned, prepared)
+                del levels, prepared
+                features = compact_text(
+                    features, [c for c in features.columns if c not in record_columns]
+                )
+                scored = engine.score(model)
+            LOG.info(f"scored {len(scored):,} pairs, {int(scored['is_match'].sum()):,} match")
+            with self._stage("cluster"):
+                scored = apply_judgements(scored, judgements)
+
+                def on_spark(pairs: pd.DataFrame) -> Clustering:
+                    return engine.cluster(
+                        features, pairs, unique_sources=unique, judgements=judgements
+                    )
+
+                clustering = on_spark(scored)
+                if pinned is None and config.matching.threshold is None:
+                    clustering, scored = _at_clustered_threshold(
+                        features, scored, clustering, model, unique, judgements, on_spark
+                    )
+                memberships, lineage = self._identified(features, scored, clustering)
+        finally:
+            engine.close()
+        stats = {"prepared_records": len(features), "reused_pairs": 0, "scored_pairs": len(scored)}
+        return _Matched(
+            features, scored, clustering, memberships, lineage, model, rules, comparisons,
+            blocking, judgements, quality, stats,
+        )  # fmt: skip
+
+    def _identified(
+        self, features: pd.DataFrame, scored: pd.DataFrame, clustering: Clustering
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """The memberships with the store's stable ids and the lineage; adds each pair's
+        final decision beside the model's to ``scored`` (``same_entity``, ``refused_by``)."""
+        clustering.identifiers = None  # parsed keys: no later stage reads them
+        memberships, lineage = self._stable_ids(clustering)
+        uids = features["uid"].to_numpy(dtype=object)
+        same, refused = pair_outcomes(scored, uids, memberships, clustering.merges)
+        scored["same_entity"], scored["refused_by"] = same, refused
+        return memberships, lineage
 
     def _previous_run(self, records: pd.DataFrame) -> tuple[np.ndarray | None, PreviousRun]:
         """The records' hashes (runs with a store) and the state the store's latest run left
@@ -597,15 +735,19 @@ def _at_clustered_threshold(
     model: Model,
     unique: set[str],
     judgements: pd.DataFrame | None,
+    recluster: Callable[[pd.DataFrame], Clustering] | None = None,
 ) -> tuple[Clustering, pd.DataFrame]:
     """The automatic cut-off: raised to the best expected F1 of the clusters, not of the pairs
-    (``model.threshold_`` is set), with the clustering and the scored pairs at it."""
+    (``model.threshold_`` is set), with the clustering and the scored pairs at it
+    (``recluster``: how to cluster the scored pairs again, when not in process)."""
     raised = clustered_threshold(features, scored, clustering.merges, model.threshold_)
     if raised <= model.threshold_:
         return clustering, scored
     model.threshold_ = raised
     model.threshold_source_ = "expected_f1_clusters"  # type: ignore[union-attr]
     before, scored = scored, raise_threshold(scored, raised)
+    if recluster is not None:
+        return recluster(scored), scored
     # the weakest edges dropped: usually a prefix of the first merge log
     clustering = at_higher_cutoff(
         features, before, scored, clustering, unique_sources=unique, judgements=judgements
