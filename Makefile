@@ -1,8 +1,10 @@
-# One venv, made from nothing but Python 3.11: `make demo` and `make test` both build it.
+# One venv, made from nothing but Python 3.11: `make demo` and `make test` both build it
+# (`make test` adds pyspark, for the Spark engine's tests).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: install demo test lint clean
 
@@ -13,12 +15,17 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet -e '.[dev,plot]'
 	@touch $(STAMP)
 
+# the tests also run the Spark engine (pyspark, and Java 17 on PATH; skipped without Java)
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,plot,spark]'
+	@touch $(TEST_STAMP)
+
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/linkage demo --out demo-output
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

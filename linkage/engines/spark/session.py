@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 MASTER_ENV = "SPARK_MASTER"
 DEFAULT_MASTER = "local[*]"
+LOCAL_MEMORY = {"spark.driver.memory": "4g", "spark.driver.maxResultSize": "2g"}
+"""Heap and result size of a local-mode session unless the config's ``[spark] conf`` says."""
 
 
 def require_pyspark() -> Any:
@@ -43,12 +45,14 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
         return active
     # executors in local mode run this interpreter (the one with linkage installed)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.appName("linkage").master(
-        master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
-    )
+    url = master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
+    builder = SparkSession.builder.appName("linkage").master(url)
     settings = {
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.showConsoleProgress": "false",
+        # in local mode the executors live in the driver's JVM, and the run collects its
+        # tables there: Spark's default 1 GB heap lost task results at 100k records
+        **(LOCAL_MEMORY if url.startswith("local") else {}),
         **(conf or {}),
     }
     for key, value in settings.items():
