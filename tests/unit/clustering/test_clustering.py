@@ -134,6 +134,18 @@ def test_unit_keys_read_alike_across_scripts_are_one_unit() -> None:
     assert result.merges["reason"].tolist().count("unit") == 2
 
 
+def parsed_features(names: dict[str, str]) -> pd.DataFrame:
+    """Features from record -> name, with the name columns the pipeline parses from it."""
+    parsed = {r: normalize_name(n) for r, n in names.items()}
+    features = make_features([(r, "", p.is_branch) for r, p in parsed.items()])
+    for column, attribute in (
+        ("name_norm", "norm"), ("name_latin", "latin"), ("name_unit", "unit_key"),
+        ("name_parent", "parent"),
+    ):  # fmt: skip
+        features[column] = [getattr(parsed[r], attribute) for r in features["record_id"]]
+    return features
+
+
 def test_a_latin_name_that_names_a_branch_unit_joins_it_and_the_parent_stays_apart() -> None:
     # real names of one site (Chicago early-childhood registry): "Center" is read as a unit
     # only after an organisation word, so one record of the site is a branch and one is not
@@ -143,13 +155,7 @@ def test_a_latin_name_that_names_a_branch_unit_joins_it_and_the_parent_stays_apa
         "head": "Chicago Commons Association",
         "other": "Chicago Commons Association - Guadalupano Family Center",
     }
-    parsed = {r: normalize_name(n) for r, n in names.items()}
-    features = make_features([(r, "", p.is_branch) for r, p in parsed.items()])
-    for column, attribute in (
-        ("name_norm", "norm"), ("name_latin", "latin"), ("name_unit", "unit_key"),
-        ("name_parent", "parent"),
-    ):  # fmt: skip
-        features[column] = [getattr(parsed[r], attribute) for r in features["record_id"]]
+    features = parsed_features(names)
     row = {r: i for i, r in enumerate(features["record_id"])}
     edges = [
         (row["site"], row["same"], 0.99),
@@ -165,13 +171,7 @@ def test_a_latin_name_that_names_a_branch_unit_joins_it_and_the_parent_stays_apa
 
 def _named_features(names: dict[str, tuple[str, str]]) -> pd.DataFrame:
     """Features from record -> (name, normalised address), parsed as the pipeline parses."""
-    parsed = {r: normalize_name(n) for r, (n, _) in names.items()}
-    features = make_features([(r, "", p.is_branch) for r, p in parsed.items()])
-    for column, attribute in (
-        ("name_norm", "norm"), ("name_latin", "latin"), ("name_unit", "unit_key"),
-        ("name_parent", "parent"),
-    ):  # fmt: skip
-        features[column] = [getattr(parsed[r], attribute) for r in features["record_id"]]
+    features = parsed_features({r: n for r, (n, _) in names.items()})
     address = {r: a for r, (_, a) in names.items()}
     features["address_norm"] = features["record_id"].map(address)
     features["address_numbers"] = features["address_norm"].str.extract(r"(\d+)")[0]
