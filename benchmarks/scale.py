@@ -280,7 +280,9 @@ def main() -> None:
             try:
                 other = job()
             except (RuntimeError, subprocess.TimeoutExpired) as error:
-                other = {"error": str(error).splitlines()[0][:200]}
+                lines = str(error).splitlines()
+                said = [line for line in lines if "Error" in line] or lines
+                other = {"error": said[-1][:300]}
             rows.append(_row(size, name, other, anchor_before))
             print(rows[-1], flush=True)
     anchor_after = anchor_seconds()
@@ -319,7 +321,8 @@ def main() -> None:
             "(normalised name, address, postcode, e-mail, E.164 phone, identifiers) and its "
             "time is its linking only (reading and standardising excluded), in a fresh "
             "process. Peak RSS is the larger of the process's own and its forked "
-            "standardisation workers'.",
+            "standardisation workers'; for the Spark engine that is the Python driver's, "
+            "not Spark's JVM.",
             "- Generation is not timed in the runs"
             + (f" ({'; '.join(generated)})." if generated else "."),
         ]
