@@ -506,9 +506,7 @@ class Linker:
         records = handed.pop()
         with self._stage("standardize"):
             features = build_features(records, previous=previous.features())
-            quality = data_quality(tables, features)
-            if not self.accept_data_warnings:
-                check_quality(quality)
+            quality = self._checked_quality(tables, features)
         record_columns = list(records.columns)
         del records  # the features table holds every column of it
         with self._stage("block"):
@@ -593,9 +591,7 @@ class Linker:
         try:
             with self._stage("standardize"):
                 features = engine.standardize(records)
-                quality = data_quality(tables, features)
-                if not self.accept_data_warnings:
-                    check_quality(quality)
+                quality = self._checked_quality(tables, features)
             record_columns = list(records.columns)
             del records
             with self._stage("block"):
@@ -638,6 +634,13 @@ class Linker:
             features, scored, clustering, memberships, lineage, model, rules, comparisons,
             blocking, judgements, quality, stats,
         )  # fmt: skip
+
+    def _checked_quality(self, tables: list[SourceTable], features: pd.DataFrame) -> dict[str, Any]:
+        """The data-quality summary; raises on its warnings unless they are accepted."""
+        quality = data_quality(tables, features)
+        if not self.accept_data_warnings:
+            check_quality(quality)
+        return quality
 
     def _identified(
         self, features: pd.DataFrame, scored: pd.DataFrame, clustering: Clustering

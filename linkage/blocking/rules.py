@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from linkage.standardize.text import CJK_CHAR
+
 RuleKind = Literal["exact", "tokens", "sorted_neighbourhood"]
 
 
@@ -62,7 +64,7 @@ def _both_scripts(features: pd.DataFrame) -> bool:
     if "name_norm" not in features:
         return False
     names = features["name_norm"].dropna().astype(str)
-    hanzi = names.str.contains("[\u4e00-\u9fff]", regex=True)
+    hanzi = names.str.contains(CJK_CHAR, regex=True)  # has_cjk, vectorised
     return bool(hanzi.any()) and not bool(hanzi.all())
 
 

@@ -12,10 +12,12 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
-_CJK = re.compile(
+CJK_CHAR = (
     r"[\u2e80-\u2fdf\u3005-\u3007\u3040-\u30ff\u3200-\u32ff\u3400-\u4dbf\u4e00-\u9fff"
     r"\uf900-\ufaff\U00020000-\U0003ffff]"
 )
+"""One CJK character (what :func:`has_cjk` looks for), for vectorised ``str.contains``."""
+_CJK = re.compile(CJK_CHAR)
 _NON_WORD = re.compile(r"[\W_]+")
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
