@@ -36,6 +36,8 @@ from linkage.standardize.contacts import (
 )
 from linkage.standardize.distinctive import address_numbers
 from linkage.standardize.hanzi import romanise
+from linkage.standardize.identifier_batch import SCHEMES as BATCH_SCHEMES
+from linkage.standardize.identifier_batch import clean_valid_codes
 from linkage.standardize.identifiers import parse_identifier
 from linkage.standardize.latin_anatomy import analyse as analyse_latin_name
 from linkage.standardize.legal_forms import legal_form_code
@@ -189,6 +191,34 @@ def _identifier_item(scheme: str) -> Callable[[str], tuple[Any, ...]]:
         return p.value, p.valid, p.scheme, problem, keys, (None if alone == keys else alone)
 
     return parse
+
+
+def _batch_codes(
+    scheme: str, texts: list[str]
+) -> tuple[np.ndarray, list[tuple[Any, ...]], list[str]]:
+    """The clean, valid Chinese codes of a column checked at once (:mod:`identifier_batch`):
+    their mask over ``texts``, their results, and the texts left for ``parse_identifier``."""
+    if scheme not in BATCH_SCHEMES:
+        return np.zeros(len(texts), dtype=bool), [], texts
+    mask, results = clean_valid_codes(texts, scheme)
+    return mask, results, [t for t, done in zip(texts, mask.tolist(), strict=True) if not done]
+
+
+def _merged(
+    batch: tuple[np.ndarray, list[tuple[Any, ...]], list[str]], parts: list[list[Any]]
+) -> list[list[Any]]:
+    """Per result value, one list over all the column's texts: the batch's results where its
+    mask is set, the parsed ones elsewhere, in text order."""
+    mask, results, _ = batch
+    if not results:
+        return parts
+    merged = []
+    for position, parsed in enumerate(parts):
+        column = np.empty(len(mask), dtype=object)
+        column[mask] = [r[position] for r in results]
+        column[~mask] = parsed
+        merged.append(column.tolist())
+    return merged
 
 
 # ---- running the work: in process, or in forked workers
@@ -471,6 +501,7 @@ def _build(records: pd.DataFrame, default_region: str | None, workers: int) -> p
     emails, websites, forms = (_Distinct(records, c) for c in ("email", "website", "legal_form"))
     id_columns = _identifier_columns(records)
     id_values = [_Distinct(records, c) for c in id_columns]
+    id_batches = [_batch_codes(c[3:], v.texts) for c, v in zip(id_columns, id_values, strict=True)]
     tasks = [
         Task(_name_item, name_items, len(NAME_COLUMNS) + 1),
         Task(_address_item, addresses.texts, 2),
@@ -480,11 +511,12 @@ def _build(records: pd.DataFrame, default_region: str | None, workers: int) -> p
         Task(_website_item, websites.texts, 1),
         Task(_legal_form_item, forms.texts, 1),
         *(
-            Task(_identifier_item(c[3:]), v.texts, 6)
-            for c, v in zip(id_columns, id_values, strict=True)
+            Task(_identifier_item(c[3:]), rest, 6)
+            for c, (_, _, rest) in zip(id_columns, id_batches, strict=True)
         ),
     ]
     done = run_tasks(tasks, workers)
+    done[7:] = [_merged(batch, parts) for batch, parts in zip(id_batches, done[7:], strict=True)]
     name_parts, address_parts, (postcodes,), (phones,), email_parts, (domains,), (codes,) = done[:7]
 
     *name_parts, towns = name_parts
