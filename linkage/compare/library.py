@@ -510,8 +510,12 @@ class IdentifierComparison(Comparison):
             and not c.endswith(("_norm", "_valid", "_scheme", "_problem"))
         ]
         has_raw = np.zeros(len(frame), dtype=bool)
-        for column in raw_columns:
-            has_raw |= Distinct.column(frame, column).codes >= 0
+        for column in raw_columns:  # standardised, a present raw value has a compact form
+            norm = f"{column}_norm"
+            if norm in frame:
+                has_raw |= frame[norm].notna().to_numpy()
+            else:
+                has_raw |= Distinct.column(frame, column).codes >= 0
         has_keys = keys.codes >= 0
         return {
             "keys": _key_matrix(keys),

@@ -268,6 +268,27 @@ def test_identifier_levels() -> None:
     assert next(lv.label for lv in c.levels()) == "null"
 
 
+def test_identifier_presence_from_standardised_columns() -> None:
+    """A standardised table says which raw identifiers are present by their compact form,
+    as the raw column does (blank and missing ones are absent)."""
+    from linkage.standardize.features import build_features
+
+    raw = pd.DataFrame(
+        {
+            "uid": [f"u{i}" for i in range(6)],
+            "source": "s",
+            "record_id": [str(i) for i in range(6)],
+            "id_uscc": ["91110000600037341L", "bad", "  ", None, "-", "91110000600037341l"],
+        }
+    )
+    features = build_features(raw, workers=1)
+    c = IdentifierComparison()
+    standardised = c.prepare(features)
+    raw_only = c.prepare(features[["id_keys", "id_uscc"]])
+    assert list(standardised["invalid"]) == list(raw_only["invalid"])
+    assert list(standardised["invalid"]) == [False, True, False, False, True, False]
+
+
 def test_dates_phones_addresses() -> None:
     dates = DateComparison("d").compare(
         frame(["1990-01-02", "19900102", "1990-01-02", "1990-01-02", None], "d"),
