@@ -11,6 +11,7 @@ import ctypes
 import json
 import platform
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -127,31 +128,50 @@ def write_outputs(result: RunResult, out_dir: Path) -> Path:
     return out_dir
 
 
+WRITE_THREADS = 2
+"""Files written at once: Arrow converts, encodes and compresses without the GIL, so two
+files on two threads take about the time of the larger (the bytes do not depend on it)."""
+
+
 def _write_files(result: RunResult, out_dir: Path) -> None:
-    write_csv(result.memberships, out_dir / "memberships.csv")
-    entities = _plain_index(result.entities)
-    if len(entities) <= ROW_GROUP_ROWS:  # one row group, all in Arrow: convert it once for both
-        table = _to_arrow(entities, None, {})
-        try:
-            write_csv(entities, out_dir / "entities.csv", table)
-            _write_table(table, out_dir / "entities.parquet")
-        finally:
-            del table
-            pa.default_memory_pool().release_unused()
-    else:
-        write_csv(entities, out_dir / "entities.csv")
-        write_parquet(entities, out_dir / "entities.parquet")
-    uids = _pair_uids(result.pairs, result.features)
-    write_parquet(result.pairs, out_dir / "pairs.parquet", pair_columns(result.pairs), uids)
-    del uids  # the features' uids in Arrow
-    write_parquet(result.features, out_dir / "features.parquet")
+    """Every output file, the largest first, on ``WRITE_THREADS`` threads."""
+    jobs: list[Callable[[], None]] = [
+        lambda: write_parquet(result.features, out_dir / "features.parquet"),
+        lambda: _write_pairs(result, out_dir),
+        lambda: _write_entities(result.entities, out_dir),
+        lambda: write_csv(result.memberships, out_dir / "memberships.csv"),
+    ]
+    if result.merges is not None:
+        merges = result.merges
+        jobs.append(lambda: write_parquet(merges, out_dir / "merges.parquet"))
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        for done in [pool.submit(job) for job in jobs]:
+            done.result()  # the first error, raised here
     if result.model is not None:
         model_text = json.dumps(result.model, indent=2, sort_keys=True, ensure_ascii=False)
         (out_dir / "model.json").write_text(model_text + "\n", encoding="utf-8")
-    if result.merges is not None:
-        write_parquet(result.merges, out_dir / "merges.parquet")
     if result.report is not None:
         (out_dir / "report.html").write_text(result.report, encoding="utf-8")
+
+
+def _write_entities(entities: pd.DataFrame, out_dir: Path) -> None:
+    entities = _plain_index(entities)
+    if len(entities) > ROW_GROUP_ROWS:
+        write_csv(entities, out_dir / "entities.csv")
+        write_parquet(entities, out_dir / "entities.parquet")
+        return
+    table = _to_arrow(entities, None, {})  # one row group, all in Arrow: converted once for both
+    try:
+        write_csv(entities, out_dir / "entities.csv", table)
+        _write_table(table, out_dir / "entities.parquet")
+    finally:
+        del table
+        pa.default_memory_pool().release_unused()
+
+
+def _write_pairs(result: RunResult, out_dir: Path) -> None:
+    uids = _pair_uids(result.pairs, result.features)  # the features' uids in Arrow
+    write_parquet(result.pairs, out_dir / "pairs.parquet", pair_columns(result.pairs), uids)
 
 
 ROW_GROUP_ROWS: int = getattr(pa_parquet_lib, "_DEFAULT_ROW_GROUP_SIZE", 1024 * 1024)
