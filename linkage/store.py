@@ -186,7 +186,6 @@ def _assign_by_overlap(
             strict=True,
         )
     )
-    first_of = dict(zip(cluster_keys.tolist(), first_uid.tolist(), strict=True))
     sizes = pd.Series(size, index=pd.Index(cluster_keys, dtype=object))
     overlap = pd.DataFrame(
         {
@@ -197,14 +196,12 @@ def _assign_by_overlap(
     )
     inherited = set(mapping)
     used = set(previous_ids[taken_codes].tolist())  # with taken and issued: ids to avoid
-    for cluster_key in sorted(set(sizes.index) - inherited):
-        uid = str(first_of[cluster_key])
-        candidate, salt = entity_id_for(uid), 0
-        while candidate in used or candidate in taken or candidate in issued:
-            salt += 1
-            candidate = entity_id_for(f"{uid}#{salt}")
-        mapping[cluster_key] = candidate
-        used.add(candidate)
+    newcomers = mapped < 0  # clusters in key order
+    mapping.update(
+        _new_ids(
+            cluster_keys[newcomers].tolist(), first_uid[newcomers].tolist(), used, taken, issued
+        )
+    )
     events = []
     overlap["final"] = overlap["cluster"].map(mapping)
     moved = overlap[overlap["final"] != overlap["entity_id"]]
@@ -219,7 +216,7 @@ def _assign_by_overlap(
             }
         )
     )
-    fresh = sorted(set(sizes.index) - set(overlap["cluster"]))
+    fresh = cluster_keys[np.bincount(overlap_cluster, minlength=k) == 0].tolist()  # key order
     events.append(
         pd.DataFrame(
             {
@@ -250,6 +247,29 @@ def _assign_by_overlap(
         ["event", "entity_id", "related_entity_id"], kind="stable", na_position="first"
     ).reset_index(drop=True)
     return IdAssignment(mapping, lineage)
+
+
+def _new_ids(
+    keys: list[str], uids: list[Any], used: set[str], taken: set[str], issued: Collection[str]
+) -> dict[str, str]:
+    """New entity ids for clusters (``keys`` in order, each with its smallest member uid): the
+    uid's derived id, salted (``uid#1``, ...) while it clashes with one used, taken, issued or
+    given to an earlier cluster. Clashes are rare: first all at once, one by one if any."""
+    candidates = [entity_id_for(str(uid)) for uid in uids]
+    if len(set(candidates)) == len(candidates) and not any(
+        c in used or c in taken or c in issued for c in candidates
+    ):
+        return dict(zip(keys, candidates, strict=True))
+    given: dict[str, str] = {}
+    used = set(used)
+    for key, uid in zip(keys, uids, strict=True):
+        candidate, salt = entity_id_for(str(uid)), 0
+        while candidate in used or candidate in taken or candidate in issued:
+            salt += 1
+            candidate = entity_id_for(f"{uid}#{salt}")
+        given[key] = candidate
+        used.add(candidate)
+    return given
 
 
 def lock_path(path: str | Path) -> Path:
