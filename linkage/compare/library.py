@@ -454,8 +454,9 @@ def _key_rows(keys: np.ndarray) -> np.ndarray:
         return out
     hashes = pd.util.hash_array(np.array(flat, dtype=object)).view(np.int64)
     hashes = np.where(hashes == 0, 1, hashes)
-    rows = np.repeat(np.arange(len(lists)), [len(x) for x in lists])
-    cols = np.concatenate([np.arange(len(x)) for x in lists if x])
+    counts = np.array([len(x) for x in lists], dtype=np.int64)
+    rows = np.repeat(np.arange(len(lists)), counts)
+    cols = np.arange(len(flat)) - np.repeat(np.cumsum(counts) - counts, counts)
     out[rows, cols] = hashes
     return out
 
