@@ -90,7 +90,9 @@ def read_sources(
     # the rows now live in ``records``: the per-source tables keep their fingerprints and
     # warnings, not a second copy of every row for the whole run
     tables = [replace(t, records=t.records.iloc[:0].copy()) for t in tables]
-    return records.take(uid_order(records["uid"])).reset_index(drop=True), tables
+    records = records.take(uid_order(records["uid"]))
+    records.index = pd.RangeIndex(len(records))  # in place: reset_index would copy every column
+    return records, tables
 
 
 def uid_order(uids: pd.Series) -> np.ndarray:

@@ -283,3 +283,24 @@ def test_record_run_writes_the_same_membership_history(tmp_path: Path, seed: int
     assert (got["valid_to_run"].notna()).any() or len(uids) < 5
     ours.close()
     theirs.close()
+
+
+def test_record_hashes_are_pandas_frame_hashes_with_missing_values_as_none() -> None:
+    """The hashes a store keeps from earlier runs stay valid: each record's hash is pandas'
+    hash of the row as Python objects, every kind of missing value as None."""
+    from linkage.run_state import record_hashes
+
+    records = pd.DataFrame(
+        {
+            "text": ["x", None, np.nan, "y"],
+            "number": [1.0, np.nan, 3.0, 4.0],
+            "count": pd.array([1, None, 3, 4], dtype="Int64"),
+            "day": pd.to_datetime(["2020-01-01", None, "2021-01-01", "2020-01-01"]),
+            "arrow": pd.array(["p", pd.NA, "q", "r"], dtype="string"),
+        }
+    )
+    objects = records.astype(object).where(records.notna(), None)
+    expected = pd.util.hash_pandas_object(objects, index=False, categorize=False)
+    assert list(record_hashes(records)) == list(expected.to_numpy(dtype=np.uint64))
+    none, nan = pd.DataFrame({"a": [None, "x"]}), pd.DataFrame({"a": [np.nan, "x"]})
+    assert list(record_hashes(none)) == list(record_hashes(nan))
