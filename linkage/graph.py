@@ -7,11 +7,12 @@ import numpy as np
 import pandas as pd
 
 
-def component_labels(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+def component_labels(a: np.ndarray, b: np.ndarray, n: int, *, dense: bool = True) -> np.ndarray:
     """Connected-component label per node of the undirected edges ``(a, b)`` over ``n`` nodes,
     numbered from 0 in the order of each component's smallest node (as SciPy numbers them):
     minimum labels over the edges with pointer jumping, a few numpy passes for the shallow
-    components of record linkage (SciPy past 64)."""
+    components of record linkage (SciPy past 64). ``dense=False`` leaves out the renumbering:
+    labels below ``n``, one per component, not consecutive (enough to count and compare)."""
     label = np.arange(n, dtype=np.int64)
     if not len(a):
         return label
@@ -27,6 +28,8 @@ def component_labels(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
                 break
             new = jumped
         if np.array_equal(new, label):
+            if not dense:
+                return label
             return pd.factorize(label)[0].astype(np.int64)  # dense: 0 .. components - 1
         label = new
     from scipy.sparse import coo_matrix

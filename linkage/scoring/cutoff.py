@@ -52,14 +52,14 @@ def clustered_threshold(
     node[joined] = np.arange(m)
     a, b = node[a], node[b]
     keep = ~modelled | (confidence >= candidates[0])
-    lowest = component_labels(a[keep], b[keep], m)
+    lowest = component_labels(a[keep], b[keep], m, dense=False)
     actual, left, right, p_together = _pairs_together(scored, node, lowest)
     if actual <= 0:
         return threshold
     best_t, best_f1 = threshold, -1.0
     for t in candidates:
         keep = ~modelled | (confidence >= t)
-        label = component_labels(a[keep], b[keep], m)
+        label = component_labels(a[keep], b[keep], m, dense=False)
         sizes = np.bincount(label).astype(np.float64)
         predicted = float((sizes * (sizes - 1) / 2).sum())
         expected = float(p_together[label[left] == label[right]].sum())

@@ -44,3 +44,22 @@ def test_bridges_agree_with_removing_each_edge(graph: tuple[int, set[tuple[int, 
     got, expected = bridges(a, b, n), _by_removal(a, b, n)
     assert got[0].tolist() == expected[0].tolist()
     assert got[1].tolist() == expected[1].tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 30).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=40),
+)))  # fmt: skip
+def test_labels_without_renumbering_make_the_same_components(
+    graph: tuple[int, list[tuple[int, int]]],
+) -> None:
+    n, edges = graph
+    a = np.array([e[0] for e in edges], dtype=np.int64)
+    b = np.array([e[1] for e in edges], dtype=np.int64)
+    dense = component_labels(a, b, n)
+    loose = component_labels(a, b, n, dense=False)
+    assert (loose < n).all()
+    assert (loose[:, None] == loose[None, :]).tolist() == (
+        dense[:, None] == dense[None, :]
+    ).tolist()
