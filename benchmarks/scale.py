@@ -14,7 +14,7 @@ shared and its speed drifts: the seconds rapidfuzz's Jaro-Winkler kernel takes o
 million pairs of names (``anchor``). A run's ``anchor units`` is its wall time over that.
 
 Usage: python benchmarks/scale.py [--entities 56000 510000 ...] [--repeats 3]
-[--splink-max 1000000] [--spark-max 1000000] [--work /tmp/linkage-scale]
+[--splink-max 1000000] [--spark-max 1000000] [--spark-repeats N] [--work /tmp/linkage-scale]
 [--out benchmarks/results]
 """
 
@@ -241,6 +241,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entities", type=int, nargs="+", default=[56_000, 510_000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--spark-repeats", type=int, default=None,
+                        help="runs of the Spark engine per size (default: --repeats)")  # fmt: skip
     parser.add_argument("--splink-max", type=int, default=1_000_000,
                         help="largest record count Splink runs at")  # fmt: skip
     parser.add_argument("--spark-max", type=int, default=1_000_000,
@@ -278,7 +280,8 @@ def main() -> None:
             splink = partial(splink_run, config, work, args.timeout)
             jobs.append((f"Splink {splink_version}, DuckDB", splink))
         if spark_available() and res["records"] <= args.spark_max:
-            spark = partial(linkage_runs, config, work, args.repeats, args.timeout, "spark")
+            spark_repeats = args.repeats if args.spark_repeats is None else args.spark_repeats
+            spark = partial(linkage_runs, config, work, spark_repeats, args.timeout, "spark")
             jobs.append(("linkage (spark, local[2])", spark))
         for name, job in jobs:
             try:
