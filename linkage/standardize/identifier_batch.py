@@ -14,35 +14,43 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# per scheme: the whole-value pattern of a clean code, its length, and where its organisation
-# code (GB 11714) lies
+from linkage.standardize.identifiers import (
+    ORG_CHECK,
+    ORG_FORMAT,
+    ORG_WEIGHTS,
+    USCC_ALPHABET,
+    USCC_FORMAT,
+    USCC_WEIGHTS,
+)
+
+# per scheme: the whole-value pattern of a clean code (ASCII only: parse_identifier's own
+# patterns after ``compact``), its length, and where its organisation code (GB 11714) lies
 _CLEAN = {
-    "uscc": (r"^[0-9]{8}[0-9A-HJ-NP-RTUWXY]{10}$", 18, 8),
-    "cn_tax": (r"^[0-9]{6}[0-9A-Z]{8}[0-9X]$", 15, 6),
-    "cn_org": (r"^[0-9A-Z]{8}[0-9X]$", 9, 0),
+    "uscc": (f"^{USCC_FORMAT.pattern}$", 18, 8),
+    "cn_tax": (f"^[0-9]{{6}}{ORG_FORMAT.pattern}$", 15, 6),
+    "cn_org": (f"^{ORG_FORMAT.pattern}$", 9, 0),
 }
 SCHEMES = tuple(_CLEAN)
 
-_USCC_ALPHABET = b"0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
-_ORG_WEIGHTS = np.array([3, 7, 9, 10, 5, 8, 4, 2])
-_ORG_CHECK = np.frombuffer(b"?123456789X0", dtype=np.uint8)  # by 11 - (sum % 11): 1..11
 
-
-def _lookup(alphabet: bytes) -> np.ndarray:
+def _lookup(alphabet: str) -> np.ndarray:
+    """Each byte's value in ``alphabet`` (its position)."""
     table = np.zeros(256, dtype=np.int64)
-    table[np.frombuffer(alphabet, dtype=np.uint8)] = np.arange(len(alphabet))
+    table[np.frombuffer(alphabet.encode("ascii"), dtype=np.uint8)] = np.arange(len(alphabet))
     return table
 
 
-_USCC_VALUE = _lookup(_USCC_ALPHABET)
-_BASE36_VALUE = _lookup(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_USCC_CHAR = np.frombuffer(USCC_ALPHABET.encode("ascii"), dtype=np.uint8)
+_USCC_VALUE = _lookup(USCC_ALPHABET)
+_BASE36_VALUE = _lookup("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# the check character by 11 - (sum % 11), 1..11 (0 unused)
+_ORG_CHAR = np.frombuffer(("?" + "".join(ORG_CHECK[i] for i in range(1, 12))).encode(), np.uint8)
 
 
 def _org_valid(org: np.ndarray) -> np.ndarray:
     """Rows of 9 bytes whose last is the GB 11714 check character of the first 8."""
-    total = (_BASE36_VALUE[org[:, :8]] * _ORG_WEIGHTS).sum(axis=1)
-    return org[:, 8] == _ORG_CHECK[11 - total % 11]
+    total = (_BASE36_VALUE[org[:, :8]] * np.array(ORG_WEIGHTS)).sum(axis=1)
+    return org[:, 8] == _ORG_CHAR[11 - total % 11]
 
 
 def clean_valid_codes(
@@ -63,27 +71,22 @@ def clean_valid_codes(
     codes = [texts[i] for i in found.tolist()]
     matrix = np.frombuffer("".join(codes).encode("ascii"), dtype=np.uint8).reshape(-1, length)
     org_ok = _org_valid(matrix[:, org_at : org_at + 9])
-    if scheme == "uscc":
-        total = (_USCC_VALUE[matrix[:, :17]] * _USCC_WEIGHTS).sum(axis=1)
-        check = np.frombuffer(_USCC_ALPHABET, dtype=np.uint8)[(31 - total % 31) % 31]
-        valid = matrix[:, 17] == check
-        results = [
-            (c, True, scheme, None, f"cn_org:{c[8:17]} uscc:{c}" if ok else f"uscc:{c}", None)
-            for c, ok in zip(
-                (c for c, v in zip(codes, valid.tolist(), strict=True) if v),
-                org_ok[valid].tolist(),
-                strict=True,
-            )
-        ]
+    if scheme == "uscc":  # valid by its own check character; its organisation code may not be
+        total = (_USCC_VALUE[matrix[:, :17]] * np.array(USCC_WEIGHTS)).sum(axis=1)
+        valid = matrix[:, 17] == _USCC_CHAR[(31 - total % 31) % 31]
     else:  # a tax number or an organisation code is valid when its organisation code is
         valid = org_ok
-        kept = [c for c, v in zip(codes, valid.tolist(), strict=True) if v]
-        keys = (
-            [f"cn_org:{c[6:]} cn_tax:{c}" for c in kept]
-            if scheme == "cn_tax"
-            else [f"cn_org:{c}" for c in kept]
-        )
-        results = [(c, True, scheme, None, k, None) for c, k in zip(kept, keys, strict=True)]
+    kept = [c for c, v in zip(codes, valid.tolist(), strict=True) if v]
+    if scheme == "uscc":
+        keys = [
+            f"cn_org:{c[8:17]} uscc:{c}" if ok else f"uscc:{c}"
+            for c, ok in zip(kept, org_ok[valid].tolist(), strict=True)
+        ]
+    elif scheme == "cn_tax":
+        keys = [f"cn_org:{c[6:]} cn_tax:{c}" for c in kept]
+    else:
+        keys = [f"cn_org:{c}" for c in kept]
+    results = [(c, True, scheme, None, k, None) for c, k in zip(kept, keys, strict=True)]
     mask = np.zeros(len(texts), dtype=bool)
     mask[found[valid]] = True
     return mask, results

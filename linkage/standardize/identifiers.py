@@ -47,8 +47,8 @@ SCHEMES = (
     "gb_crn",
 )
 
-_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
-_ORG_FORMAT = re.compile(r"[0-9A-Z]{8}[0-9X]")
+ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+ORG_FORMAT = re.compile(r"[0-9A-Z]{8}[0-9X]")
 _SEPARATORS = re.compile(r"[\s\-./,_:]+")
 _DE_HR = re.compile(
     r"^(?P<court>.*?)\s*(?P<register>HRA|HRB|GNR|PR|VR|GSR)\s*(?P<number>\d+\s*[A-Z]?)$"
@@ -96,16 +96,16 @@ def compact(value: str) -> str:
 
 
 _BASE36_VALUE = {c: int(c, 36) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
-_ORG_CHECK = {check: {10: "X", 11: "0"}.get(check, str(check)) for check in range(1, 12)}
+ORG_CHECK = {check: {10: "X", 11: "0"}.get(check, str(check)) for check in range(1, 12)}
 
 
 def org_code_check(body: str) -> str:
     """Return the GB 11714 check character for an 8-character organisation-code body."""
-    if len(body) == len(_ORG_WEIGHTS) and _BASE36_VALUE.keys() >= set(body):  # the usual case
-        total = sum(map(mul, map(_BASE36_VALUE.__getitem__, body), _ORG_WEIGHTS))
+    if len(body) == len(ORG_WEIGHTS) and _BASE36_VALUE.keys() >= set(body):  # the usual case
+        total = sum(map(mul, map(_BASE36_VALUE.__getitem__, body), ORG_WEIGHTS))
     else:  # lower case, other digits, a wrong length (ValueError): as int() and zip() say
-        total = sum(int(c, 36) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
-    return _ORG_CHECK[11 - total % 11]
+        total = sum(int(c, 36) * w for c, w in zip(body, ORG_WEIGHTS, strict=True))
+    return ORG_CHECK[11 - total % 11]
 
 
 def _result(
@@ -127,7 +127,7 @@ def _result(
 
 
 def _org_problems(code: str) -> list[str]:
-    if not _ORG_FORMAT.fullmatch(code):
+    if not ORG_FORMAT.fullmatch(code):
         return [f"organisation code must be 8 digits/letters and a check character, got {code!r}"]
     if org_code_check(code[:8]) != code[8]:
         return [f"organisation code check character should be {org_code_check(code[:8])}"]
@@ -138,18 +138,18 @@ def _parse_cn_org(value: str) -> Identifier:
     return _result("cn_org", value, _org_problems(value), [f"cn_org:{value}"])
 
 
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_INDEX = {c: i for i, c in enumerate(_USCC_ALPHABET)}
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_FORMAT = re.compile(r"[0-9]{8}[0-9A-HJ-NP-RTUWXY]{10}")
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_INDEX = {c: i for i, c in enumerate(USCC_ALPHABET)}
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+USCC_FORMAT = re.compile(r"[0-9]{8}[0-9A-HJ-NP-RTUWXY]{10}")
 
 
 def _uscc_valid(value: str) -> bool:
     """Fast check of a compact USCC, the same test as ``stdnum.cn.uscc.validate``."""
-    if not _USCC_FORMAT.fullmatch(value):
+    if not USCC_FORMAT.fullmatch(value):
         return False
-    total = sum(map(mul, map(_USCC_INDEX.__getitem__, value[:17]), _USCC_WEIGHTS))
-    return value[-1] == _USCC_ALPHABET[(31 - total) % 31]
+    total = sum(map(mul, map(_USCC_INDEX.__getitem__, value[:17]), USCC_WEIGHTS))
+    return value[-1] == USCC_ALPHABET[(31 - total) % 31]
 
 
 def _parse_uscc(value: str) -> Identifier:

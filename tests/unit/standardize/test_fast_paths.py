@@ -65,7 +65,7 @@ def test_fold_skips_translate_only_when_nothing_maps() -> None:
 
 
 def _org_check_reference(body: str) -> str:
-    total = sum(int(c, 36) * w for c, w in zip(body, identifiers._ORG_WEIGHTS, strict=True))
+    total = sum(int(c, 36) * w for c, w in zip(body, identifiers.ORG_WEIGHTS, strict=True))
     check = 11 - total % 11
     return {10: "X", 11: "0"}.get(check, str(check))
 
